@@ -1,0 +1,30 @@
+"""The ``segmark`` command: thin commands that open the workspace and call one library function.
+
+Each command family lives in its own module and registers itself on ``app`` here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="segmark",
+    help="User features, segments and audiences from e-commerce behaviour.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def main() -> None:
+    """segmark: user features, named segments and audiences from e-commerce behaviour.
+
+    Start with [bold]segmark demo[/], or [bold]segmark init[/] then [bold]segmark ingest events FILE[/].
+    """
+
+
+from segmark.cli import workspace_cmds  # noqa: E402,F401  (registers init, status)
+
+__all__ = ["app"]

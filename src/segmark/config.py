@@ -1,0 +1,182 @@
+"""Workspace settings: ``segmark.toml``, validated, with every default documented here.
+
+A workspace is a folder holding ``segmark.toml`` and one DuckDB file. Settings are read once
+when the workspace is opened; an invalid file raises ``ConfigError`` naming the file and the key.
+Every field has a default, so an empty ``segmark.toml`` is valid.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from segmark.errors import ConfigError
+
+SETTINGS_FILE = "segmark.toml"
+DATABASE_FILE = "segmark.duckdb"
+
+Lang = Literal["en", "zh"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeSettings(_Section):
+    """How time is read and shown."""
+
+    timezone: str = "UTC"
+    """The shop's local zone (e.g. Asia/Shanghai): local date-time strings in inputs are read in
+    it, and hour-of-day and weekday features are computed in it. Storage is always UTC."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from exc
+        return v
+
+
+class StoreSettings(_Section):
+    """The embedded database."""
+
+    memory_limit: str = "4GB"
+    """DuckDB's memory limit; work beyond it spills to the workspace's tmp/ folder."""
+    threads: int = Field(default=0, ge=0)
+    """Worker threads; 0 lets DuckDB use every core."""
+
+
+class IngestSettings(_Section):
+    """Ingestion limits and validation ranges."""
+
+    chunk_mb: int = Field(default=16, ge=1, le=1024)
+    """Bytes of input parsed per chunk: bounds memory for files of any size."""
+    min_ts: str = "1990-01-01"
+    """Events before this date are quarantined as out of range."""
+    max_future_days: int = Field(default=1, ge=0)
+    """Events later than ingestion time plus this many days are quarantined as out of range."""
+
+
+class FeatureSettings(_Section):
+    """The user feature table (``segmark features build``)."""
+
+    windows: list[int] = Field(default_factory=lambda: [7, 30, 90, 365])
+    """Look-back windows in days for activity counts."""
+    session_gap_minutes: int = Field(default=30, ge=1)
+    """Inactivity gap that starts a new session when events carry no session_id."""
+    custom: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """User-defined features: ``name = {sql = "...", description = "...", unit = "..."}``."""
+
+    @field_validator("windows")
+    @classmethod
+    def _positive_windows(cls, v: list[int]) -> list[int]:
+        if not v or any(w <= 0 for w in v):
+            raise ValueError("windows must be a non-empty list of positive day counts")
+        return sorted(set(v))
+
+
+class SegmentSettings(_Section):
+    """Segmentation (``segmark segment rfm|cluster``)."""
+
+    rfm_scale: int = Field(default=5)
+    """Quantile score scale for R, F and M: 5 or 3."""
+    min_segment_share: float = Field(default=0.02, gt=0, lt=0.5)
+    """Smallest share of users a cluster may hold for a candidate to be accepted."""
+    random_state: int = 0
+    """Seed for every randomised step, so runs repeat exactly."""
+    names: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Overrides of generated segment names: ``"<segmentation>:<segment>" = {en=..., zh=...}``."""
+    rfm_rules: list[dict[str, Any]] | None = None
+    """Replacement RFM scheme: a list of ``{name, name_zh, r=[lo,hi], f=[lo,hi], m=[lo,hi]}``."""
+
+    @field_validator("rfm_scale")
+    @classmethod
+    def _scale(cls, v: int) -> int:
+        if v not in (3, 5):
+            raise ValueError("rfm_scale must be 3 or 5")
+        return v
+
+
+class ReportSettings(_Section):
+    """The HTML report."""
+
+    lang: Lang = "en"
+    """Language of the report and of generated names: en or zh."""
+
+
+class Settings(_Section):
+    """All settings of one workspace."""
+
+    lang: Lang = "en"
+    """Language of user-visible names (segments, tags, bands): en or zh."""
+    time: TimeSettings = Field(default_factory=TimeSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+
+def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
+    """Validate a settings mapping; errors name ``source`` and the offending key."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate ``segmark.toml``; a missing file means all defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_settings(data, str(path))
+
+
+DEFAULT_SETTINGS_TOML = """\
+# segmark workspace settings. Every key is optional; the values shown are the defaults.
+# See docs/configuration.md for the meaning of each.
+
+lang = "en"                  # names of segments, tags and bands: "en" or "zh"
+
+[time]
+timezone = "UTC"             # the shop's local zone, e.g. "Asia/Shanghai"; storage is UTC
+
+[store]
+memory_limit = "4GB"         # DuckDB memory limit; larger work spills to tmp/
+threads = 0                  # 0 = all cores
+
+[ingest]
+chunk_mb = 16                # input parsed per chunk
+min_ts = "1990-01-01"        # earlier events are quarantined
+max_future_days = 1          # events later than now + this are quarantined
+
+[features]
+windows = [7, 30, 90, 365]   # activity windows, days
+session_gap_minutes = 30     # gap that starts a new session when there is no session_id
+
+# [features.custom.big_basket_share]
+# sql = "avg(CASE WHEN amount > 100 THEN 1 ELSE 0 END) FILTER (WHERE event_type = 'purchase')"
+# description = "Share of purchase lines above 100"
+# unit = "ratio"
+
+[segment]
+rfm_scale = 5                # 5 or 3
+min_segment_share = 0.02     # clusters smaller than this share reject a candidate
+random_state = 0
+
+[report]
+lang = "en"                  # "en" or "zh"
+"""
