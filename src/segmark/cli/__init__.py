@@ -25,6 +25,6 @@ def main() -> None:
     """
 
 
-from segmark.cli import workspace_cmds  # noqa: E402,F401  (registers init, status)
+from segmark.cli import ingest_cmds, workspace_cmds  # noqa: E402,F401  (registers the commands)
 
 __all__ = ["app"]

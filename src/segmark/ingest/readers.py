@@ -1,0 +1,485 @@
+"""Reading input files as a stream of Arrow chunks, each row carrying its line number.
+
+The I/O edge of ingestion: CSV (any delimiter, runs of blanks, with or without a header, UTF-8 or
+GBK/GB18030), Parquet and JSON lines, read in bounded chunks so a file of any size streams through
+in constant memory. Rows the parser cannot split into the file's columns are not dropped: they
+come out as ``Reject`` records with their line number and text.
+
+Line numbers count records in the file with the header as line 1, as a spreadsheet shows them; they
+equal physical line numbers unless a quoted value spans lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from segmark.errors import InputError
+from segmark.ingest.mapping import Format, ReadOptions
+
+SNIFF_BYTES = 1 << 16
+_WS_SENTINEL = "\x1f"  # a delimiter that never occurs in text: the whole line becomes one field
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that could not be read as a row of the file."""
+
+    line: int
+    text: str
+    reason: str = "malformed_row"
+    detail: str = ""
+
+
+@dataclass
+class Chunk:
+    """A slice of the input: source columns, one line number per row, and unreadable rows."""
+
+    table: pa.Table
+    lines: np.ndarray
+    rejects: list[Reject] = field(default_factory=list)
+    done: int = 0
+    """Progress so far, in the unit of ``Source.total`` (bytes, or rows for Parquet)."""
+
+
+@dataclass
+class Source:
+    """An opened input file: what was sniffed about it, and its chunks."""
+
+    path: Path
+    format: Format
+    columns: list[str]
+    total: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
+    _options: ReadOptions = field(default_factory=ReadOptions, repr=False)
+    _chunk_bytes: int = 16 << 20
+
+    def chunks(self) -> Iterator[Chunk]:
+        if self.format == "parquet":
+            return _parquet_chunks(self)
+        if self.format == "jsonl":
+            return _jsonl_chunks(self)
+        if self.delimiter == "whitespace":
+            return _whitespace_chunks(self)
+        return _csv_chunks(self)
+
+
+def expand_paths(spec: str | Path) -> list[Path]:
+    """A file, a folder (its files, sorted) or a glob pattern, as a sorted list of files."""
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    elif path.exists():
+        files = [path]
+    else:
+        anchor = Path(path.anchor) if path.is_absolute() else Path(".")
+        pattern = str(path.relative_to(anchor)) if path.is_absolute() else str(path)
+        files = sorted(p for p in anchor.glob(pattern) if p.is_file())
+    if not files:
+        raise InputError(f"{spec}: no such file, folder or matching files")
+    return [f.resolve() for f in files]
+
+
+def guess_format(path: Path) -> Format:
+    suffixes = [s.lower() for s in path.suffixes]
+    if ".parquet" in suffixes or ".pq" in suffixes:
+        return "parquet"
+    if ".jsonl" in suffixes or ".ndjson" in suffixes or ".json" in suffixes:
+        return "jsonl"
+    return "csv"
+
+
+def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20,
+                expected: tuple[str, ...] = ()) -> Source:
+    """Sniff ``path`` (format, encoding, delimiter, header, column names) without reading it all.
+
+    ``expected`` are source column names the mapping refers to; finding them in the first row is
+    the strongest sign that the file has a header.
+    """
+    fmt = options.format or guess_format(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    size = path.stat().st_size
+    if fmt == "parquet":
+        try:
+            meta = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+        return Source(path, fmt, list(meta.schema_arrow.names), meta.metadata.num_rows,
+                      _options=options, _chunk_bytes=chunk_bytes)
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    encoding = _detect_encoding(head, options.encoding, path)
+    text = _decode_head(head, encoding)
+    if fmt == "jsonl":
+        columns = _jsonl_columns(text)
+        return Source(path, fmt, columns, size, encoding=encoding, _options=options,
+                      _chunk_bytes=chunk_bytes)
+    delimiter = options.delimiter or _sniff_delimiter(text)
+    rows = _first_rows(text, delimiter)
+    if not rows:
+        raise InputError(f"{path}: the file is empty")
+    header = options.header
+    if header is None:
+        header = _sniff_header(text, rows, expected, options.names)
+    if header:
+        columns = [c.strip() for c in rows[0]]
+        if options.names:
+            columns = list(options.names)
+    elif options.names:
+        columns = list(options.names)
+    else:
+        columns = [f"column{i + 1}" for i in range(len(rows[0]))]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise InputError(f"{path}: line 1: repeated column names {dupes}")
+    return Source(path, fmt, columns, size, encoding=encoding, delimiter=delimiter, header=header,
+                  _options=options, _chunk_bytes=chunk_bytes)
+
+
+# -- sniffing -----------------------------------------------------------------------------------
+
+
+def _detect_encoding(head: bytes, requested: str, path: Path) -> str:
+    if requested != "auto":
+        try:
+            "".encode(requested)
+        except LookupError:
+            raise InputError(f"{path}: unknown encoding {requested!r}") from None
+        return requested
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    cut = head.rfind(b"\n")
+    sample = head if cut < 0 or len(head) < SNIFF_BYTES else head[: cut + 1]
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: neither UTF-8 nor GB18030 text; set [read] encoding in the mapping"
+        ) from None
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    cut = head.rfind(b"\n")
+    if cut >= 0 and len(head) == SNIFF_BYTES:
+        head = head[: cut + 1]
+    return head.decode(encoding, errors="replace").lstrip("\ufeff")
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = None, 0
+    for d in (",", "\t", ";", "|"):
+        counts = [ln.count(d) for ln in lines]
+        if counts[0] > 0 and len(set(counts)) == 1 and counts[0] > best_score:
+            best, best_score = d, counts[0]
+    if best:
+        return best
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|").delimiter
+    except csv.Error:
+        pass
+    split_counts = {len(ln.split()) for ln in lines}
+    if len(split_counts) == 1 and split_counts.pop() > 1:
+        return "whitespace"
+    return ","
+
+
+def _first_rows(text: str, delimiter: str) -> list[list[str]]:
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if delimiter == "whitespace":
+        return [ln.split() for ln in lines]
+    return list(csv.reader(lines, delimiter=delimiter))
+
+
+def _looks_numeric(value: str) -> bool:
+    try:
+        float(value.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _sniff_header(text: str, rows: list[list[str]], expected: tuple[str, ...],
+                  names: list[str] | None) -> bool:
+    first = [c.strip() for c in rows[0]]
+    if expected and any(e in first for e in expected):
+        return True
+    if names:
+        return False
+    if len(rows) > 1 and not any(_looks_numeric(c) for c in first):
+        # A header has no numbers, while some column below it holds numbers.
+        body = rows[1:]
+        return any(all(_looks_numeric(r[i]) for r in body if i < len(r) and r[i].strip())
+                   for i in range(len(first)))
+    try:
+        return csv.Sniffer().has_header(text[:8192])
+    except csv.Error:
+        return False
+
+
+def _jsonl_columns(text: str) -> list[str]:
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                return list(obj)
+    return []
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+
+class _Counted(io.RawIOBase):
+    """A binary file that remembers how many bytes were handed out, for progress."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        n = self._f.readinto(b)
+        self.pos += n or 0
+        return n or 0
+
+
+class _LineTracker:
+    """Collects unreadable and blank rows reported by the CSV parser, to number the good ones."""
+
+    def __init__(self) -> None:
+        self.rejects: list[Reject] = []
+        self.skipped: list[int] = []
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        number = int(row.number) if row.number is not None else -1
+        self.skipped.append(number)
+        if row.text.strip():
+            self.rejects.append(Reject(
+                number, row.text,
+                detail=f"{row.actual_columns} fields where the header has {row.expected_columns}",
+            ))
+        return "skip"
+
+    def take(self, pending: list[int]) -> tuple[list[Reject], list[int]]:
+        """Rejects reported since the last call, and ``pending`` merged with the new skips."""
+        rejects, skipped = self.rejects, sorted(pending + self.skipped)
+        self.rejects, self.skipped = [], []
+        return rejects, skipped
+
+
+def _number_rows(first: int, n_good: int, pending: list[int]) -> tuple[np.ndarray, int, list[int]]:
+    """Line numbers of ``n_good`` rows from line ``first`` on, skipping the lines in ``pending``.
+
+    The parser reads ahead, so ``pending`` (sorted) may hold lines beyond this batch: those are
+    returned for the next call. Returns (lines, the next batch's first line, what is left pending).
+    """
+    skip = np.asarray(pending, dtype=np.int64)
+    end = first + n_good
+    while True:
+        inside = int(np.count_nonzero((skip >= first) & (skip < end)))
+        if first + n_good + inside == end:
+            break
+        end = first + n_good + inside
+    candidates = np.arange(first, end, dtype=np.int64)
+    here = skip[(skip >= first) & (skip < end)]
+    if len(here):
+        candidates = candidates[~np.isin(candidates, here)]
+    return candidates, end, [int(x) for x in skip[skip >= end]]
+
+
+def _csv_reader(src: Source, names: list[str], delimiter: str, quote: bool,
+                tracker: _LineTracker, counted: _Counted) -> pacsv.CSVStreamingReader:
+    read = pacsv.ReadOptions(
+        use_threads=False,  # keeps parser callbacks in file order, so line numbers are exact
+        block_size=src._chunk_bytes,
+        column_names=names,
+        skip_rows=1 if src.header else 0,
+        encoding=src.encoding or "utf-8",
+    )
+    parse = pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char='"' if quote else False,
+        newlines_in_values=quote,
+        ignore_empty_lines=False,
+        invalid_row_handler=tracker,
+    )
+    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        return pacsv.open_csv(counted, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{src.path}: cannot be read as CSV ({exc})") from None
+
+
+def _csv_chunks(src: Source) -> Iterator[Chunk]:
+    tracker = _LineTracker()
+    with src.path.open("rb") as raw:
+        counted = _Counted(raw)
+        reader = _csv_reader(src, src.columns, src.delimiter or ",", True, tracker,
+                             counted)
+        next_line = 2 if src.header else 1
+        pending: list[int] = []
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                raise InputError(f"{src.path}: near line {next_line}: {exc}") from None
+            rejects, pending = tracker.take(pending)
+            lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
+            table = pa.Table.from_batches([batch])
+            blank = _blank_rows(table)
+            if blank is not None:
+                table, lines = table.filter(pa.array(~blank)), lines[~blank]
+            yield Chunk(table, lines, rejects, counted.pos)
+        rejects, _ = tracker.take(pending)
+        if rejects:
+            yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
+                        np.empty(0, np.int64), rejects, counted.pos)
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray | None:
+    """Rows whose every field is empty: blank lines, which count for numbering but are no rows."""
+    if table.num_rows == 0:
+        return None
+    mask = None
+    for col in table.columns:
+        empty = pc.equal(pc.utf8_length(col), 0)
+        mask = empty if mask is None else pc.and_(mask, empty)
+    out = mask.to_numpy(zero_copy_only=False)
+    return out if out.any() else None
+
+
+def _whitespace_chunks(src: Source) -> Iterator[Chunk]:
+    """Blank-separated columns (e.g. fixed-width exports): split each line on runs of blanks."""
+    tracker = _LineTracker()
+    with src.path.open("rb") as raw:
+        counted = _Counted(raw)
+        reader = _csv_reader(src, ["_text"], _WS_SENTINEL, False, tracker, counted)
+        next_line = 2 if src.header else 1
+        width = len(src.columns)
+        pending: list[int] = []
+        for batch in reader:
+            _, pending = tracker.take(pending)
+            lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
+            text = batch.column(0)
+            parts = pc.split_pattern_regex(pc.utf8_trim_whitespace(text), r"\s+")
+            counts = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+            blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
+            good = (counts == width) & ~blank
+            bad = ~good & ~blank
+            rejects = [Reject(int(ln), str(t), detail=f"{int(n)} fields where the header has {width}")
+                       for ln, t, n in zip(lines[bad], text.filter(pa.array(bad)).to_pylist(),
+                                           counts[bad], strict=True)]
+            kept = parts.filter(pa.array(good))
+            columns = {name: pc.list_element(kept, i) if len(kept) else pa.array([], pa.string())
+                       for i, name in enumerate(src.columns)}
+            yield Chunk(pa.table(columns), lines[good], rejects, counted.pos)
+
+
+# -- Parquet and JSON lines ---------------------------------------------------------------------
+
+
+def _parquet_chunks(src: Source) -> Iterator[Chunk]:
+    pf = pq.ParquetFile(src.path)
+    rows_per_chunk = max(10_000, src._chunk_bytes // 64)
+    done = 0
+    for batch in pf.iter_batches(batch_size=rows_per_chunk):
+        lines = np.arange(done + 1, done + 1 + batch.num_rows, dtype=np.int64)
+        done += batch.num_rows
+        yield Chunk(pa.Table.from_batches([batch]), lines, [], done)
+
+
+def _jsonl_chunks(src: Source) -> Iterator[Chunk]:
+    """JSON lines in byte-bounded chunks; a chunk with a bad line is parsed line by line."""
+    encoding = src.encoding or "utf-8"
+    next_line = 1
+    done = 0
+    with src.path.open("rb") as f:
+        while True:
+            block = f.read(src._chunk_bytes)
+            if not block:
+                break
+            block += f.readline()
+            done += len(block)
+            raw_lines = block.split(b"\n")
+            if raw_lines and raw_lines[-1] == b"":
+                raw_lines.pop()
+            first = next_line
+            next_line += len(raw_lines)
+            table, lines, rejects = _parse_json_lines(raw_lines, first, encoding)
+            yield Chunk(table, lines, rejects, done)
+
+
+def _parse_json_lines(raw_lines: list[bytes], first: int,
+                      encoding: str) -> tuple[pa.Table, np.ndarray, list[Reject]]:
+    numbers = np.arange(first, first + len(raw_lines), dtype=np.int64)
+    keep = np.array([bool(r.strip()) for r in raw_lines], dtype=bool)
+    if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and keep.all():
+        try:
+            table = pajson.read_json(io.BytesIO(b"\n".join(raw_lines)))
+            return _flatten_json(table), numbers, []
+        except pa.ArrowInvalid:
+            pass  # find the bad lines one by one below
+    records: list[dict[str, object]] = []
+    good_lines: list[int] = []
+    rejects: list[Reject] = []
+    for number, raw, use in zip(numbers, raw_lines, keep, strict=True):
+        if not use:
+            continue
+        text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            rejects.append(Reject(int(number), text, detail=f"invalid JSON: {exc.msg}"))
+            continue
+        if not isinstance(obj, dict):
+            rejects.append(Reject(int(number), text, detail="a JSON line must hold an object"))
+            continue
+        records.append({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+                        for k, v in obj.items()})
+        good_lines.append(int(number))
+    table = pa.Table.from_pylist([{k: (None if v is None else str(v)) for k, v in r.items()}
+                                  for r in records]) if records else pa.table({})
+    return table, np.asarray(good_lines, dtype=np.int64), rejects
+
+
+def _flatten_json(table: pa.Table) -> pa.Table:
+    """Nested JSON values become JSON text, so every column is a scalar."""
+    columns = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_nested(col.type):
+            columns[name] = pa.array([None if v is None else json.dumps(v, ensure_ascii=False)
+                                      for v in col.to_pylist()], pa.string())
+        else:
+            columns[name] = col
+    return pa.table(columns)
