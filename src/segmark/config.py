@@ -7,6 +7,7 @@ Every field has a default, so an empty ``segmark.toml`` is valid.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -63,6 +64,35 @@ class IngestSettings(_Section):
     """Events later than ingestion time plus this many days are quarantined as out of range."""
 
 
+class AgeBand(_Section):
+    """One age band: ages from ``min`` (inclusive) up to the next band's ``min``."""
+
+    min: int = Field(ge=0, le=150)
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+DEFAULT_AGE_BANDS: tuple[AgeBand, ...] = (
+    AgeBand(min=0, en="under 18", zh="未成年"),
+    AgeBand(min=18, en="young adult", zh="青年"),
+    AgeBand(min=35, en="middle-aged", zh="中年"),
+    AgeBand(min=60, en="senior", zh="老年"),
+)
+"""18-34 young, 35-59 middle-aged, 60+ senior: the usual bands of Chinese market research."""
+
+_FEATURE_NAME = re.compile(r"^[^\W\d_]\w*$")
+
+
+class CustomFeature(_Section):
+    """A user-defined feature: an aggregate SQL expression over the user's events before as_of."""
+
+    sql: str = Field(min_length=1)
+    """e.g. ``avg(CASE WHEN amount > 100 THEN 1 ELSE 0 END) FILTER (WHERE event_type = 'purchase')``."""
+    description: str = ""
+    unit: str = ""
+    label_zh: str = ""
+
+
 class FeatureSettings(_Section):
     """The user feature table (``segmark features build``)."""
 
@@ -70,7 +100,11 @@ class FeatureSettings(_Section):
     """Look-back windows in days for activity counts."""
     session_gap_minutes: int = Field(default=30, ge=1)
     """Inactivity gap that starts a new session when events carry no session_id."""
-    custom: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    top_categories: int = Field(default=10, ge=0, le=100)
+    """How many of the shop's most active categories get a ``cat_share__<category>`` column."""
+    age_bands: list[AgeBand] = Field(default_factory=lambda: list(DEFAULT_AGE_BANDS))
+    """Age bands with English and Chinese labels; each starts at ``min`` years."""
+    custom: dict[str, CustomFeature] = Field(default_factory=dict)
     """User-defined features: ``name = {sql = "...", description = "...", unit = "..."}``."""
 
     @field_validator("windows")
@@ -79,6 +113,25 @@ class FeatureSettings(_Section):
         if not v or any(w <= 0 for w in v):
             raise ValueError("windows must be a non-empty list of positive day counts")
         return sorted(set(v))
+
+    @field_validator("age_bands")
+    @classmethod
+    def _ascending_bands(cls, v: list[AgeBand]) -> list[AgeBand]:
+        mins = [b.min for b in v]
+        if not v or mins != sorted(set(mins)):
+            raise ValueError("age_bands must be non-empty with strictly increasing min ages")
+        return v
+
+    @field_validator("custom")
+    @classmethod
+    def _feature_names(cls, v: dict[str, CustomFeature]) -> dict[str, CustomFeature]:
+        for name in v:
+            if not _FEATURE_NAME.match(name):
+                raise ValueError(
+                    f"custom feature name {name!r} must start with a letter and hold only letters, "
+                    "digits and underscores"
+                )
+        return v
 
 
 class SegmentSettings(_Section):
@@ -166,7 +219,15 @@ max_future_days = 1          # events later than now + this are quarantined
 [features]
 windows = [7, 30, 90, 365]   # activity windows, days
 session_gap_minutes = 30     # gap that starts a new session when there is no session_id
+top_categories = 10          # categories that get a cat_share__<category> column
+age_bands = [                # each band starts at min years; labels in English and Chinese
+  { min = 0, en = "under 18", zh = "未成年" },
+  { min = 18, en = "young adult", zh = "青年" },
+  { min = 35, en = "middle-aged", zh = "中年" },
+  { min = 60, en = "senior", zh = "老年" },
+]
 
+# A user-defined feature: an aggregate over the user's events before as_of (see docs/features.md).
 # [features.custom.big_basket_share]
 # sql = "avg(CASE WHEN amount > 100 THEN 1 ELSE 0 END) FILTER (WHERE event_type = 'purchase')"
 # description = "Share of purchase lines above 100"
