@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from segmark.errors import SegmarkError
 from segmark.workspace import Workspace, open_workspace
@@ -31,7 +32,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 
 def fail(message: str, code: int = 1) -> None:
     """Print an error the user can act on and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # plain text: messages may contain brackets ("[read] encoding") and must not wrap in logs
+    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 

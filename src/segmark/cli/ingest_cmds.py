@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, WorkspaceOpt, console, err_console, print_json, workspace
 from segmark.ingest.transform import REASONS
 from segmark.pipeline.ingest import IngestReport, ingest_file
 
@@ -57,6 +58,12 @@ def ingest(
             report = ingest_file(ws, table.value, file, mapping=mapping, fmt=fmt.value if fmt else None)
             print_json(report.to_dict())
             return
+        if not console.is_terminal:
+            # logs of scheduled jobs: plain lines on stderr instead of a live bar
+            report = ingest_file(ws, table.value, file, mapping=mapping,
+                                 fmt=fmt.value if fmt else None, progress=_plain_progress())
+            print_report(report)
+            return
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:
             tasks: dict[str, int] = {}
@@ -69,6 +76,19 @@ def ingest(
             report = ingest_file(ws, table.value, file, mapping=mapping,
                                  fmt=fmt.value if fmt else None, progress=progress)
         print_report(report)
+
+
+def _plain_progress(step: float = 0.1) -> Callable[[str, int, int], None]:
+    """Progress as a line on stderr every ``step`` of a file."""
+    shown: dict[str, float] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        if share - shown.get(name, -1.0) >= step or (share >= 1.0 > shown.get(name, 0.0)):
+            shown[name] = share
+            err_console.print(f"{name}: {share:.0%}", highlight=False)
+
+    return progress
 
 
 def print_report(report: IngestReport) -> None:

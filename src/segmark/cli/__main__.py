@@ -1,0 +1,5 @@
+"""``python -m segmark.cli``: the same as the ``segmark`` command."""
+
+from segmark.cli import app
+
+app()
