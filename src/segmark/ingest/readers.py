@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +78,44 @@ class Source:
         if self.delimiter == "whitespace":
             return _whitespace_chunks(self)
         return _csv_chunks(self)
+
+
+def prefetch(chunks: Iterator[Chunk], depth: int = 1) -> Iterator[Chunk]:
+    """Read the next chunk in a background thread while the caller processes this one.
+
+    Parsing (pyarrow) and validating (DuckDB) both release the GIL, so the two overlap. Errors in
+    the reader are re-raised in the caller; abandoning the iterator stops the reader.
+    """
+    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(("chunk", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="segmark-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
 
 
 def expand_paths(spec: str | Path) -> list[Path]:

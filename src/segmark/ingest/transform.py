@@ -42,6 +42,7 @@ _GENDER = {
     "female": ("f", "female", "woman", "w", "女", "女性", "女士"),
     "male": ("m", "male", "man", "男", "男性", "先生"),
 }
+_SRC = "src__"  # prefix of the source columns carried through the plan for the raw row
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
 _TS_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S",
                "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M"]
@@ -122,11 +123,14 @@ def _text(x: str, t: pa.DataType | None, kind: str) -> str:
 def _number(v: str, t: pa.DataType | None) -> str:
     if t is not None and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
         return f"CAST({v} AS DOUBLE)"
-    # accept a leading currency sign and thousands separators: "¥1,299.00"
-    return f"TRY_CAST(replace(regexp_replace({v}, '^[¥￥$€£]\\s*', ''), ',', '') AS DOUBLE)"
+    # plain numbers first; only the rest may carry a currency sign or thousands separators: "¥1,299.00"
+    return (f"coalesce(TRY_CAST({v} AS DOUBLE), "
+            f"TRY_CAST(replace(regexp_replace({v}, '^[¥￥$€£]\\s*', ''), ',', '') AS DOUBLE))")
 
 
 def _local_to_utc(x: str, tz: str) -> str:
+    if tz == "UTC":
+        return x
     return f"timezone('UTC', timezone({lit(tz)}, {x}))"
 
 
@@ -146,16 +150,15 @@ def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context) ->
     if mapping.ts.format:
         fmts = mapping.ts.format if isinstance(mapping.ts.format, list) else [mapping.ts.format]
         return _local_to_utc(f"try_strptime({v}, {_list(fmts)})", tz)
-    # No unit, no format: unix seconds/milliseconds by length, ISO with or without an offset,
-    # then a few common layouts read in the local zone.
-    seconds = _epoch(f"TRY_CAST({v} AS DOUBLE)", "s")
-    millis = _epoch(f"TRY_CAST({v} AS DOUBLE)", "ms")
-    with_offset = r"\d[T ]?\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+    # No unit, no format: unix seconds or milliseconds (by magnitude), ISO with an offset, then
+    # local date-times (ISO and a few common layouts). Cheap tests first: this runs on every row.
+    number = f"TRY_CAST({v} AS DOUBLE)"
+    has_offset = (f"(length({v}) > 16 AND (right({v}, 1) IN ('Z', 'z') OR substr({v}, -6, 1) IN ('+', '-') "
+                  f"OR substr({v}, -5, 1) IN ('+', '-')))")
     local = f"coalesce(TRY_CAST({v} AS TIMESTAMP), try_strptime({v}, {_list(_TS_FORMATS)}))"
     return (
-        f"CASE WHEN regexp_full_match({v}, '-?\\d{{9,10}}(\\.\\d+)?') THEN {seconds} "
-        f"WHEN regexp_full_match({v}, '\\d{{12,13}}') THEN {millis} "
-        f"WHEN regexp_matches({v}, {lit(with_offset)}) THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) "
+        f"CASE WHEN abs({number}) >= 1e8 THEN {_epoch(number, None)} "
+        f"WHEN {has_offset} THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) "
         f"ELSE {_local_to_utc(local, tz)} END"
     )
 
@@ -222,10 +225,11 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str],
     """One SELECT over ``_chunk`` giving canonical columns, ``_line``, ``_key`` (events) or
     ``attributes``/``_hash`` (users, items) and ``_reason``/``_column``/``_value``; a NULL
     ``_reason`` means the row is good."""
-    stage1: list[str] = ["_line"]
+    raw_cols = [c for c in types if c != "_line"]
+    stage1: list[str] = ["_line"] + [f"{q(c)} AS {q(_SRC + c)}" for c in raw_cols]
     if spec is not EVENTS:
         stage1.append(f"{attributes_sql(set(found.values()), types)} AS _attributes")
-    parsed: list[str] = ["_line"] + ([] if spec is EVENTS else ["_attributes"])
+    parsed: list[str] = ["_line", *(q(_SRC + c) for c in raw_cols)] + ([] if spec is EVENTS else ["_attributes"])
     checks: list[Check] = []
     present: set[str] = set()
     for col in spec.columns:
@@ -294,11 +298,14 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str],
         elif col.kind == "date":
             checks.append(Check(f"{v} IS NOT NULL AND {name} IS NULL", "unparseable_date", name, raw))
 
-    reason = "CASE " + " ".join(f"WHEN {c.condition} THEN {lit(c.reason)}" for c in checks) + " END"
-    column = "CASE " + " ".join(f"WHEN {c.condition} THEN {lit(c.column)}" for c in checks) + " END"
-    value = "CASE " + " ".join(f"WHEN {c.condition} THEN {c.value}" for c in checks) + " END"
-    if not checks:
-        reason = column = value = "NULL::VARCHAR"
+    # one pass over the conditions gives "reason|column"; the value is looked up from the column
+    found_problem = ("CASE " + " ".join(f"WHEN {c.condition} THEN {lit(c.reason + '|' + c.column)}"
+                                         for c in checks) + " END") if checks else "NULL::VARCHAR"
+    values = {c.column: c.value for c in checks}
+    value = ("CASE _column " + " ".join(f"WHEN {lit(k)} THEN {v}" for k, v in values.items()) + " END"
+             if values else "NULL::VARCHAR")
+    raw = ("to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(_SRC + c)}" for c in raw_cols) + "))::VARCHAR"
+           if raw_cols else "NULL::VARCHAR")
 
     vocab_join = ""
     if "event_type" in present:
@@ -310,8 +317,11 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str],
     return (
         f"WITH s1 AS (SELECT {', '.join(stage1)} FROM _chunk),\n"
         f"s2 AS (SELECT {', '.join(parsed)} FROM s1{vocab_join}),\n"
-        f"s3 AS (SELECT *, {reason} AS _reason, {column} AS _column, {value} AS _value FROM s2)\n"
-        f"SELECT {final} FROM s3"
+        f"s3 AS (SELECT *, split_part(_problem, '|', 1) AS _reason, split_part(_problem, '|', 2) AS _column "
+        f"FROM (SELECT *, {found_problem} AS _problem FROM s2)),\n"
+        f"s4 AS (SELECT *, CASE WHEN _reason <> '' THEN {value} END AS _value, "
+        f"CASE WHEN _reason <> '' THEN {raw} END AS _raw FROM s3)\n"
+        f"SELECT {final} FROM s4"
     )
 
 
@@ -320,7 +330,7 @@ def _final_columns(spec: TableSpec, mapping: Mapping, ctx: Context) -> str:
     rules = mapping.rules
     cols = [c.name for c in spec.columns]
     out: dict[str, str] = {c: c for c in cols}
-    common = ["_line", "_reason", "_column", "_value"]
+    common = ["_line", "nullif(_reason, '') AS _reason", "nullif(_column, '') AS _column", "_value", "_raw"]
     if spec is EVENTS:
         negative = "(coalesce(quantity, 0) < 0 OR coalesce(amount, 0) < 0)"
         refund_conditions = []
@@ -347,14 +357,6 @@ def _final_columns(spec: TableSpec, mapping: Mapping, ctx: Context) -> str:
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in [*cols, "_attributes"])
     return ", ".join([*select, "_attributes AS attributes", f"hash(concat_ws(chr(31), {parts})) AS _hash",
                       *common])
-
-
-def raw_json_sql(types: dict[str, pa.DataType]) -> str:
-    """The whole source row as JSON text, kept with a quarantined row so nothing is lost."""
-    cols = [c for c in types if c != "_line"]
-    if not cols:
-        return "NULL::VARCHAR"
-    return "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in cols) + "))::VARCHAR"
 
 
 def attributes_sql(used: set[str], types: dict[str, pa.DataType]) -> str:

@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
 from segmark.ingest.mapping import Format, Mapping, load_mapping
-from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, open_source
-from segmark.ingest.transform import Context, plan_sql, raw_json_sql, resolve_columns
+from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, open_source, prefetch
+from segmark.ingest.transform import Context, plan_sql, resolve_columns
 from segmark.schema import EVENTS, TABLES, TableSpec
 from segmark.store.duckdb import DuckDBStore, utc_now
 from segmark.workspace import Workspace
@@ -169,19 +169,21 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
         report.ignored_columns = [c for c in src.columns if c not in used]
     _create_staging(con, spec)
     reasons: Counter[str] = Counter()
-    good = bad = 0
+    staged = rejected = 0
     name = src.path.name
-    for chunk in src.chunks():
+    for chunk in prefetch(src.chunks()):
         report.rows_read += len(chunk.lines) + len(chunk.rejects)
-        bad += len(chunk.rejects)
+        rejected += len(chunk.rejects)
         if chunk.rejects:
             reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), chunk.rejects))
         if len(chunk.lines):
-            g, b, r = _process_chunk(con, spec, m, src, found, ctx, source_id, chunk)
-            good, bad = good + g, bad + b
-            reasons.update(r)
+            staged += _process_chunk(con, spec, m, src, found, ctx, chunk)
         if progress:
             progress(name, chunk.done, src.total)
+    invalid, new_reasons = _quarantine_staged(con, spec, ctx, source_id, str(src.path))
+    reasons.update(new_reasons)
+    good = staged - invalid
+    bad = rejected + invalid
     report.accepted = _publish(con, spec, m, source_id)
     report.quarantined = sum(reasons.values())
     # Duplicates: good rows already stored (or repeated in the file), and bad rows already
@@ -204,59 +206,56 @@ _SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "event_type": "VARCHAR", "time
 
 
 def _create_staging(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """The file's rows after validation, good and bad, until the file is complete."""
     cols = [f"{c.name} {_SQL_TYPES[c.kind]}" for c in spec.columns]
     if spec is EVENTS:
         cols.append("_key UHUGEINT")
     else:
         cols += ["attributes JSON", "_hash UBIGINT"]
-    cols.append("_line BIGINT")
+    cols += ["_line BIGINT", "_reason VARCHAR", "_column VARCHAR", "_value VARCHAR", "_raw VARCHAR"]
     con.execute(f"CREATE OR REPLACE TEMP TABLE _staged ({', '.join(cols)})")
 
 
 def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, src: Source,
-                   found: dict[str, str], ctx: Context, source_id: int,
-                   chunk: Chunk) -> tuple[int, int, Counter[str]]:
-    """Validate and convert one chunk: good rows to staging, bad rows to quarantine."""
+                   found: dict[str, str], ctx: Context, chunk: Chunk) -> int:
+    """Validate and convert one chunk into staging (good and bad rows alike); returns its rows."""
     table = chunk.table.append_column("_line", pa.array(chunk.lines, pa.int64()))
     types = {f.name: f.type for f in table.schema}
     present = {k: v for k, v in found.items() if v in types}
     sql = plan_sql(spec, m, present, types, ctx)
     con.register("_chunk", table)
     try:
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _out AS {sql}")
-        except duckdb.Error as exc:
-            if m.expressions:
-                raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") \
-                    from None
-            raise
-        staged = [c.name for c in spec.columns] + (
-            ["_key"] if spec is EVENTS else ["attributes", "_hash"]) + ["_line"]
-        good = con.execute(
-            f"INSERT INTO _staged SELECT {', '.join(staged)} FROM _out WHERE _reason IS NULL"
-        ).fetchone()
-        bad_rows = con.execute(
-            "SELECT _reason, count(*) FROM _out WHERE _reason IS NOT NULL GROUP BY 1"
-        ).fetchall()
-        reasons: Counter[str] = Counter()
-        n_bad = sum(int(r[1]) for r in bad_rows)
-        if bad_rows:
-            new = con.execute(
-                f"""INSERT INTO quarantine
-                SELECT ?, ?, ?, ?, o._line, o._column, o._reason, o._value, r._raw
-                FROM _out o
-                JOIN (SELECT _line, {raw_json_sql(types)} AS _raw FROM _chunk
-                      WHERE _line IN (SELECT _line FROM _out WHERE _reason IS NOT NULL)) r USING (_line)
-                WHERE o._reason IS NOT NULL
-                  AND o._line NOT IN (SELECT line FROM quarantine WHERE content_hash = ? AND table_name = ?)
-                RETURNING reason""",
-                [source_id, spec.name, str(src.path), ctx.content_hash, ctx.content_hash, spec.name],
-            ).fetchall()
-            reasons.update(r[0] for r in new)
+        row = con.execute(f"INSERT INTO _staged {sql}").fetchone()
+    except duckdb.Error as exc:
+        if m.expressions:
+            raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") from None
+        raise
     finally:
         with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
             con.unregister("_chunk")
-    return int(good[0]) if good else 0, n_bad, reasons
+    return int(row[0]) if row else 0
+
+
+def _quarantine_staged(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Context, source_id: int,
+                       path: str) -> tuple[int, Counter[str]]:
+    """Move the file's bad rows to quarantine (unless this content was quarantined before).
+
+    Returns (bad rows in the file, newly quarantined rows by reason)."""
+    row = con.execute("SELECT count(*) FROM _staged WHERE _reason IS NOT NULL").fetchone()
+    bad = int(row[0]) if row else 0
+    if not bad:
+        return 0, Counter()
+    con.execute(
+        """INSERT INTO quarantine
+        SELECT ?, ?, ?, ?, _line, _column, _reason, _value, _raw FROM _staged s
+        WHERE _reason IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM quarantine q WHERE q.content_hash = ? AND q.table_name = ? AND q.line = s._line)""",
+        [source_id, spec.name, path, ctx.content_hash, ctx.content_hash, spec.name],
+    )
+    reasons = Counter(dict(con.execute(
+        "SELECT reason, count(*) FROM quarantine WHERE source_id = ? AND reason <> 'malformed_row' GROUP BY 1",
+        [source_id]).fetchall()))
+    return bad, reasons
 
 
 def _quarantine_rejects(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Context, source_id: int,
@@ -277,7 +276,7 @@ def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, source
     if spec is EVENTS:
         cols = [c.name for c in spec.columns]
         has_event_id = "event_id" in m.columns or "event_id" in m.expressions
-        bounds = con.execute("SELECT min(ts), max(ts) FROM _staged").fetchone()
+        bounds = con.execute("SELECT min(ts), max(ts) FROM _staged WHERE _reason IS NULL").fetchone()
         if bounds is None or bounds[0] is None:
             return 0
         # Keys cover the timestamp unless the source has its own event ids, so only the stored
@@ -288,7 +287,8 @@ def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, source
         row = con.execute(
             f"""INSERT INTO events
             SELECT _key, {', '.join(cols)}, {source_id}, _line FROM (
-                SELECT * FROM _staged QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _line) = 1
+                SELECT * FROM _staged WHERE _reason IS NULL
+                QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _line) = 1
             ) s
             WHERE NOT EXISTS (SELECT 1 FROM ({existing}) e WHERE e.event_key = s._key)""",
             params,
@@ -299,7 +299,8 @@ def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, source
     row = con.execute(
         f"""INSERT OR REPLACE INTO {spec.name}
         SELECT {', '.join(cols)}, attributes, _hash, {source_id}, _line FROM (
-            SELECT * FROM _staged QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1
+            SELECT * FROM _staged WHERE _reason IS NULL
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1
         ) s
         WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE t.{key} = s.{key} AND t.row_hash = s._hash)"""
     ).fetchone()

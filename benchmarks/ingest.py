@@ -1,0 +1,155 @@
+"""Ingestion speed and memory: segmark beside the plain ways, on the same generated files.
+
+    python -m benchmarks.ingest [--rows 10000000] [--dir /tmp/segmark-bench]
+
+Each variant runs in its own process; wall time and that process's peak resident memory are
+measured from outside (``os.wait4``). Variants, for CSV and for Parquet:
+- segmark: ``ingest_file`` — mapping, validation, quarantine, de-duplication, one transaction;
+- pandas: ``read_csv``/``read_parquet`` then insert the frame into DuckDB (no validation);
+- duckdb: DuckDB's own ``read_csv``/``read_parquet`` into a table — the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+CATEGORIES = np.array(["服装", "美妆", "数码", "家居", "食品", "母婴", "运动", "图书"])
+TYPES = np.array(["view", "view", "view", "view", "search", "cart", "fav", "purchase"])
+
+
+def generate(rows: int, folder: Path, seed: int = 0) -> tuple[Path, Path]:
+    """A canonical event file of ``rows`` lines as CSV and Parquet (written in slices)."""
+    rng = np.random.default_rng(seed)
+    csv_path, pq_path = folder / "events.csv", folder / "events.parquet"
+    start = np.datetime64("2025-01-01T00:00:00")
+    writer = None
+    step = 1_000_000
+    with pa.OSFile(str(csv_path), "wb") as sink:
+        csv_writer = None
+        for lo in range(0, rows, step):
+            n = min(step, rows - lo)
+            ts = start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]")
+            etype = TYPES[rng.integers(0, len(TYPES), n)]
+            price = np.round(rng.lognormal(4, 1, n), 2)
+            table = pa.table({
+                "user_id": pa.array(np.char.add("u", rng.integers(0, rows // 10 + 1, n).astype(str))),
+                "event_type": pa.array(etype),
+                "ts": pa.array(np.datetime_as_string(ts, unit="s")).cast(pa.string()),
+                "item_id": pa.array(np.char.add("i", rng.zipf(1.3, n).clip(1, 200_000).astype(str))),
+                "category": pa.array(CATEGORIES[rng.integers(0, len(CATEGORIES), n)]),
+                "price": pa.array(price),
+                "quantity": pa.array(np.where(etype == "purchase", rng.integers(1, 4, n), 1)),
+            })
+            if csv_writer is None:
+                csv_writer = pacsv.CSVWriter(sink, table.schema)
+                writer = pq.ParquetWriter(str(pq_path), table.schema)
+            csv_writer.write_table(table)
+            assert writer is not None
+            writer.write_table(table)
+        assert csv_writer is not None and writer is not None
+        csv_writer.close()
+        writer.close()
+    return csv_path, pq_path
+
+
+# -- the variants, each run in a child process ---------------------------------------------------
+
+
+def run_segmark(path: Path, workdir: Path) -> int:
+    from segmark.pipeline.ingest import ingest_file
+    from segmark.workspace import init_workspace, open_workspace
+
+    root = init_workspace(workdir / "ws")
+    with open_workspace(root) as ws:
+        report = ingest_file(ws, "events", path)
+    return report.accepted
+
+
+def run_pandas(path: Path, workdir: Path) -> int:
+    import duckdb
+    import pandas as pd
+
+    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    con = duckdb.connect(str(workdir / "plain.duckdb"))
+    con.execute("CREATE TABLE events AS SELECT * FROM df")
+    return int(con.execute("SELECT count(*) FROM events").fetchone()[0])  # type: ignore[index]
+
+
+def run_duckdb(path: Path, workdir: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(workdir / "floor.duckdb"))
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+    con.execute(f"CREATE TABLE events AS SELECT * FROM {reader}(?)", [str(path)])
+    return int(con.execute("SELECT count(*) FROM events").fetchone()[0])  # type: ignore[index]
+
+
+VARIANTS = {"segmark": run_segmark, "pandas + insert": run_pandas, "duckdb read (floor)": run_duckdb}
+
+
+def measure(variant: str, path: Path) -> tuple[float, float, str]:
+    """Run one variant in a fresh process: (seconds, peak RSS in MiB, rows it reported)."""
+    workdir = Path(tempfile.mkdtemp(prefix="segmark-bench-"))
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.ingest", "--child", variant, str(path),
+                                 str(workdir)], stdout=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        out = proc.stdout.read().strip() if proc.stdout else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            return seconds, usage.ru_maxrss / 1024, "failed"
+        return seconds, usage.ru_maxrss / 1024, out
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--dir", type=Path, default=None, help="where to write the generated files")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        variant, path, workdir = args.child
+        print(VARIANTS[variant](Path(path), Path(workdir)))
+        return
+
+    console = Console()
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="segmark-bench-data-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    with console.status(f"generating {args.rows:,} events"):
+        csv_path, pq_path = generate(args.rows, folder)
+    table = Table(title=f"ingest {args.rows:,} events ({os.cpu_count()} cores)", title_justify="left")
+    for col in ("file", "variant", "rows", "seconds", "rows/s", "peak MiB", "time vs floor", "time vs pandas"):
+        table.add_column(col, justify="left" if col in ("file", "variant") else "right")
+    try:
+        for path in (csv_path, pq_path):
+            results = {v: measure(v, path) for v in VARIANTS}
+            floor, plain = results["duckdb read (floor)"][0], results["pandas + insert"][0]
+            for variant, (sec, mem, rows) in results.items():
+                rate = f"{int(rows) / sec:,.0f}" if rows.isdigit() else "-"
+                table.add_row(path.suffix.lstrip("."), variant, rows, f"{sec:.1f}", rate, f"{mem:,.0f}",
+                              f"{sec / floor:.2f}x", f"{sec / plain:.2f}x")
+    finally:
+        if args.dir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
