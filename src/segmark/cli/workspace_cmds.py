@@ -89,8 +89,9 @@ def status(
         for col in ("run", "step", "status", "as_of", "started (UTC)", "note"):
             rt.add_column(col)
         for r in info["runs"]:
-            note = r["message"] or ", ".join(f"{k}={v}" for k, v in r["metrics"].items()
-                                            if isinstance(v, int | float))[:80]
+            note = r["message"] or ", ".join(
+                f"{k.replace('_', ' ')} {v:,}" for k, v in r["metrics"].items()
+                if isinstance(v, int | float) and k != "run_id")
             rt.add_row(str(r["run_id"]), r["step"], r["status"], str(r["as_of"] or ""),
                        str(r["started_at"])[:19], note)
         console.print(rt)

@@ -1,0 +1,129 @@
+"""The main job: the steps from files to a report, run in order, each one also runnable alone.
+
+``run_flow`` only sequences library functions that the single-step commands call too. Each step is
+its own transaction, so when one fails the ones before it stay done, and the error says which step
+failed and why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from segmark.errors import SegmarkError
+from segmark.ingest.mapping import Mapping
+from segmark.pipeline.ingest import ingest_file
+from segmark.workspace import Workspace
+
+
+@dataclass
+class StepResult:
+    """What one step did: its figures, time and memory, or why it failed."""
+
+    name: str
+    status: str = "pending"  # pending, running, ok, failed, skipped
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class StepFailed(SegmarkError):
+    """A step of ``run_flow`` failed; the steps before it are kept."""
+
+    def __init__(self, step: str, message: str, results: list[StepResult]) -> None:
+        super().__init__(f"step '{step}' failed: {message} (earlier steps are kept)")
+        self.step = step
+        self.results = results
+
+
+@dataclass
+class FlowInputs:
+    """The files and options of one run."""
+
+    events: str | Path
+    users: str | Path | None = None
+    items: str | Path | None = None
+    mapping: str | Path | Mapping | None = None
+    users_mapping: str | Path | Mapping | None = None
+    items_mapping: str | Path | Mapping | None = None
+    as_of: datetime | None = None
+    report: Path | None = None
+    lang: str | None = None
+
+
+Step = tuple[str, Callable[[Workspace, FlowInputs, dict[str, Any]], dict[str, Any]]]
+OnStep = Callable[[StepResult], None]
+
+
+def _ingest(table: str) -> Callable[[Workspace, FlowInputs, dict[str, Any]], dict[str, Any]]:
+    def step(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+        path = getattr(inputs, table)
+        mapping = {"events": inputs.mapping, "users": inputs.users_mapping, "items": inputs.items_mapping}[table]
+        report = ingest_file(ws, table, path, mapping=mapping)
+        state.setdefault("ingest", {})[table] = report
+        return {"rows_read": report.rows_read, "accepted": report.accepted,
+                "quarantined": report.quarantined, "duplicates": report.duplicates}
+    return step
+
+
+def flow_steps(inputs: FlowInputs) -> list[Step]:
+    """The steps for these inputs, in order (files that were not given are not ingested)."""
+    steps: list[Step] = []
+    if inputs.users:
+        steps.append(("ingest users", _ingest("users")))
+    if inputs.items:
+        steps.append(("ingest items", _ingest("items")))
+    steps.append(("ingest events", _ingest("events")))
+    return steps
+
+
+def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None) -> tuple[list[StepResult],
+                                                                                            dict[str, Any]]:
+    """Run every step in order; returns each step's result and the state the steps shared.
+
+    Raises ``StepFailed`` (carrying the results so far) at the first failing step.
+    """
+    steps = flow_steps(inputs)
+    results = [StepResult(name) for name, _ in steps]
+    state: dict[str, Any] = {}
+    process = psutil.Process()
+    for (name, fn), result in zip(steps, results, strict=True):
+        result.status = "running"
+        if on_step:
+            on_step(result)
+        start = time.perf_counter()
+        try:
+            result.summary = fn(ws, inputs, state)
+        except SegmarkError as exc:
+            result.status, result.error = "failed", str(exc)
+            result.seconds = time.perf_counter() - start
+            for later in results[results.index(result) + 1:]:
+                later.status = "skipped"
+            if on_step:
+                on_step(result)
+            raise StepFailed(name, str(exc), results) from exc
+        result.seconds = time.perf_counter() - start
+        result.peak_rss_mb = _peak_rss_mb(process)
+        result.status = "ok"
+        if on_step:
+            on_step(result)
+    return results, state
+
+
+def _peak_rss_mb(process: psutil.Process) -> float:
+    """Peak resident memory of this process so far (Linux: VmHWM), else the current RSS."""
+    try:
+        with open(f"/proc/{process.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return process.memory_info().rss / (1 << 20)
