@@ -1,0 +1,184 @@
+"""``segmark features build|runs|show|export|describe``."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from segmark.cli import app
+from segmark.cli._common import JsonOpt, WorkspaceOpt, console, fail, print_json, workspace
+from segmark.pipeline.features import (
+    build_features,
+    describe_features,
+    export_features,
+    list_feature_runs,
+    user_features,
+)
+
+features_app = typer.Typer(
+    help="User features as of a date: RFM, activity, funnel, preferences, time, attributes.",
+    no_args_is_help=True,
+)
+app.add_typer(features_app, name="features")
+
+RunOpt = Annotated[int | None, typer.Option("--run", help="Feature build to read (default: the latest).")]
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _windows(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        fail(f"--windows {text!r}: give day counts separated by commas, e.g. 7,30,90,365")
+        raise  # unreachable: fail() exits
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+@features_app.command("build")
+def build(
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Count events strictly before this local date (YYYY-MM-DD) or date-time; "
+        "default: the day after the last event.")] = None,
+    windows: Annotated[str | None, typer.Option(
+        help="Activity windows in days, comma-separated (default: features.windows, 7,30,90,365).")] = None,
+    json_out: JsonOpt = False,
+    ws_dir: WorkspaceOpt = None,
+) -> None:
+    """Compute one row of features per user from the store, as of a date, and keep it as a new run.
+
+    Examples:
+
+      segmark features build
+
+      segmark features build --as-of 2011-09-01 --windows 30,90
+    """
+    with workspace(ws_dir) as ws:
+        run = build_features(ws, as_of=as_of, windows=_windows(windows))
+    if json_out:
+        print_json({"run_id": run.run_id, "as_of": run.as_of, "as_of_local": run.as_of_local,
+                    "timezone": run.timezone, "users": run.n_users, "events": run.n_events,
+                    "columns": len(run.columns), "table": run.table_name})
+        return
+    console.print(f"feature build [bold]{run.run_id}[/]: {run.n_users:,} users x {len(run.columns)} features "
+                  f"from {run.n_events:,} events before {run.as_of_local:%Y-%m-%d %H:%M} ({run.timezone})")
+
+
+@features_app.command("runs")
+def runs(json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
+    """List the stored feature builds, newest first."""
+    with workspace(ws_dir, read_only=True) as ws:
+        found = list_feature_runs(ws.store) if ws.store.table_exists("feature_runs") else []
+    if json_out:
+        print_json([{"run_id": r.run_id, "as_of": r.as_of, "as_of_local": r.as_of_local,
+                     "timezone": r.timezone, "windows": list(r.windows), "users": r.n_users,
+                     "events": r.n_events, "created_at": r.created_at} for r in found])
+        return
+    t = Table(title="feature builds", title_justify="left")
+    for col in ("run", "as of (local)", "zone", "windows", "users", "events", "built (UTC)"):
+        t.add_column(col)
+    for r in found:
+        t.add_row(str(r.run_id), f"{r.as_of_local:%Y-%m-%d %H:%M}", r.timezone, ",".join(map(str, r.windows)),
+                  f"{r.n_users:,}", f"{r.n_events:,}", f"{r.created_at:%Y-%m-%d %H:%M}")
+    console.print(t)
+
+
+@features_app.command("show")
+def show(
+    user_id: Annotated[str, typer.Argument(help="The user.")],
+    run: RunOpt = None,
+    json_out: JsonOpt = False,
+    ws_dir: WorkspaceOpt = None,
+) -> None:
+    """One user's features, with units and meanings.
+
+    Example: [bold]segmark features show 12347[/]
+    """
+    with workspace(ws_dir, read_only=True) as ws:
+        feature_run, values = user_features(ws.store, user_id, run)
+    if json_out:
+        print_json({"user_id": user_id, "run_id": feature_run.run_id, "as_of": feature_run.as_of,
+                    "features": values})
+        return
+    zh = ws.settings.lang == "zh"
+    t = Table(title=f"user {user_id} as of {feature_run.as_of_local:%Y-%m-%d %H:%M} "
+              f"(build {feature_run.run_id})", title_justify="left")
+    for col in ("feature", "value", "unit", "family"):
+        t.add_column(col, justify="right" if col == "value" else "left")
+    for c in feature_run.columns:
+        name = f"{c.name} {c.label_zh}" if zh and c.label_zh else c.name
+        t.add_row(name, _fmt(values.get(c.name)), c.unit, c.family)
+    console.print(t)
+
+
+@features_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .csv or .parquet.")],
+    fmt: Annotated[ExportFormat | None, typer.Option("--format", help="Override the format "
+                                                     "guessed from the file name.")] = None,
+    run: RunOpt = None,
+    ws_dir: WorkspaceOpt = None,
+) -> None:
+    """Write a feature build to CSV (UTF-8) or Parquet, one row per user.
+
+    Examples: [bold]segmark features export --out features.parquet[/],
+    [bold]segmark features export --out f.csv --run 3[/]
+    """
+    with workspace(ws_dir, read_only=True) as ws:
+        feature_run, path = export_features(ws.store, out, run, fmt.value if fmt else None)
+    console.print(f"wrote {feature_run.n_users:,} users x {len(feature_run.columns)} features "
+                  f"(build {feature_run.run_id}) to [bold]{path}[/]")
+
+
+@features_app.command("describe")
+def describe(
+    run: RunOpt = None,
+    family: Annotated[str | None, typer.Option(help="Only this family (rfm, activity, funnel, "
+                                               "preference, time, attributes, custom).")] = None,
+    json_out: JsonOpt = False,
+    ws_dir: WorkspaceOpt = None,
+) -> None:
+    """The feature catalog: each feature's meaning and unit, and its distribution in a build.
+
+    Examples: [bold]segmark features describe[/], [bold]segmark features describe --family rfm --json[/]
+    """
+    with workspace(ws_dir, read_only=True) as ws:
+        feature_run, table = describe_features(ws.store, run)
+    if family:
+        table = table[table["family"] == family]
+    if json_out:
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        print_json({"run_id": feature_run.run_id, "as_of": feature_run.as_of,
+                    "users": feature_run.n_users, "features": records})
+        return
+    zh = ws.settings.lang == "zh"
+    t = Table(title=f"features of build {feature_run.run_id}, as of {feature_run.as_of_local:%Y-%m-%d %H:%M} "
+              f"({feature_run.n_users:,} users)", title_justify="left")
+    for col in ("feature", "unit", "meaning", "filled", "mean", "min", "median", "max / top"):
+        t.add_column(col, overflow="fold")
+    for r in table.to_dict(orient="records"):
+        name = f"{r['name']}\n{r['label_zh']}" if zh and r["label_zh"] else r["name"]
+        last = _fmt(r["max"]) if r["kind"] != "text" else f"{_fmt(r['top'])} ({_fmt(r['top_share'])})"
+        filled = 1 - r["missing_share"] if r["missing_share"] is not None else None
+        t.add_row(name, r["unit"], r["description"], f"{filled:.0%}" if filled is not None else "-",
+                  _fmt(r["mean"]), _fmt(r["min"]), _fmt(r["median"]), last)
+    console.print(t)

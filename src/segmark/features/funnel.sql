@@ -1,0 +1,31 @@
+-- family: funnel
+-- purpose: How far a user's interest turns into purchases, and how much of it comes back as refunds.
+-- grain: one row per user (user_id)
+-- note: Cart conversion is measured on distinct items: a carted item converts when the user bought it at or after first carting it.
+-- column: view_to_cart_rate | number | carts per view | 浏览加购率 | Add-to-cart events per view event; empty without views.
+-- column: cart_to_purchase_rate | number | ratio | 加购购买率 | Share of the distinct items the user carted that they bought at or after first carting them; empty without carted items.
+-- column: cart_abandonment_rate | number | ratio | 弃购率 | Share of the distinct carted items not bought afterwards (1 - cart_to_purchase_rate).
+-- column: refund_rate | number | ratio | 退款率 | Refund amount as a share of purchase amount; empty without purchase amount.
+
+-- section: funnel_events
+SELECT
+    user_id,
+    count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
+    coalesce(sum(amount) FILTER (WHERE is_refund), 0)
+        / nullif(sum(amount) FILTER (WHERE is_purchase), 0) AS refund_rate
+FROM ev
+GROUP BY user_id
+
+-- section: funnel_cart
+SELECT
+    user_id,
+    count(*) FILTER (WHERE last_purchase_age_d <= first_cart_age_d)
+        / nullif(count(first_cart_age_d), 0) AS cart_to_purchase_rate
+FROM cart_items
+GROUP BY user_id
+
+-- section: funnel_derived
+SELECT
+    user_id,
+    1 - cart_to_purchase_rate AS cart_abandonment_rate
+FROM features

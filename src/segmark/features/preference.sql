@@ -1,0 +1,32 @@
+-- family: preference
+-- purpose: What a user is drawn to: categories, how varied their interest is, and how much they pay relative to the shop's usual prices.
+-- grain: one row per user (user_id); one share column per top category of the shop (features.top_categories)
+-- note: Category interest counts views, searches, carts, favourites and purchases that carry a category (not refunds or cart removals).
+-- note: Reference prices are medians over every purchase line before as_of with a positive price, guest lines included; lines without a category are compared with the median of all lines without one.
+-- column: top_category | text | category | 最偏好品类 | The category with most of the user's interest events; ties go to the alphabetically first; empty without categorised events.
+-- column: top_category_share | number | ratio | 最偏好品类占比 | Share of the user's categorised interest events in top_category.
+-- column: category_entropy | number | bits | 品类多样性 | Shannon entropy of the user's interest events over categories, in bits: 0 for one category, log2(k) for k used equally.
+-- column: cat_share__{category} | number | ratio | 品类{category}占比 | Share of the user's categorised interest events in category {category}.
+-- column: price_level | number | ratio | 价格水平 | Mean over the user's purchase lines of price / the median purchase price of the line's category: 1 typical, below 1 bargain, above 1 premium.
+-- column: low_price_share | number | ratio | 低价购买占比 | Share of the user's purchase lines of items sold at more than one price that were paid below the item's median price; empty without such lines.
+
+-- section: preference_categories
+SELECT
+    user_id,
+    arg_min(category, struct_pack(k := -n, c := category)) AS top_category,
+    max(n) / sum(n) AS top_category_share,
+    greatest(log2(sum(n)) - sum(n * log2(n)) / sum(n), 0.0) AS category_entropy,
+{%- for column, value in top_categories %}
+    coalesce(sum(n) FILTER (WHERE category = {{ value | sql_string }}), 0) / sum(n) AS "{{ column }}",
+{%- endfor %}
+    sum(n) AS _category_events
+FROM user_category
+GROUP BY user_id
+
+-- section: preference_prices
+SELECT
+    user_id,
+    avg(price_ratio) AS price_level,
+    avg(CASE WHEN below_item_median THEN 1.0 WHEN NOT below_item_median THEN 0.0 END) AS low_price_share
+FROM paid_prices
+GROUP BY user_id

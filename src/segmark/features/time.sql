@@ -1,0 +1,39 @@
+-- family: time
+-- purpose: When a user shops, on the shop's local clock (time.timezone), and whether their activity is rising or falling.
+-- grain: one row per user (user_id)
+-- note: Storage is UTC; hours and weekdays are converted to time.timezone, daylight saving included.
+-- column: preferred_hour | number | hour (0-23) | 偏好时段（小时） | The local hour of day holding most of the user's events; ties go to the earliest hour.
+-- column: preferred_daypart | text | daypart | 偏好时段 | morning (6-12h), afternoon (12-18h), evening (18-24h) or night (0-6h), whichever holds most of the user's events; ties go in that order.
+-- column: weekend_share | number | ratio | 周末活跃占比 | Share of the user's events on local Saturdays and Sundays.
+-- column: trend_30d | number | ratio | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty.
+
+-- section: time_hours
+SELECT
+    user_id,
+    arg_max(local_hour, n * 24 + (23 - local_hour)) AS preferred_hour,
+    coalesce(sum(n) FILTER (WHERE local_hour >= 6 AND local_hour < 12), 0) AS _morning_events,
+    coalesce(sum(n) FILTER (WHERE local_hour >= 12 AND local_hour < 18), 0) AS _afternoon_events,
+    coalesce(sum(n) FILTER (WHERE local_hour >= 18), 0) AS _evening_events,
+    coalesce(sum(n) FILTER (WHERE local_hour < 6), 0) AS _night_events
+FROM user_hour
+GROUP BY user_id
+
+-- section: time_events
+SELECT
+    user_id,
+    avg(CASE WHEN local_dow >= 6 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+    (count(*) FILTER (WHERE age_d <= 30) + 1)
+        / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1) AS trend_30d
+FROM ev
+GROUP BY user_id
+
+-- section: time_derived
+SELECT
+    user_id,
+    CASE greatest(_morning_events, _afternoon_events, _evening_events, _night_events)
+        WHEN _morning_events THEN 'morning'
+        WHEN _afternoon_events THEN 'afternoon'
+        WHEN _evening_events THEN 'evening'
+        WHEN _night_events THEN 'night'
+    END AS preferred_daypart
+FROM features
