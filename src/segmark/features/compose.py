@@ -236,6 +236,7 @@ def compose(params: BuildParams) -> FeatureQuery:
     relations = {name: body.strip() for name, body in
                  _split(env.from_string(base_template()).render(context), _RELATION)}
 
+    columns = expected_columns(params)  # checks the user-defined features first
     sections: list[_Section] = []
     fams: list[Family] = list(families())
     for family in fams:
@@ -244,7 +245,6 @@ def compose(params: BuildParams) -> FeatureQuery:
     for name, spec in params.custom.items():
         sections.append(_parse_section(f"custom_{name}", "custom", custom_section_sql(name, spec.sql)))
 
-    columns = expected_columns(params)
     _check_outputs(sections, columns)
 
     ctes: list[tuple[str, str]] = list(relations.items())

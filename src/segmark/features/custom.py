@@ -62,6 +62,11 @@ def parse_expression(sql: str, where: str) -> exp.Expression:
 
 
 def custom_section_sql(name: str, sql: str) -> str:
-    """The section that computes one user-defined feature, per user over ``ev``."""
-    quoted = '"' + name.replace('"', '""') + '"'
-    return f"SELECT user_id, ({sql}) AS {quoted} FROM ev GROUP BY user_id"
+    """The section that computes one user-defined feature, per user over ``ev``.
+
+    Built from the parsed expression, not by pasting text, so the expression cannot reach
+    outside its own column.
+    """
+    tree = parse_expression(sql, f"features.custom.{name}")
+    column = exp.alias_(exp.paren(tree, copy=False), exp.to_identifier(name, quoted=True))
+    return exp.select("user_id", column).from_("ev").group_by("user_id").sql("duckdb")
