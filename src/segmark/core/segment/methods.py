@@ -1,0 +1,172 @@
+"""The clustering methods: scikit-learn estimators (and kmodes' k-prototypes), built in one place.
+
+Each method is described by a :class:`MethodSpec`: whether it needs k, whether it can assign new
+points itself (``inductive``), and whether it takes categorical columns as text. Methods that
+cannot assign new points (agglomerative, HDBSCAN, DBSCAN) are fitted on a sample and every other
+user is assigned by a nearest-neighbour vote among the fitted sample (:func:`make_assigner`):
+their cost grows with the square of the rows they fit, so a sample is the only way to 1M users.
+DBSCAN and HDBSCAN leave some points as noise; those are attached to the segment of their nearest
+clustered neighbour, so a segmentation always covers every user (the noise share is recorded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, ward
+from sklearn.base import BaseEstimator
+from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    needs_k: bool
+    inductive: bool
+    mixed: bool = False
+    description: str = ""
+
+
+METHODS: dict[str, MethodSpec] = {
+    m.name: m
+    for m in (
+        MethodSpec("kmeans", True, True, description="k-means (Lloyd, k-means++ start)"),
+        MethodSpec("minibatch-kmeans", True, True, description="mini-batch k-means, for very large data"),
+        MethodSpec("gmm", True, True, description="Gaussian mixture, full covariances"),
+        MethodSpec("agglomerative", True, False, description="Ward hierarchical clustering, on a sample"),
+        MethodSpec("hdbscan", False, False, description="HDBSCAN density clustering, on a sample"),
+        MethodSpec("dbscan", False, False,
+                   description="DBSCAN, eps from the k-distance quantile, on a sample"),
+        MethodSpec("kprototypes", True, True, mixed=True,
+                   description="k-prototypes for numeric and categorical features together"),
+    )
+}
+
+AUTO_METHODS: tuple[str, ...] = ("kmeans", "gmm", "agglomerative", "hdbscan")
+"""Methods tried by automatic selection on numeric features (k-prototypes joins them when the
+features include categorical ones). DBSCAN is left out: its one parameter, eps, is a density
+scale that no default gets right across data sets; ask for it explicitly."""
+
+GMM_REG_COVAR = 1e-3
+"""Variance added to GMM covariances: zero-inflated features (every non-buyer has frequency 0)
+otherwise give components a zero variance and an infinite density."""
+
+
+def check_method(method: str) -> MethodSpec:
+    try:
+        return METHODS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)} or auto") from None
+
+
+def min_cluster_size(n_samples: int, min_share: float) -> int:
+    """Smallest cluster HDBSCAN may report: the minimum segment share of the rows it sees."""
+    return max(5, math.ceil(min_share * n_samples))
+
+
+def dbscan_eps(Z: np.ndarray, min_samples: int, quantile: float = 0.9) -> float:
+    """DBSCAN radius from the k-distance curve: the ``quantile`` of each point's distance to its
+    ``min_samples``-th neighbour (so ~90% of points are core points of some dense region)."""
+    nn = NearestNeighbors(n_neighbors=min(min_samples, len(Z) - 1) + 1).fit(Z)
+    dist, _ = nn.kneighbors(Z)
+    return float(np.quantile(dist[:, -1], quantile)) or 1e-9
+
+
+def make_estimator(method: str, k: int | None, *, random_state: int = 0, n_samples: int = 0,
+                   n_features: int = 2, min_share: float = 0.02, eps: float | None = None,
+                   n_init: int = 1) -> BaseEstimator:
+    """An unfitted estimator for ``method``; ``k`` is ignored by the density methods."""
+    spec = check_method(method)
+    if spec.needs_k and (k is None or k < 1):
+        raise ValueError(f"{method} needs a number of clusters")
+    if method == "kmeans":
+        return KMeans(n_clusters=k, n_init=n_init, random_state=random_state)
+    if method == "minibatch-kmeans":
+        return MiniBatchKMeans(n_clusters=k, n_init=max(n_init, 3), batch_size=4096,
+                               random_state=random_state)
+    if method == "gmm":
+        return GaussianMixture(n_components=k, covariance_type="full", reg_covar=GMM_REG_COVAR,
+                               n_init=n_init, random_state=random_state)
+    if method == "agglomerative":
+        return AgglomerativeClustering(n_clusters=k, linkage="ward")
+    if method == "hdbscan":
+        return HDBSCAN(min_cluster_size=min_cluster_size(n_samples, min_share),
+                       min_samples=10, copy=True)
+    if method == "dbscan":
+        return DBSCAN(eps=eps if eps is not None else 0.5, min_samples=max(5, 2 * n_features))
+    if method == "kprototypes":
+        from kmodes.kprototypes import KPrototypes
+
+        return KPrototypes(n_clusters=k, init="Cao", n_init=n_init, max_iter=50, random_state=random_state)
+    raise AssertionError(method)
+
+
+def attach_noise(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Give each noise point (-1) the label of its nearest clustered point."""
+    noise = labels < 0
+    if not noise.any():
+        return labels
+    if noise.all():
+        return np.zeros_like(labels)
+    knn = KNeighborsClassifier(n_neighbors=1).fit(Z[~noise], labels[~noise])
+    out = labels.copy()
+    out[noise] = knn.predict(Z[noise])
+    return out
+
+
+def fit_labels(method: str, k: int | None, Z: np.ndarray, *, random_state: int = 0,
+               min_share: float = 0.02, eps: float | None = None, n_init: int = 1,
+               mixed: np.ndarray | None = None, categorical_idx: list[int] | None = None,
+               ) -> tuple[BaseEstimator, np.ndarray, float]:
+    """Fit ``method`` on the rows of ``Z`` (or ``mixed`` for k-prototypes).
+
+    Returns the fitted estimator, one label per row (noise attached) and the noise share.
+    """
+    spec = check_method(method)
+    n, d = Z.shape
+    if method == "dbscan" and eps is None:
+        eps = dbscan_eps(Z, max(5, 2 * d))
+    est = make_estimator(method, k, random_state=random_state, n_samples=n, n_features=d,
+                         min_share=min_share, eps=eps, n_init=n_init)
+    if spec.mixed:
+        if mixed is None or not categorical_idx:
+            raise ValueError("kprototypes needs categorical features")
+        labels = np.asarray(est.fit_predict(mixed, categorical=categorical_idx), dtype=np.int64)
+    else:
+        labels = np.asarray(est.fit_predict(Z), dtype=np.int64)
+    noise_share = float(np.mean(labels < 0))
+    return est, attach_noise(Z, labels), noise_share
+
+
+def ward_cuts(Z: np.ndarray, k_values: list[int]) -> dict[int, np.ndarray]:
+    """Ward's tree built once and cut at every k: the partitions ``AgglomerativeClustering(
+    linkage="ward")`` gives for each k, for the cost of one fit instead of one per k."""
+    tree = ward(Z)
+    return {k: fcluster(tree, t=k, criterion="maxclust").astype(np.int64) - 1 for k in k_values}
+
+
+def make_assigner(Z: np.ndarray, labels: np.ndarray, n_neighbors: int = 5) -> KNeighborsClassifier:
+    """Assign new points by a vote of their nearest fitted points (for non-inductive methods)."""
+    return KNeighborsClassifier(n_neighbors=min(n_neighbors, len(Z))).fit(Z, labels)
+
+
+def warm_refit(method: str, est: BaseEstimator, Z: np.ndarray, *, random_state: int = 0) -> BaseEstimator:
+    """Refit a sample-fitted k-means or GMM on all rows, started from the sample solution, so the
+    full fit converges in a few passes instead of searching again."""
+    if method == "kmeans":
+        return KMeans(n_clusters=est.n_clusters, init=est.cluster_centers_, n_init=1,
+                      random_state=random_state).fit(Z)
+    if method == "minibatch-kmeans":
+        return MiniBatchKMeans(n_clusters=est.n_clusters, init=est.cluster_centers_, n_init=1,
+                               batch_size=4096, random_state=random_state).fit(Z)
+    if method == "gmm":
+        return GaussianMixture(
+            n_components=est.n_components, covariance_type="full", reg_covar=GMM_REG_COVAR,
+            weights_init=est.weights_, means_init=est.means_, precisions_init=est.precisions_,
+            random_state=random_state,
+        ).fit(Z)
+    raise ValueError(f"{method} is not refitted on all rows")

@@ -1,0 +1,95 @@
+"""Per-feature preprocessing: fills, logs and scales checked against hand computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmark.core.segment.preprocess import (
+    FeatureFiller,
+    SpreadScaler,
+    TailLog,
+    make_preprocessor,
+    signed_log1p,
+    split_columns,
+)
+
+
+def test_fill_rules_by_feature_name():
+    X = pd.DataFrame({
+        "recency_days": [3.0, 40.0, np.nan],      # never bought: worse than the worst buyer
+        "price_level": [0.5, 2.0, np.nan],        # no purchases: typical
+        "cart_abandonment_rate": [0.2, np.nan, 1.0],
+        "views_30d": [1.0, 5.0, np.nan],          # no rule: median of 1 and 5
+    })
+    out = FeatureFiller().fit_transform(X)
+    assert out[2].tolist() == [40.0, 1.0, 1.0, 3.0]
+    assert out[1, 2] == 0.0
+    # What was learnt at fit is applied to new rows.
+    new = FeatureFiller().fit(X).transform(pd.DataFrame(
+        {"recency_days": [np.nan], "price_level": [np.nan], "cart_abandonment_rate": [np.nan],
+         "views_30d": [np.nan]}))
+    assert new.tolist() == [[40.0, 1.0, 0.0, 3.0]]
+
+
+def test_tail_log_only_on_skewed_columns():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.lognormal(3, 1, 2000), rng.normal(50, 5, 2000), -rng.lognormal(2, 1, 2000)])
+    t = TailLog().fit(X)
+    # The lognormal's skewness is far above 1, the normal's about 0; the negated lognormal is
+    # skewed to the left (skewness < -1) and is not a heavy right tail.
+    assert t.log_columns_.tolist() == [0]
+    out = t.transform(X)
+    np.testing.assert_allclose(out[:, 0], np.log1p(X[:, 0]))
+    np.testing.assert_array_equal(out[:, 1:], X[:, 1:])
+    np.testing.assert_allclose(t.inverse_transform(out), X)
+    assert signed_log1p(np.array([-np.e + 1, 0.0, np.e - 1])).tolist() == pytest.approx([-1.0, 0.0, 1.0])
+
+
+def test_spread_scaler_uses_iqr_then_std_then_one():
+    X = np.array([
+        [1.0, 0.0, 7.0],
+        [2.0, 0.0, 7.0],
+        [3.0, 0.0, 7.0],
+        [4.0, 0.0, 7.0],
+        [5.0, 10.0, 7.0],
+    ])
+    s = SpreadScaler().fit(X)
+    # Column 0: median 3, quartiles 2 and 4 -> IQR 2. Column 1: IQR 0 -> population std of
+    # (0,0,0,0,10) = 4. Column 2: constant -> scale 1.
+    assert s.center_.tolist() == [3.0, 0.0, 7.0]
+    assert s.scale_.tolist() == [2.0, 4.0, 1.0]
+    assert s.transform(X)[:, 0].tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    np.testing.assert_allclose(s.inverse_transform(s.transform(X)), X)
+
+
+def test_onehot_categories_with_chinese_levels_and_unknowns():
+    X = pd.DataFrame({
+        "monetary": [10.0, 20.0, 30.0, 40.0] * 25,
+        "city": pd.array(["北京", "上海", None, "北京"] * 25, dtype="string"),
+    })
+    pre = make_preprocessor(["monetary"], ["city"]).fit(X)
+    names = list(pre.get_feature_names_out())
+    assert names == ["monetary", "city_unknown", "city_上海", "city_北京"]
+    out = pre.transform(pd.DataFrame({"monetary": [25.0], "city": ["深圳"]}))  # unseen city
+    assert out.shape == (1, 4)
+    assert out[0, 1:].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_text_encoding_keeps_categories_for_kprototypes():
+    X = pd.DataFrame({"aov": [1.0, 2.0, 3.0, 4.0], "gender": ["female", None, "male", "female"]})
+    out = make_preprocessor(["aov"], ["gender"], encoding="text").fit_transform(X)
+    assert out[:, 1].tolist() == ["female", "unknown", "male", "female"]
+
+
+def test_pca_reduces_columns():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(300, 1))
+    X = pd.DataFrame(np.hstack([base, 2 * base, rng.normal(size=(300, 1))]), columns=["a", "b", "c"])
+    assert make_preprocessor(["a", "b", "c"], pca=2).fit_transform(X).shape == (300, 2)
+
+
+def test_split_columns_by_dtype():
+    X = pd.DataFrame({"a": [1], "b": ["x"], "c": [True], "d": pd.array(["y"], dtype="string")})
+    assert split_columns(X, ["a", "b", "c", "d"]) == (["a", "c"], ["b", "d"])

@@ -1,0 +1,131 @@
+"""Profiles, names and migration, on small tables worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmark.core.segment.migration import GONE, NEW, migration_matrix
+from segmark.core.segment.naming import archetype_scores, describe, name_segments
+from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
+
+
+@pytest.fixture
+def small() -> tuple[pd.DataFrame, pd.Series]:
+    features = pd.DataFrame({
+        "monetary": [100.0, 300.0, -20.0, 0.0, 10.0, 10.0],
+        "frequency": [2, 4, 1, 0, 1, 1],
+        "top_category": ["美妆", "美妆", "食品", None, "食品", "图书"],
+    }, index=pd.Index(["a", "b", "c", "d", "e", "f"], name="user_id"))
+    labels = pd.Series([0, 0, 1, 1, 1, 1], index=features.index)
+    return features, labels
+
+
+def test_summary_sizes_revenue_and_categories(small):
+    features, labels = small
+    s = segment_summary(features, labels)
+    assert s["size"].tolist() == [2, 4]
+    assert s["share"].tolist() == pytest.approx([1 / 3, 2 / 3])
+    # Net spend, negative balances counted as 0: 400 and 0 + 0 + 10 + 10 = 20 of 420.
+    assert s["revenue"].tolist() == [400.0, 20.0]
+    assert s["revenue_share"].tolist() == pytest.approx([400 / 420, 20 / 420])
+    assert s.loc[0, "top_categories"] == [("美妆", 1.0)]
+    assert s.loc[1, "top_categories"] == [("食品", 0.5), ("图书", 0.25)]
+
+
+def test_feature_profile_medians_and_lifts(small):
+    features, labels = small
+    p = feature_profile(features, labels).set_index(["segment", "feature"])
+    assert p.loc[(0, "frequency"), "median"] == 3.0
+    assert p.loc[(1, "frequency"), "median"] == 1.0
+    assert p.loc[(0, "frequency"), "mean"] == 3.0
+    # Overall mean frequency is 9/6 = 1.5: lift 2 for segment 0, 0.75/1.5 = 0.5 for segment 1.
+    assert p.loc[(0, "frequency"), "lift"] == pytest.approx(2.0)
+    assert p.loc[(1, "frequency"), "lift"] == pytest.approx(0.5)
+    assert p.loc[(0, "frequency"), "overall_median"] == 1.0
+    assert p.loc[(0, "frequency"), "effect"] > 0 > p.loc[(1, "frequency"), "effect"]
+    assert set(p.index.get_level_values("feature")) == {"monetary", "frequency"}
+
+
+def planted_profiles() -> tuple[pd.DataFrame, pd.Series]:
+    """Six planted shopper types, each different from the rest in its textbook way."""
+    rng = np.random.default_rng(0)
+    types = ["loyal", "cart", "window", "bargain", "lapsed", "new"]
+    rows = []
+    for t in types:
+        for _ in range(200):
+            buyer = t in ("loyal", "bargain", "lapsed")
+            rows.append({
+                "type": t,
+                "frequency": rng.poisson(12) + 3 if t == "loyal" else (rng.poisson(3) + 1 if buyer else 0),
+                "monetary": rng.lognormal(8, 0.3) if t == "loyal" else (rng.lognormal(5, 0.3) if buyer else 0),
+                "recency_visit_days": rng.uniform(150, 300) if t == "lapsed" else rng.exponential(5),
+                "tenure_days": rng.uniform(0, 30) if t == "new" else rng.uniform(300, 1500),
+                "views_90d": 0 if t == "lapsed" else rng.poisson(120 if t == "window" else 30),
+                "carts_90d": 0 if t == "lapsed" else rng.poisson(25 if t == "cart" else 3),
+                "cart_abandonment_rate": rng.beta(20, 1) if t == "cart" else rng.beta(2, 5),
+                "price_level": rng.normal(0.5, 0.05) if t == "bargain" else (rng.normal(1.0, 0.1) if buyer else np.nan),
+                "low_price_share": rng.beta(9, 1) if t == "bargain" else (rng.beta(2, 6) if buyer else np.nan),
+            })
+    frame = pd.DataFrame(rows)
+    return frame.drop(columns="type"), frame["type"]
+
+
+def test_planted_types_get_their_names():
+    features, types = planted_profiles()
+    names = name_segments(effect_matrix(feature_profile(features, types)))
+    assert names.loc["loyal", "name"] == "High-value loyal"
+    assert names.loc["loyal", "name_zh"] == "高价值忠诚用户"
+    assert names.loc["cart", "name_zh"] == "加购未买用户"
+    assert names.loc["window", "name"] == "Window shoppers"
+    assert names.loc["bargain", "name_zh"] == "价格敏感用户"
+    assert names.loc["lapsed", "name"] == "Lapsed"
+    assert names.loc["new", "name_zh"] == "新用户"
+    assert names["name"].is_unique and names["name_zh"].is_unique
+    assert (names["source"] == "archetype").all()
+
+
+def test_names_without_archetype_are_descriptive_and_unique():
+    effects = pd.DataFrame({"views_30d": [1.5, 1.2, 0.0], "frequency": [-0.9, -0.6, 0.1],
+                            "weekend_share": [0.0, 0.0, 0.05]}, index=[0, 1, 2])
+    # Segments 0 and 1 both look like window shoppers; only one can have the archetype.
+    names = name_segments(effects)
+    assert names.loc[0, "key"] == "window_shoppers"
+    assert names.loc[1, "source"] == "description"
+    assert names.loc[1, "name"] == "Many views & few orders"
+    assert names.loc[1, "name_zh"] == "浏览多、订单少用户"
+    assert names.loc[2, "name"] == "Typical users" and names.loc[2, "name_zh"] == "普通用户"
+    assert describe(pd.Series({"age": 0.1})) is None
+    assert describe(pd.Series({"my_score": 0.8}))[1] == "my_score高用户"
+
+
+def test_name_overrides_by_id_or_key():
+    effects = pd.DataFrame({"tenure_days": [-2.0, 0.5], "frequency": [0.0, 0.0]}, index=[0, 1])
+    names = name_segments(effects, overrides={"newcomers": {"en": "Fresh faces", "zh": "新面孔"},
+                                              1: {"en": "Everyone else"}})
+    assert names.loc[0, ["name", "name_zh", "source"]].tolist() == ["Fresh faces", "新面孔", "override"]
+    assert names.loc[1, "name"] == "Everyone else"
+
+
+def test_archetype_scores_ignore_missing_features():
+    effects = pd.DataFrame({"price_level": [-1.0]}, index=[0])
+    scores = archetype_scores(effects)
+    assert scores.loc[0, "bargain_hunters"] == pytest.approx(1.0)
+    assert np.isnan(scores.loc[0, "lapsed"])  # none of its main features is in the table
+
+
+def test_migration_matrix_counts_users_and_revenue():
+    before = pd.Series({"a": "Loyal", "b": "Loyal", "c": "New", "d": "Lost"})
+    after = pd.Series({"a": "Loyal", "b": "At Risk", "c": "Loyal", "e": "New"})
+    revenue = pd.Series({"a": 100.0, "b": 50.0, "c": 20.0, "e": 5.0})
+    m = migration_matrix(before, after, revenue=revenue, order=["Loyal", "At Risk", "New", "Lost"])
+    u = m.users
+    assert u.loc["Loyal", "Loyal"] == 1 and u.loc["Loyal", "At Risk"] == 1
+    assert u.loc["New", "Loyal"] == 1 and u.loc["Lost", GONE] == 1 and u.loc[NEW, "New"] == 1
+    assert int(u.to_numpy().sum()) == 5
+    assert m.revenue.loc["Loyal", "At Risk"] == 50.0 and m.revenue.loc["Lost", GONE] == 0.0
+    assert list(u.index) == ["Loyal", "New", "Lost", NEW]
+    assert list(u.columns) == ["Loyal", "At Risk", "New", GONE]
+    # Of the three users present both times, only "a" stayed put.
+    assert m.stayed_share == pytest.approx(1 / 3)

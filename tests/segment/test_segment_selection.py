@@ -1,0 +1,113 @@
+"""Automatic selection: finds planted k, refuses structureless data, respects the minimum share,
+and picks k=5 on the Mall Customers data (income and spending score)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
+from segmark.core.segment.model import NoStructureError, SegmentModel
+
+from .conftest import blobs_frame
+
+
+@pytest.mark.parametrize(("k", "dims"), [(3, 2), (5, 3), (7, 4)])
+def test_picks_the_planted_number_of_groups(k, dims):
+    X, truth = blobs_frame(200 * k, k, n_features=dims, seed=k)
+    model = SegmentModel(random_state=0).fit(X)
+    sel = model.selection_
+    assert sel.structure_found
+    assert model.n_clusters_ == k
+    assert adjusted_rand_score(truth, model.labels_) == pytest.approx(1.0)
+    assert sel.stability >= 0.99
+    winner = sel.candidates[sel.candidates["status"] == "winner"]
+    assert len(winner) == 1 and winner["gain"].iloc[0] == sel.candidates["gain"].max()
+    assert "largest silhouette gain" in sel.reason
+    # Every method and every k in 2..10 was tried and recorded.
+    assert set(sel.candidates["method"]) == {"kmeans", "gmm", "agglomerative", "hdbscan"}
+    assert set(sel.candidates.loc[sel.candidates["method"] == "kmeans", "k"]) == set(range(2, 11))
+
+
+@pytest.mark.parametrize("shape", ["uniform-2d", "uniform-5d", "gaussian-3d", "lognormal-3d"])
+def test_refuses_data_without_groups(shape):
+    rng = np.random.default_rng(3)
+    data = {
+        "uniform-2d": lambda: rng.uniform(size=(1000, 2)),
+        "uniform-5d": lambda: rng.uniform(size=(1000, 5)),
+        "gaussian-3d": lambda: rng.normal(size=(1000, 3)),
+        "lognormal-3d": lambda: rng.lognormal(size=(1000, 3)),  # logged by preprocessing: a blob
+    }[shape]()
+    with pytest.raises(NoStructureError, match="no real segments") as info:
+        SegmentModel(random_state=0).fit(pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
+    sel = info.value.selection
+    assert not sel.structure_found and sel.method is None
+    assert len(sel.candidates) == 28  # the evidence is kept
+    assert (sel.candidates["status"] != "winner").all()
+    json.dumps(sel.to_dict())
+
+
+def test_forced_method_and_k_run_but_warn_on_noise():
+    data = pd.DataFrame(np.random.default_rng(4).uniform(size=(500, 2)), columns=["a", "b"])
+    model = SegmentModel("kmeans", 4, random_state=0).fit(data)
+    assert model.n_clusters_ == 4
+    assert not model.selection_.structure_found
+    assert "Warning" in model.selection_.reason
+
+
+def test_minimum_segment_share_rejects_tiny_clusters():
+    big, _ = blobs_frame(990, 3, seed=5)
+    tiny = pd.DataFrame(np.random.default_rng(0).normal(500, 0.5, size=(10, 2)), columns=big.columns,
+                        index=[f"t{i}" for i in range(10)])  # 1% of users, far from the rest
+    model = SegmentModel(min_share=0.02, random_state=0).fit(pd.concat([big, tiny]))
+    cands = model.selection_.candidates
+    small = cands[cands["min_share"] < 0.02]
+    assert len(small) > 0
+    assert (small["status"] == "rejected").all()
+    assert small["reason"].str.contains("below the minimum 2%").all()
+    assert np.bincount(model.labels_).min() / len(model.labels_) >= 0.02
+
+
+def test_mall_customers_income_and_score_give_five_segments(shared_data):
+    mall = pd.read_csv(shared_data / "mall-customers" / "Mall_Customers.csv", dtype={"CustomerID": str})
+    assert len(mall) == 200
+    X = mall.set_index("CustomerID")[["Annual Income (k$)", "Spending Score (1-100)"]]
+    model = SegmentModel(random_state=0).fit(X)
+    assert model.n_clusters_ == 5
+    assert model.selection_.structure_found
+    # The five groups of the textbook picture: the middle group (income 40-70k, score 40-60) is the
+    # largest, about 80 customers.
+    middle = X[(X.iloc[:, 0].between(40, 70)) & (X.iloc[:, 1].between(40, 60))]
+    assert np.bincount(model.labels_[X.index.get_indexer(middle.index)]).argmax() == 0
+    assert 70 <= np.bincount(model.labels_)[0] <= 90
+
+
+def test_resampling_stability_of_a_fixed_rule_and_of_noise():
+    x = np.concatenate([np.full(100, -1.0), np.full(100, 1.0)])
+    assert resample_stability(lambda rows: (x[rows] > 0).astype(int), 200) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    noise = resample_stability(lambda rows: rng.integers(0, 3, len(rows)), 200, n_resamples=6)
+    assert abs(noise) < 0.05
+
+
+def test_reference_silhouette_matches_uniform_data():
+    rng = np.random.default_rng(1)
+    uniform = rng.uniform(size=(1500, 2))
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    own = silhouette_score(uniform, KMeans(4, n_init=2, random_state=0).fit_predict(uniform))
+    assert ReferenceSilhouette(uniform)(4) == pytest.approx(own, abs=0.03)
+
+
+def test_cluster_scores_by_hand():
+    Z = np.array([[0.0], [1.0], [10.0], [11.0]])
+    labels = np.array([0, 0, 1, 1])
+    s = cluster_scores(Z, labels)
+    # a(i) = 1, b(i) = 10 for the outer points and 9 for the inner ones.
+    assert s["silhouette"] == pytest.approx(np.mean([1 - 1 / 10.5, 1 - 1 / 9.5, 1 - 1 / 9.5, 1 - 1 / 10.5]))
+    assert s["n_clusters"] == 2 and s["min_share"] == 0.5
+    assert np.isnan(cluster_scores(Z, np.zeros(4, dtype=int))["silhouette"])
