@@ -18,6 +18,7 @@ import psutil
 
 from segmark.errors import SegmarkError
 from segmark.ingest.mapping import Mapping
+from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
 from segmark.workspace import Workspace
 
@@ -81,7 +82,15 @@ def flow_steps(inputs: FlowInputs) -> list[Step]:
     if inputs.items:
         steps.append(("ingest items", _ingest("items")))
     steps.append(("ingest events", _ingest("events")))
+    steps.append(("features", _features))
     return steps
+
+
+def _features(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    run = build_features(ws, as_of=inputs.as_of)
+    state["features"] = run
+    return {"run": run.run_id, "as_of": run.as_of_local, "users": run.n_users, "events": run.n_events,
+            "features": len(run.columns)}
 
 
 def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None) -> tuple[list[StepResult],
@@ -98,6 +107,7 @@ def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None
         result.status = "running"
         if on_step:
             on_step(result)
+        _reset_peak_rss()
         start = time.perf_counter()
         try:
             result.summary = fn(ws, inputs, state)
@@ -115,6 +125,15 @@ def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None
         if on_step:
             on_step(result)
     return results, state
+
+
+def _reset_peak_rss() -> None:
+    """Start a new peak-memory measurement for the next step (Linux; elsewhere peaks accumulate)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def _peak_rss_mb(process: psutil.Process) -> float:
