@@ -25,7 +25,7 @@ def main() -> None:
     """
 
 
-from segmark.cli import ingest_cmds, run_cmds, workspace_cmds  # noqa: E402,F401  (registers the commands)
+from segmark.cli import ingest_cmds, report_cmds, run_cmds, workspace_cmds  # noqa: E402,F401  (registers the commands)
 from segmark.cli import features_cmds  # noqa: E402,F401  (registers segmark features ...)
 
 __all__ = ["app"]

@@ -1,0 +1,42 @@
+"""``segmark report``: the workspace's HTML report, one self-contained file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segmark.cli import app
+from segmark.cli._common import WorkspaceOpt, console, guarded, workspace
+from segmark.pipeline.report import write_report
+
+
+class ReportLang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path("report.html"),
+    lang: Annotated[ReportLang | None, typer.Option(
+        "--lang", help="Language of the page: en or zh (default: report.lang, else lang, in segmark.toml).",
+        show_default=False)] = None,
+    ws_dir: WorkspaceOpt = None,
+) -> None:
+    """Write the report: data quality, segments, RFM grid, map of users, profiles, rules, model
+    selection and segment migration, as one HTML file that works offline.
+
+    Sections whose step has not run yet say so instead of failing.
+
+    Examples:
+
+      segmark report --out report.html
+
+      segmark report --out 报告.html --lang zh -w demo-shop
+    """
+    with workspace(ws_dir, read_only=True) as ws, guarded(), console.status("writing the report"):
+        path = write_report(ws, out, lang.value if lang else None)
+    console.print(f"report written to [bold]{path.resolve()}[/] ({path.stat().st_size / 1e6:.1f} MB)")

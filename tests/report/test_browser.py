@@ -1,0 +1,55 @@
+"""The report in a real browser (headless Chromium): every chart draws, no script error, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from segmark.report import ReportData, render_report
+
+pytestmark = pytest.mark.browser
+
+
+def assert_rendered(info: dict[str, Any], expected: set[str]) -> None:
+    """Every expected chart has Plotly's SVG at a visible size; nothing failed or left the file."""
+    assert info["errors"] == []
+    assert [u for u in info["requests"] if not u.startswith(("file:", "data:", "blob:", "about:"))] == []
+    charts = {c["key"]: c for c in info["charts"]}
+    assert set(charts) == expected
+    assert info["plotly_plots"] == len(expected)
+    for key, c in charts.items():
+        assert c["plotly"] and c["svg"], key
+        assert c["width"] > 300 and c["height"] > 150, (key, c["width"], c["height"])
+        assert c["marks"] > 0, key  # bars, points or heatmap cells were drawn
+        assert c["title"], key
+
+
+def test_toy_report_renders_in_both_languages(report_data: ReportData, tmp_path: Path, open_in_browser) -> None:
+    expected = {"events_by_type", "quarantine", "sizes_rfm", "sizes_cluster", "rfm_grid", "map", "profile",
+                "selection", "migration_rfm"}
+    for lang in ("en", "zh"):
+        path = tmp_path / f"toy-{lang}.html"
+        path.write_text(render_report(report_data, lang), encoding="utf-8")
+        info = open_in_browser(path)
+        assert_rendered(info, expected)
+        assert info["sections"] == ["overview", "segments", "rfm", "map", "profile", "rules", "selection",
+                                    "migration"]
+        titles = {c["key"]: c["title"] for c in info["charts"]}
+        if lang == "zh":
+            assert info["h1"] == "用户分群报告" and titles["rfm_grid"].startswith("RFM 网格")
+        else:
+            assert info["h1"] == "Customer segment report" and titles["map"] == "Users on two axes (PCA)"
+
+
+def test_a_chart_that_fails_to_draw_is_caught(report_data: ReportData, tmp_path: Path, open_in_browser) -> None:
+    """The check above has teeth: a figure missing from the page's data is an error and an empty chart."""
+    html = render_report(ReportData(report_data.overview), "en")  # two charts: events by type, quarantine
+    html = html.replace('"quarantine":{', '"quarantine_gone":{', 1)
+    path = tmp_path / "broken.html"
+    path.write_text(html, encoding="utf-8")
+    info = open_in_browser(path)
+    assert any("chart quarantine failed" in e for e in info["errors"]), info["errors"]
+    charts = {c["key"]: c for c in info["charts"]}
+    assert not charts["quarantine"]["svg"] and charts["events_by_type"]["svg"]
