@@ -10,7 +10,6 @@ import typer
 
 from segmark.cli import app
 from segmark.cli._common import WorkspaceOpt, console, guarded, workspace
-from segmark.pipeline.report import write_report
 
 
 class ReportLang(StrEnum):
@@ -37,6 +36,8 @@ def report(
 
       segmark report --out 报告.html --lang zh -w demo-shop
     """
+    from segmark.pipeline.report import write_report  # Plotly and scikit-learn: loaded only when needed
+
     with workspace(ws_dir, read_only=True) as ws, guarded(), console.status("writing the report"):
         path = write_report(ws, out, lang.value if lang else None)
     console.print(f"report written to [bold]{path.resolve()}[/] ({path.stat().st_size / 1e6:.1f} MB)")
