@@ -30,24 +30,37 @@ def umap_available() -> bool:
     return importlib.util.find_spec("umap") is not None
 
 
+def sample_quotas(sizes: pd.Series, max_points: int = MAX_POINTS) -> pd.Series:
+    """Users to draw per segment: proportional to its size, at least ``MIN_PER_SEGMENT`` (or all of it).
+
+    The total may pass ``max_points`` by at most ``MIN_PER_SEGMENT`` per small segment.
+    """
+    sizes = sizes.astype(np.int64)
+    n = int(sizes.sum())
+    if n <= max_points:
+        return sizes
+    return np.maximum(np.minimum(sizes, MIN_PER_SEGMENT), np.floor(sizes * max_points / n)).astype(np.int64)
+
+
 def sample_rows(labels: pd.Series, max_points: int = MAX_POINTS, *, random_state: int = 0) -> np.ndarray:
-    """Positions of at most ``max_points`` rows, proportional per label, at least ``MIN_PER_SEGMENT`` each."""
+    """Positions of the rows drawn by :func:`sample_quotas`, in their original order."""
     n = len(labels)
     if n <= max_points:
         return np.arange(n)
     rng = np.random.default_rng(random_state)
     codes, uniques = pd.factorize(labels.astype(str))
-    counts = np.bincount(codes, minlength=len(uniques))
-    quota = np.maximum(np.minimum(counts, MIN_PER_SEGMENT), np.floor(counts * max_points / n).astype(int))
+    quota = sample_quotas(pd.Series(np.bincount(codes, minlength=len(uniques))), max_points)
     picked = [rng.choice(np.flatnonzero(codes == c), size=int(q), replace=False) for c, q in enumerate(quota)]
     return np.sort(np.concatenate(picked))
 
 
 def project_users(features: pd.DataFrame, labels: pd.Series, columns: Sequence[str], *,
-                  max_points: int = MAX_POINTS, method: str = "pca", random_state: int = 0) -> MapPoints:
+                  max_points: int = MAX_POINTS, method: str = "pca", random_state: int = 0,
+                  n_total: int | None = None) -> MapPoints:
     """Place a sample of users (rows of ``features``, segment in ``labels``) on two axes.
 
-    ``method`` is "pca", "umap", or "auto" (UMAP when installed, else PCA).
+    ``method`` is "pca", "umap", or "auto" (UMAP when installed, else PCA). ``n_total`` is the
+    number of users the rows were drawn from, when the caller has sampled them already.
     """
     labels = labels.reindex(features.index)
     known = labels.notna().to_numpy()
@@ -59,6 +72,7 @@ def project_users(features: pd.DataFrame, labels: pd.Series, columns: Sequence[s
         method = "umap" if umap_available() else "pca"
     rows = sample_rows(labels, max_points, random_state=random_state)
     sample = features.iloc[rows]
+    n_total = len(labels) if n_total is None else n_total
     numeric, categorical = split_columns(sample, columns)
     Z = make_preprocessor(numeric, categorical, random_state=random_state).fit_transform(sample[columns])
     Z = np.asarray(Z, dtype=np.float64)
@@ -79,4 +93,4 @@ def project_users(features: pd.DataFrame, labels: pd.Series, columns: Sequence[s
         raise ValueError(f"unknown projection {method!r}: use pca, umap or auto")
     points = pd.DataFrame({"user_id": sample.index.astype(str), "x": xy[:, 0], "y": xy[:, 1],
                            "segment": labels.iloc[rows].astype(str).to_numpy()})
-    return MapPoints(points, method, explained, len(columns), len(labels))
+    return MapPoints(points, method, explained, len(columns), n_total)
