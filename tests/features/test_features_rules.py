@@ -3,11 +3,12 @@ builds, and the as-of date."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from segmark.errors import ConfigError, InputError, NotReadyError
+from segmark.features.compose import utc_offsets
 from segmark.pipeline.features import build_features, load_features, parse_as_of
 from segmark.workspace import Workspace
 
@@ -39,6 +40,30 @@ def test_hours_weekdays_and_days_use_the_shops_zone(ws: Workspace, add_events, w
     # event (02:10 UTC) is 13h50m before it, against 21h50m before UTC midnight
     assert sh["recency_visit_days"] == pytest.approx((13 + 50 / 60) / 24)
     assert utc["recency_visit_days"] == pytest.approx((21 + 50 / 60) / 24)
+
+
+def test_daylight_saving_moves_the_local_hour(ws: Workspace, add_events, with_settings) -> None:
+    # London: GMT (UTC+0) in winter, BST (UTC+1) from 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC
+    add_events(ws, [
+        ("u1", "view", "2024-01-10 12:00"),                              # 12:00 local
+        ("u2", "view", "2024-07-10 12:00"), ("u2", "view", "2024-07-11 12:00"),  # 13:00 local
+        ("u3", "view", "2024-03-31 00:59"), ("u3", "view", "2024-03-31 01:00"),  # 00:59, then 02:00
+        ("u3", "view", "2024-03-31 01:30"),                              # 02:30
+    ])
+    london = with_settings(ws, time={"timezone": "Europe/London"})
+    df = load_features(ws.store, build_features(london, as_of="2024-12-01").run_id)[1]
+    assert df.at["u1", "preferred_hour"] == 12.0
+    assert df.at["u2", "preferred_hour"] == 13.0
+    assert df.at["u3", "preferred_hour"] == 2.0  # 02:00 and 02:30 local against 00:59
+
+
+def test_zone_offsets_are_found_to_the_second() -> None:
+    changes = utc_offsets("Europe/London", datetime(2010, 12, 1), datetime(2011, 12, 10))
+    # BST began 2011-03-27 01:00 UTC and ended 2011-10-30 01:00 UTC
+    assert changes == [(int(datetime(2010, 12, 1, tzinfo=UTC).timestamp()), 0),
+                       (int(datetime(2011, 3, 27, 1, tzinfo=UTC).timestamp()), 3600),
+                       (int(datetime(2011, 10, 30, 1, tzinfo=UTC).timestamp()), 0)]
+    assert utc_offsets("Asia/Shanghai", datetime(2017, 11, 25), datetime(2017, 12, 4))[0][1] == 8 * 3600
 
 
 def test_a_local_day_boundary_splits_active_days(ws: Workspace, add_events, with_settings) -> None:

@@ -57,17 +57,19 @@ class BuildParams:
     age_bands: tuple[AgeBand, ...] = DEFAULT_AGE_BANDS
     lang: str = "en"
     custom: Mapping[str, CustomFeature] = field(default_factory=dict)
+    data_start: datetime | None = None
+    """The earliest event (UTC): local times need the zone's offsets from here to as_of only."""
 
     @classmethod
     def from_settings(cls, settings: FeatureSettings, *, as_of: datetime, timezone: str, lang: str,
-                      top_categories: Sequence[str] = (), windows: Sequence[int] | None = None
-                      ) -> BuildParams:
+                      top_categories: Sequence[str] = (), windows: Sequence[int] | None = None,
+                      data_start: datetime | None = None) -> BuildParams:
         return cls(
             as_of=as_of, timezone=timezone,
             windows=tuple(sorted(set(windows or settings.windows))),
             session_gap_minutes=settings.session_gap_minutes,
             top_categories=tuple(top_categories), age_bands=tuple(settings.age_bands),
-            lang=lang, custom=dict(settings.custom),
+            lang=lang, custom=dict(settings.custom), data_start=data_start,
         )
 
     @property
@@ -86,9 +88,14 @@ class FeatureQuery:
     """Each shared relation's SELECT (DuckDB dialect), by name."""
 
     def to_dialect(self, dialect: str) -> str:
-        """The query in another engine's SQL dialect (e.g. ``"spark"``)."""
-        return sqlglot.transpile(self.sql, read=DIALECT, write=dialect,
-                                 unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+        """The query in another engine's SQL dialect (e.g. ``"spark"``).
+
+        DuckDB's ``NOT MATERIALIZED`` hint is dropped: other engines plan shared CTEs themselves.
+        """
+        tree = sqlglot.parse_one(self.sql, read=DIALECT)
+        for cte in tree.find_all(exp.CTE):
+            cte.set("materialized", None)
+        return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def category_columns(categories: Sequence[str]) -> list[tuple[str, str]]:
@@ -135,12 +142,52 @@ def _epoch(value: datetime) -> float:
     return value.replace(tzinfo=UTC).timestamp()
 
 
+def utc_offsets(timezone: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The zone's UTC offsets over [start, end] (naive UTC): (from epoch second, offset seconds).
+
+    The first entry starts at ``start``; one more for each change (daylight saving, a new law).
+    Found by daily steps and bisection to the second, so no zone database is needed at query time.
+    """
+    zone = ZoneInfo(timezone)
+
+    def offset(epoch: int) -> int:
+        delta = datetime.fromtimestamp(epoch, zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    lo_t, hi_t = int(_epoch(start)), int(_epoch(end))
+    changes = [(lo_t, offset(lo_t))]
+    t = lo_t
+    while t < hi_t:
+        nxt = min(t + 86400, hi_t)
+        if offset(nxt) != offset(t):
+            lo, hi = t, nxt
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+            changes.append((hi, offset(hi)))
+        t = nxt
+    return changes
+
+
+def local_epoch_sql(timezone: str, start: datetime | None, end: datetime, column: str = "ts") -> str:
+    """Seconds since 1970 of ``column`` on the shop's wall clock, as plain arithmetic.
+
+    ``epoch(ts) + offset``, the offset chosen by a CASE over the zone's changes in the data's
+    span: no time-zone database at query time, the same on every engine, and far cheaper per row
+    than a zone conversion.
+    """
+    t = f"epoch({column})"
+    changes = utc_offsets(timezone, start or end, end)
+    if len(changes) == 1:
+        return t if changes[0][1] == 0 else f"({t} + {changes[0][1]})"
+    whens = " ".join(f"WHEN {t} < {bound} THEN {offset}"
+                     for (bound, _), (_, offset) in zip(changes[1:], changes, strict=False))
+    return f"({t} + CASE {whens} ELSE {changes[-1][1]} END)"
+
+
 def _context(params: BuildParams) -> dict[str, object]:
     local = params.as_of_local
-    if params.timezone == "UTC":
-        local_t = "epoch(ts)"
-    else:
-        local_t = f"epoch((ts AT TIME ZONE 'UTC') AT TIME ZONE {sql_string(params.timezone)})"
+    local_t = local_epoch_sql(params.timezone, params.data_start, params.as_of)
     return {
         "as_of_sql": _timestamp(params.as_of),
         "as_of_epoch": repr(_epoch(params.as_of)),
@@ -282,7 +329,10 @@ def compose(params: BuildParams) -> FeatureQuery:
     final = ["user_id"] + [
         f"{_final(c, derived.get(c.name, _q(c.name)))} AS {_q(c.name)}" for c in columns
     ]
-    sql = ("WITH " + ",\n".join(f"{name} AS (\n{body}\n)" for name, body in ctes)
+    # ev is read by several sections; scanning the events again for each is cheaper than holding
+    # all of them in memory (DuckDB would materialise a CTE read more than once).
+    sql = ("WITH " + ",\n".join(f"{name} AS {'NOT MATERIALIZED ' if name == 'ev' else ''}(\n{body}\n)"
+                                 for name, body in ctes)
            + "\nSELECT " + ",\n    ".join(final) + "\nFROM joined")
     return FeatureQuery(sql=sql, columns=tuple(columns), relations=relations)
 

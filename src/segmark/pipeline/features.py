@@ -93,8 +93,9 @@ def plan_features(ws: Workspace, as_of: str | date | datetime | None = None,
     top: list[str] = []
     if settings.features.top_categories:
         top = [r[0] for r in ws.store.query_rows(top_categories_sql(cutoff, settings.features.top_categories))]
+    start = ws.store.scalar("SELECT min(ts) FROM events WHERE ts < ?", [cutoff])
     params = BuildParams.from_settings(settings.features, as_of=cutoff, timezone=tz, lang=settings.lang,
-                                       top_categories=top, windows=windows)
+                                       top_categories=top, windows=windows, data_start=start)
     query = compose(params)
     _check_custom(ws.store, params, query)
     return params, query
