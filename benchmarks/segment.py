@@ -42,38 +42,37 @@ SHARES = (0.10, 0.18, 0.25, 0.15, 0.20, 0.12)
 
 
 def planted_features(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """A feature table of ``n`` users of six planted types, and each user's type."""
+    """A table of the default behavioural features for ``n`` users of six planted types (type
+    medians close to the demo shop's), and each user's type."""
     rng = np.random.default_rng(seed)
     t = rng.choice(len(TYPES), size=n, p=SHARES)
 
     def pick(*per_type: np.ndarray) -> np.ndarray:
         return np.choose(t, per_type)
 
-    pois, expo, unif, beta = rng.poisson, rng.exponential, rng.uniform, rng.beta
-    freq = pick(pois(10, n) + 3, pois(4, n) + 1, (unif(size=n) < 0.05).astype(int), pois(0.3, n),
-                pois(2, n) + 1, (unif(size=n) < 0.4).astype(int)).astype(float)
-    basket = pick(rng.lognormal(5.5, 0.4, n), rng.lognormal(3.3, 0.4, n), rng.lognormal(4, 0.5, n),
-                  rng.lognormal(4, 0.5, n), rng.lognormal(4.3, 0.5, n), rng.lognormal(4, 0.5, n))
-    views = pick(pois(60, n), pois(50, n), pois(90, n), pois(35, n), np.zeros(n), pois(12, n)).astype(float)
-    carts = pick(pois(18, n), pois(12, n), pois(1, n), pois(20, n), np.zeros(n), pois(2, n)).astype(float)
-    abandon = pick(beta(2, 8, n), beta(3, 6, n), beta(6, 3, n), beta(12, 1, n), beta(3, 5, n), beta(4, 4, n))
-    price = pick(rng.normal(1.6, 0.2, n), rng.normal(0.55, 0.1, n), rng.normal(1, 0.2, n),
-                 rng.normal(1.1, 0.2, n), rng.normal(1, 0.2, n), rng.normal(1, 0.2, n))
-    low = pick(beta(1, 9, n), beta(8, 2, n), beta(3, 5, n), beta(3, 5, n), beta(3, 5, n), beta(3, 5, n))
+    pois, expo, unif, beta, logn = rng.poisson, rng.exponential, rng.uniform, rng.beta, rng.lognormal
+    freq = pick(pois(11, n) + 2, pois(5, n) + 1, (unif(size=n) < 0.05).astype(int), pois(1.5, n),
+                pois(2, n) + 1, (unif(size=n) < 0.6).astype(int)).astype(float)
+    aov = pick(logn(np.log(700), 0.4, n), logn(np.log(190), 0.4, n), logn(np.log(140), 0.5, n),
+               logn(np.log(200), 0.4, n), logn(np.log(280), 0.4, n), logn(np.log(150), 0.5, n))
+    has_carts = pick(np.ones(n), np.ones(n), unif(size=n) < 0.3, np.ones(n), np.ones(n), unif(size=n) < 0.8) > 0
+    price = pick(rng.normal(1.9, 0.3, n), rng.normal(0.55, 0.1, n), rng.normal(1.0, 0.3, n),
+                 rng.normal(1.25, 0.3, n), rng.normal(1.3, 0.3, n), rng.normal(1.0, 0.3, n))
     table = pd.DataFrame({
-        "recency_visit_days": pick(expo(4, n), expo(10, n), expo(8, n), expo(8, n), unif(135, 365, n),
-                                   expo(3, n)).round(),
+        "recency_visit_days": pick(expo(10, n), expo(19, n), expo(37, n), expo(24, n), unif(135, 365, n),
+                                   expo(10, n)).round(1),
         "tenure_days": pick(unif(400, 2500, n), unif(180, 2000, n), unif(180, 2000, n), unif(180, 2000, n),
-                            unif(400, 2500, n), unif(0, 60, n)).round(),
+                            unif(400, 2500, n), unif(1, 60, n)).round(),
         "frequency": freq,
-        "monetary": freq * basket,
-        "views_90d": views,
-        "carts_90d": carts,
-        "active_days_90d": pick(pois(20, n), pois(12, n), pois(15, n), pois(12, n), np.zeros(n),
-                                pois(5, n)).astype(float),
-        "cart_abandonment_rate": np.where(carts > 0, abandon, np.nan),
-        "price_level": np.where(freq > 0, price, np.nan),
-        "low_price_share": np.where(freq > 0, low, np.nan),
+        "monetary": freq * aov,
+        "aov": np.where(freq > 0, aov, np.nan),
+        "sessions_90d": pick(pois(6, n), pois(4, n), pois(2, n), pois(3, n), np.zeros(n, dtype=int),
+                             pois(2, n) + 1).astype(float),
+        "view_to_cart_rate": pick(beta(33, 67, n), beta(3, 7, n), beta(1, 30, n), beta(5.5, 4.5, n),
+                                  beta(2.7, 7.3, n), beta(2.7, 7.3, n)),
+        "cart_to_purchase_rate": np.where(has_carts, pick(beta(7, 3, n), beta(6, 4, n), beta(1, 9, n),
+                                                          beta(1, 8, n), beta(6, 4, n), beta(3, 2, n)), np.nan),
+        "price_level": np.where(freq > 0, np.clip(price, 0.05, None), np.nan),
     }, index=pd.Index(np.char.add("u", np.arange(n).astype(str)), name="user_id"))
     return table, TYPES[t]
 

@@ -71,7 +71,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     pca : optional number of components (or variance share) after preprocessing.
     methods : methods searched when ``method="auto"``.
     k_min, k_max : the range of k searched when ``n_clusters="auto"``.
-    min_share, min_stability, min_gain : the selection rule's thresholds (see ``selection``).
+    min_share, min_stability, min_gain, finer_ratio : the selection rule's thresholds (see
+        :mod:`segmark.core.segment.selection`).
     sample_size : rows used for selection and by the sample-fitted methods.
     silhouette_sample : rows (within the sample) the silhouette is computed on.
     """
@@ -80,7 +81,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
                  features: Sequence[str] | None = None, pca: int | float | None = None,
                  methods: Sequence[str] = AUTO_METHODS, k_min: int = 2, k_max: int = 10,
                  min_share: float = 0.02, min_stability: float = 0.6, min_gain: float = 0.05,
-                 sample_size: int = 5000, silhouette_sample: int = 1500, n_resamples: int = 4,
+                 finer_ratio: float = 0.8,
+                 sample_size: int = 5000, silhouette_sample: int = 1000, n_resamples: int = 4,
                  skew_threshold: float = 1.0, random_state: int = 0) -> None:
         self.method = method
         self.n_clusters = n_clusters
@@ -92,6 +94,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.min_share = min_share
         self.min_stability = min_stability
         self.min_gain = min_gain
+        self.finer_ratio = finer_ratio
         self.sample_size = sample_size
         self.silhouette_sample = silhouette_sample
         self.n_resamples = n_resamples
@@ -152,7 +155,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         sil_rows = _sample(len(rows), self.silhouette_sample, rng)
         selection = select_model(
             Z[rows], methods=methods, k_values=k_values, min_share=self.min_share,
-            min_stability=self.min_stability, min_gain=self.min_gain, n_resamples=self.n_resamples,
+            min_stability=self.min_stability, min_gain=self.min_gain, finer_ratio=self.finer_ratio,
+            n_resamples=self.n_resamples,
             silhouette_rows=sil_rows, random_state=self.random_state,
             mixed=None if mixed is None else mixed[rows], categorical_idx=cat_idx or None, force=forced,
         )

@@ -7,8 +7,12 @@ Numeric features, in order:
    user who never bought, which is *worse* than the largest observed value, not typical; a rate
    over zero carts is filled with 0; a price level without purchases with 1 (typical); anything
    else with the median.
-2. **log of heavy tails** (:class:`TailLog`): a feature whose skewness exceeds ``skew_threshold``
-   is replaced by ``sign(x) * log1p(|x|)``, so a few big spenders do not become a segment alone.
+2. **log scale** (:class:`TailLog`): ``sign(x) * log1p(|x|)`` for counts, money, durations in
+   days and the price level (:data:`LOG_RULES`, by name), whose differences are relative: 30 days
+   against 1,000 is a newcomer against a regular, 1,000 against 1,500 is nothing; one order
+   against none is a buyer against a browser, 51 against 50 is the same customer. Rates and
+   shares stay linear. A feature no rule names is logged when its skewness exceeds
+   ``skew_threshold`` (a heavy right tail), so a few big values do not become a segment alone.
 3. **robust scaling** (:class:`SpreadScaler`): centre on the median, divide by the interquartile
    range; when the IQR is zero (zero-inflated counts: most users have no orders) by the standard
    deviation instead, and a constant feature by 1.
@@ -19,6 +23,7 @@ k-prototypes. PCA is optional and runs last.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -50,7 +55,38 @@ FILL_RULES: dict[str, FillRule] = {
 }
 """How a missing value is filled, by feature name; other numeric features use the median."""
 
+LOG_RULES: tuple[tuple[str, bool], ...] = (
+    ("*_rate", False),
+    ("*_share", False),
+    ("cat_share__*", False),
+    ("category_entropy", False),
+    ("*_days", True),
+    ("frequency", True),
+    ("monetary", True),
+    ("aov", True),
+    ("price_level", True),
+    ("views_*d", True),
+    ("searches_*d", True),
+    ("carts_*d", True),
+    ("favs_*d", True),
+    ("purchases_*d", True),
+    ("orders_*d", True),
+    ("spend_*d", True),
+    ("active_days_*d", True),
+    ("sessions_*d", True),
+)
+"""Whether a feature is taken on a log scale, by name pattern (first match wins); features no
+pattern names are decided by their skewness."""
+
 UNKNOWN = "unknown"
+
+
+def log_rule(name: str, rules: Sequence[tuple[str, bool]] = LOG_RULES) -> bool | None:
+    """True/False when a rule names the feature, None when its skewness decides."""
+    for pattern, take_log in rules:
+        if fnmatch.fnmatchcase(name, pattern):
+            return take_log
+    return None
 
 
 def _fill_value(values: np.ndarray, rule: FillRule) -> float:
@@ -106,17 +142,29 @@ def signed_expm1(y: np.ndarray) -> np.ndarray:
 
 
 class TailLog(TransformerMixin, BaseEstimator):
-    """Log-transform the columns whose skewness exceeds ``skew_threshold`` (decided at fit)."""
+    """Log-transform the columns :data:`LOG_RULES` names, and unnamed ones whose skewness exceeds
+    ``skew_threshold`` (decided at fit). ``columns`` gives the feature names the rules look up
+    (the pipeline passes arrays)."""
 
-    def __init__(self, skew_threshold: float = 1.0) -> None:
+    def __init__(self, skew_threshold: float = 1.0, columns: Sequence[str] | None = None,
+                 rules: Sequence[tuple[str, bool]] | None = None) -> None:
         self.skew_threshold = skew_threshold
+        self.columns = columns
+        self.rules = rules
 
     def fit(self, X, y=None):
         A = validate_data(self, X, dtype=np.float64)
         with np.errstate(all="ignore"):
             skew = np.nan_to_num(stats.skew(A, axis=0, bias=True), nan=0.0)
         self.skewness_ = skew
-        self.log_columns_ = np.flatnonzero(skew > self.skew_threshold)
+        names = list(self.columns) if self.columns is not None else [None] * A.shape[1]
+        rules = LOG_RULES if self.rules is None else self.rules
+        chosen = []
+        for j, name in enumerate(names):
+            rule = log_rule(name, rules) if name is not None else None
+            if rule or (rule is None and skew[j] > self.skew_threshold):
+                chosen.append(j)
+        self.log_columns_ = np.array(chosen, dtype=np.int64)
         return self
 
     def transform(self, X):
@@ -172,11 +220,11 @@ def _as_text(X) -> np.ndarray:
     return out.astype(str).to_numpy(dtype=object)
 
 
-def numeric_pipeline(skew_threshold: float = 1.0,
+def numeric_pipeline(columns: Sequence[str], skew_threshold: float = 1.0,
                      fill_rules: Mapping[str, FillRule] | None = None) -> Pipeline:
     return Pipeline([
         ("fill", FeatureFiller(rules=fill_rules)),
-        ("log", TailLog(skew_threshold=skew_threshold)),
+        ("log", TailLog(skew_threshold=skew_threshold, columns=tuple(columns))),
         ("scale", SpreadScaler()),
     ])
 
@@ -194,7 +242,7 @@ def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str] = (), *
         raise ValueError("no features to cluster on")
     parts = []
     if numeric:
-        parts.append(("num", numeric_pipeline(skew_threshold, fill_rules), list(numeric)))
+        parts.append(("num", numeric_pipeline(numeric, skew_threshold, fill_rules), list(numeric)))
     if categorical:
         text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
         if encoding == "onehot":
