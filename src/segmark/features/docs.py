@@ -84,6 +84,10 @@ relation by user — from every family and every user-defined feature — is fus
 events are read and grouped once however many families there are. The query is DuckDB SQL; the same
 text transpiles to Spark SQL with SQLGlot (checked by a test), which is how the catalog will run on a
 cluster engine.
+
+Local time is plain arithmetic: the zone's UTC offsets over the data's span (daylight saving
+included) are found once per build and applied with a `CASE`, so no engine needs a time-zone database
+and no row pays for a zone conversion.
 """
 
 
