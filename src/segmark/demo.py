@@ -20,27 +20,39 @@ How the events are made (vectorised with NumPy; no per-event Python loop):
 3. Inside a session: searches and views in random order, mostly in one category; each view picks
    an item by Zipf popularity within the category, tilted by the user's price taste. A first view
    of an item may become a favourite and a cart; a cart may be removed or bought; all lines
-   bought in one session form one order, placed after the last cart. A bought line may be
-   refunded 1-14 days later (a refund repeats the order, item, price and quantity).
+   bought in one session form one order, placed after the last cart. A type's
+   ``first_visit_buys`` share of users order in their first session whatever the rates say
+   (lapsed users were buyers; most newcomers sign up at checkout). Prices seen are list prices
+   less the festival discount of the day; an order may use a coupon (10-30% off its lines). A
+   bought line may be refunded 1-14 days later (same order, item, price and quantity).
 4. Events after the window's end are cut off, so a child event (cart, purchase, refund) never
-   exists without its parent. Dirty rows then replace a few clean ones (one fault per row) and
-   exact duplicate lines are inserted next to their originals.
+   exists without its parent. Then each dirty row is inserted right after the clean row it copies,
+   with exactly one fault, and exact duplicates likewise: dropping the dirty rows gives back the
+   clean shop. Order and session ids grow with time, user ids with signup date.
 
-The planted types (``BEHAVIOUR_TYPES``; the numbers are type means, varied per user):
+The planted types (``BEHAVIOUR_TYPES``; type means, drawn again per user; per user and year at the
+default rates):
 
-============================  =====  ==================================================================
-type                          share  signature
-============================  =====  ==================================================================
-loyal_high_spender 忠诚高消费    10%   visits every ~2 weeks all year, carts 30% of viewed items, buys 75%
-                                      of carts; premium items (price taste +1.5); long tenure; recent
-bargain_hunter 价格敏感          18%   many searches and views, buys often but cheap (taste -2), more
-                                      units per line, drawn most by festivals; higher refund rate
-window_shopper 只逛不买          25%   views and favourites, carts 3% of viewed items, almost never buys
-cart_abandoner 加购未买          15%   carts half of viewed items, removes a third, buys ~8% of carts
-lapsed 流失                     20%   ordinary buyers with at least one order, then nothing in the last
-                                      135-240 days
-newcomer 新用户                 12%   signed up in the last 60 days; a few sessions; 45% order once
-============================  =====  ==================================================================
+==================  =====  =========================================================================
+type                share  signature
+==================  =====  =========================================================================
+loyal_high_spender   10%   a visit every ~2 weeks all year, carts 45% of viewed items and buys 80%
+忠诚高消费用户               of those: ~12 orders; premium items (price taste +1.5, paid ~2x the
+                           category median); long tenure; recent (last visit within ~2 weeks)
+bargain_hunter       18%   most searches; cheap items (taste -2, paid ~0.5x the median), coupons
+价格敏感用户                  on 80% of orders, more units per line, festival-driven: ~6 orders
+window_shopper       25%   the most views per visit (5) and favourites; carts 0.1% of viewed
+只逛不买用户                  items: almost never an order
+cart_abandoner       15%   carts 75% of viewed items, removes 30%, buys 6% of the rest: one order
+加购未买用户                  in the first visit, then rarely another; ~90% of carted items unbought
+lapsed               20%   ordinary buyers (at least one order), then no visit in the last
+流失用户                     135-240 days (no event at all in the last 120)
+newcomer             12%   signed up in the last 60 days; visits often but briefly; 90% order in
+新用户                      their first visit, often with a new-user coupon
+==================  =====  =========================================================================
+
+No type is defined by one value: each differs from every other on several of recency, frequency,
+spend, order value, views, carts, funnel rates, price level, coupon use and tenure.
 """
 
 from __future__ import annotations
@@ -448,8 +460,7 @@ def _generate(
     catalog = _catalog(rng, n_items)
     people = _people(rng, n_users, days, types)
     if events_per_user is not None:
-        expected = float(np.sum(people.visits * _events_per_visit(people, types)))
-        people.visits *= events_per_user * n_users / expected
+        people.visits = _rescale_visits(people.visits, _events_per_visit(people, types), events_per_user * n_users)
     ev = _events(rng, people, catalog, cal, types, days)
 
     # Ids follow signup order (U000001 joined first), and the user files list users in id order.
@@ -593,6 +604,19 @@ def _events_per_visit(p: _People, types: tuple[BehaviourType, ...]) -> np.ndarra
     return searches + views * per_view
 
 
+def _rescale_visits(visits: np.ndarray, per_visit: np.ndarray, target: float) -> np.ndarray:
+    """Scale the expected sessions so that the expected events total ``target``.
+
+    A user has max(1, Poisson(lambda)) sessions, whose mean is lambda + exp(-lambda): solved for
+    the common scale by a few multiplicative fixed-point steps (the total rises with the scale).
+    """
+    scale = target / float(np.sum(visits * per_visit))
+    for _ in range(8):
+        lam = visits * scale
+        scale *= target / float(np.sum((lam + np.exp(-lam)) * per_visit))
+    return visits * scale
+
+
 @dataclass
 class _Events:
     """Clean events as parallel arrays, sorted by time; -1 / NaN mark absent values."""
@@ -705,10 +729,10 @@ def _events(
     bv = bought[cv]
     b_sess = v_sess[cv][bv]
     order_sessions = np.flatnonzero(np.bincount(b_sess, minlength=n_s))
+    order_ts = s_start + last_offset + 60 + rng.integers(30, 301, n_s)
     n_orders = order_sessions.size
     order_of_session = np.full(n_s, -1, dtype=np.int64)
-    order_of_session[order_sessions] = np.arange(n_orders)
-    order_ts = s_start + last_offset + 60 + rng.integers(30, 301, n_s)
+    order_of_session[order_sessions] = _rank(order_ts[order_sessions])  # ids grow with time, as a shop's do
     b_ts = order_ts[b_sess]
     # A coupon takes 10-30% off every line of an order.
     coupon = np.where(rng.random(n_s) < p.coupon_rate[s_user], rng.uniform(0.7, 0.9, n_s), 1.0)
@@ -762,8 +786,8 @@ def _events(
         category=category[by_time],
         price=price[by_time],
         quantity=quantity[by_time],
-        order=_renumber(order_col[by_time]),
-        session=_renumber(sess[by_time]),
+        order=order_col[by_time],
+        session=_rank(np.concatenate([s_start, r_ts]))[sess[by_time]],
         channel=all_channel[sess[by_time]],
         n_orders=n_orders,
         n_sessions=n_s + rf.size,
@@ -896,23 +920,25 @@ def _events_frame(
     copy_at[sources] = sources + np.cumsum(is_source)[sources]
     at = {k: np.sort(copy_at[sources[kind_of_source == k]]) for k in range(len(DIRTY_EVENT_KINDS))}
 
-    local = pa.array(cal.start.astype("datetime64[s]") + ev.ts, type=pa.timestamp("s"))
-    price = pc.cast(pa.array(ev.price, from_pandas=True), pa.string())
+    # Expand the numeric columns first (each dirty row a copy of its source), then render text once.
+    def x(values: np.ndarray) -> np.ndarray:
+        return values[rows] if sources.size else values
+
+    local = pa.array(cal.start.astype("datetime64[s]") + x(ev.ts), type=pa.timestamp("s"))
+    quantity = x(ev.quantity)
     columns = {
-        "user_id": _take(user_ids, ev.user),
-        "event_type": _take(EVENT_TYPES, ev.etype),
+        "user_id": _take(user_ids, x(ev.user)),
+        "event_type": _take(EVENT_TYPES, x(ev.etype)),
         "ts": pc.cast(local, pa.string()),
-        "item_id": _take(_ids("I", catalog.price.size), ev.item),
-        "category": _take([c.name for c in CATEGORIES], ev.category),
-        "price": price,
-        "quantity": pa.array(ev.quantity, mask=ev.quantity < 0),
-        "order_id": _take_ids("O", ev.order, ev.n_orders),
-        "session_id": _take_ids("S", ev.session, ev.n_sessions),
-        "channel": _take(CHANNELS, ev.channel),
+        "item_id": _take(_ids("I", catalog.price.size), x(ev.item)),
+        "category": _take([c.name for c in CATEGORIES], x(ev.category)),
+        "price": pc.cast(pa.array(x(ev.price), from_pandas=True), pa.string()),
+        "quantity": pa.array(quantity, mask=quantity < 0),
+        "order_id": _take_ids("O", x(ev.order), ev.n_orders),
+        "session_id": _take_ids("S", x(ev.session), ev.n_sessions),
+        "channel": _take(CHANNELS, x(ev.channel)),
     }
     if sources.size:
-        expanded = pa.array(rows)
-        columns = {name: col.take(expanded) for name, col in columns.items()}
         columns["ts"] = _replace(columns["ts"], at[0], rng.choice(np.array(BAD_TIMESTAMPS, dtype=object), n_ts))
         unknown = rng.choice(np.array(UNKNOWN_EVENT_TYPES, dtype=object), n_type)
         columns["event_type"] = _replace(columns["event_type"], at[1], unknown)
@@ -966,16 +992,11 @@ def _dirty_counts(total: float, kinds: int) -> list[int]:
     return [int(c) for c in _exact_counts(np.full(kinds, 1 / kinds), n)]
 
 
-def _renumber(codes: np.ndarray) -> np.ndarray:
-    """Recode ids 0, 1, 2... in order of first appearance (so order and session ids grow with
-    time, as a shop's do); -1 stays -1."""
-    valid = codes >= 0
-    present, first = np.unique(codes[valid], return_index=True)
-    mapping = np.full(int(present.max()) + 1 if present.size else 1, -1, dtype=np.int64)
-    mapping[present[np.argsort(first)]] = np.arange(present.size)
-    out = codes.copy()
-    out[valid] = mapping[codes[valid]]
-    return out
+def _rank(values: np.ndarray) -> np.ndarray:
+    """0-based rank of every value (ties in order of position)."""
+    rank = np.empty(values.size, dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(values.size)
+    return rank
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, concentration: float = RATE_CONCENTRATION) -> np.ndarray:
