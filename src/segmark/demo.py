@@ -338,10 +338,12 @@ def generate_shop(
     """Make a synthetic shop of ``n_users`` over the ``days`` ending on ``end`` (inclusive).
 
     ``events_per_user`` rescales every type's visit rate so that the shop has about that many
-    clean events per user (default: the types' own rates, about 50 per user); the types keep
-    their differences. ``dirty_share`` is the share of clean event rows that are made dirty,
-    split evenly over ``DIRTY_EVENT_KINDS``; about a fifth of that share of users get a dirty
-    row of each of ``DIRTY_USER_KINDS``. The same arguments always give the same shop.
+    clean events per user (default: the types' own rates, about 63 per user); the types keep
+    their differences. ``dirty_share`` is the number of dirty event rows inserted, as a share of
+    the clean ones, split evenly over ``DIRTY_EVENT_KINDS`` (at least one of each when positive);
+    a fifth of that share of user rows get each of ``DIRTY_USER_KINDS``, one fault per row. The
+    counts are in ``Shop.dirty``. ``n_items`` is the catalogue size. The same arguments always
+    give the same shop.
     """
     if n_users < 1:
         raise ValueError(f"n_users must be at least 1, got {n_users}")
