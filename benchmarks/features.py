@@ -215,8 +215,11 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
     ), cats AS (
         SELECT user_id, arg_min(category, struct_pack(k := -n, c := category)) AS top_category,
             max(n) / sum(n) AS top_category_share,
-            greatest(log2(sum(n)) - sum(n * log2(n)) / sum(n), 0.0) AS category_entropy {shares}
-        FROM (SELECT user_id, category, count(*) AS n FROM ev
+            greatest(log2(sum(n)) - sum(n * log2(n)) / sum(n), 0.0) AS category_entropy,
+            arg_min(category, struct_pack(k := -spend, c := category)) FILTER (WHERE spend > 0) AS top_spend_category,
+            max(spend) / sum(spend) AS top_spend_category_share {shares}
+        FROM (SELECT user_id, category, count(*) AS n, sum(amount) FILTER (WHERE event_type = 'purchase') AS spend
+              FROM ev
               WHERE category IS NOT NULL AND event_type NOT IN ('refund', 'remove_cart') GROUP BY ALL)
         GROUP BY user_id
     ), hours AS (
@@ -368,6 +371,12 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     out["top_category"] = top.set_index("user_id")["category"]
     out["top_category_share"] = (top.set_index("user_id")["n"] / uc.groupby("user_id")["n"].sum())
     out["category_entropy"] = (-share * np.log2(share)).groupby(uc["user_id"]).sum()
+    spend = ev[buy & ev["category"].notna()].groupby(["user_id", "category"])["amount"].sum().rename("spend")
+    spend = spend[spend > 0].reset_index()
+    top_spend = spend.sort_values(["user_id", "spend", "category"], ascending=[True, False, True])
+    top_spend = top_spend.drop_duplicates("user_id").set_index("user_id")
+    out["top_spend_category"] = top_spend["category"]
+    out["top_spend_category_share"] = top_spend["spend"] / spend.groupby("user_id")["spend"].sum()
     shop_top = (ev[ev["category"].notna() & ~kind.isin(["refund", "remove_cart"])]["category"].value_counts()
                 .rename_axis("category").reset_index().sort_values(["count", "category"], ascending=[False, True])
                 ["category"].head(TOP_CATEGORIES))

@@ -95,6 +95,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         # interest events with a category: 女装 4 (view, cart, purchase, cart), 鞋 6
         "top_category": "鞋", "top_category_share": 0.6,
         "category_entropy": -(0.4 * math.log2(0.4) + 0.6 * math.log2(0.6)),
+        # purchase amount by category: 女装 200, 鞋 50 + 80 (the id-less lines have no category)
+        "top_spend_category": "女装", "top_spend_category_share": 200 / 330,
         "cat_share__女装": 0.4, "cat_share__鞋": 0.6,
         # medians: 女装 (100, 80) = 90; 鞋 (50, 80, 90) = 80; no category (30, 20) = 25
         "price_level": (100 / 90 + 50 / 80 + 80 / 80 + 30 / 25 + 20 / 25) / 5,
@@ -123,6 +125,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "view_to_cart_rate": 0.5, "cart_to_purchase_rate": 0.0, "cart_abandonment_rate": 1.0,
         "refund_rate": NAN,
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
+        "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": 1.0, "cat_share__鞋": 0.0,
         "price_level": NAN, "low_price_share": NAN,
         "preferred_hour": 8.0, "preferred_daypart": "morning",  # 8 x3, 9, 2 (night)
@@ -144,6 +147,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
+        "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": NAN, "cat_share__鞋": NAN, "price_level": NAN, "low_price_share": NAN,
         "preferred_hour": 10.0, "preferred_daypart": "morning", "weekend_share": 0.0, "trend_30d": 3.0,
         "age": NAN, "age_band": None, "gender": None, "city": None, "member_level": None,
@@ -164,6 +168,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "view_to_cart_rate": 0.0, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
+        "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": 1.0, "cat_share__鞋": 0.0, "price_level": NAN, "low_price_share": NAN,
         "preferred_hour": 0.0, "preferred_daypart": "night", "weekend_share": 0.0, "trend_30d": 2.0,
         "age": 13.0, "age_band": "under 18",  # born 2010-06-15
@@ -185,6 +190,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
+        "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": NAN, "cat_share__鞋": NAN, "price_level": NAN, "low_price_share": NAN,
         "preferred_hour": NAN, "preferred_daypart": None, "weekend_share": NAN, "trend_30d": NAN,
         "age": 64.0, "age_band": "senior",  # born 1960-02-29, had the birthday by 03-01

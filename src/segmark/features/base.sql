@@ -68,8 +68,8 @@ FROM (
 
 -- relation: user_category
 -- Events per user and category, counting interest (views, searches, carts, favourites, purchases)
--- and leaving out refunds and cart removals.
-SELECT user_id, category, count(*) AS n
+-- and leaving out refunds and cart removals, with the purchase amount (`spend`, before refunds).
+SELECT user_id, category, count(*) AS n, sum(amount) FILTER (WHERE is_purchase) AS spend
 FROM ev
 WHERE category IS NOT NULL AND NOT is_refund AND NOT is_remove_cart
 GROUP BY user_id, category

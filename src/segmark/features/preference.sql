@@ -6,6 +6,8 @@
 -- column: top_category | text | category | 最偏好品类 | The category with most of the user's interest events; ties go to the alphabetically first; empty without categorised events.
 -- column: top_category_share | number | ratio | 最偏好品类占比 | Share of the user's categorised interest events in top_category.
 -- column: category_entropy | number | bits | 品类多样性 | Shannon entropy of the user's interest events over categories, in bits: 0 for one category, log2(k) for k used equally.
+-- column: top_spend_category | text | category | 消费最多品类 | The category with most of the user's purchase amount (before refunds); ties go to the alphabetically first; empty without categorised purchases.
+-- column: top_spend_category_share | number | ratio | 消费最多品类占比 | Share of the user's categorised purchase amount spent in top_spend_category.
 -- column: cat_share__{category} | number | ratio | 品类{category}占比 | Share of the user's categorised interest events in category {category}.
 -- column: price_level | number | ratio | 价格水平 | Mean over the user's purchase lines of price / the median purchase price of the line's category: 1 typical, below 1 bargain, above 1 premium.
 -- column: low_price_share | number | ratio | 低价购买占比 | Share of the user's purchase lines of items sold at more than one price that were paid below the item's median price; empty without such lines.
@@ -16,6 +18,8 @@ SELECT
     arg_min(category, struct_pack(k := -n, c := category)) AS top_category,
     max(n) / sum(n) AS top_category_share,
     greatest(log2(sum(n)) - sum(n * log2(n)) / sum(n), 0.0) AS category_entropy,
+    arg_min(category, struct_pack(k := -spend, c := category)) FILTER (WHERE spend > 0) AS top_spend_category,
+    max(spend) / sum(spend) AS top_spend_category_share,
 {%- for column, value in top_categories %}
     coalesce(sum(n) FILTER (WHERE category = {{ value | sql_string }}), 0) / sum(n) AS "{{ column }}",
 {%- endfor %}
