@@ -283,14 +283,22 @@ def profile_features(profile: pd.DataFrame, preferred: Sequence[str] = (),
     lifts = profile.pivot_table(index="segment", columns="feature", values="lift", aggfunc="first")
     usable = [c for c in lifts.columns if np.isfinite(lifts[c].to_numpy(dtype=float)).any()]
     chosen = [f for f in preferred if f in usable][:limit]
+    shown = {_window_base(f) for f in chosen}
     with np.errstate(divide="ignore", invalid="ignore"):
         spread = np.log2(lifts[usable].clip(lower=1 / 16)).abs().max()
-    for f in spread.sort_values(ascending=False).index:
+    for f in spread.sort_values(ascending=False, kind="stable").index:
         if len(chosen) >= limit:
             break
-        if f not in chosen:
+        if f not in chosen and _window_base(f) not in shown:  # one window of views_7d/30d/90d is enough
             chosen.append(f)
+            shown.add(_window_base(f))
     return chosen
+
+
+def _window_base(feature: str) -> str:
+    """'views_30d' -> 'views'; other names unchanged."""
+    head, _, tail = feature.rpartition("_")
+    return head if head and tail.endswith("d") and tail[:-1].isdigit() else feature
 
 
 def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
@@ -336,7 +344,7 @@ def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
         colorscale="RdBu", zmid=0, zmin=-2, zmax=2, xgap=2, ygap=2, hoverongaps=False,
         colorbar={"title": {"text": tr("lift", lang)}, "tickvals": ticks, "thickness": 12,
                   "ticktext": ["×0.25", "×0.5", "×1", "×2", "×4"]}))
-    title = tr("t_profile", lang)
+    title = tr("t_profile" if cv.segments.kind == "cluster" else "t_profile_rfm", lang)
     _style(fig, title, tr("x_feature", lang), tr("y_segment", lang), height=max(340, 190 + 42 * len(keys)),
            left=160)
     fig.update_xaxes(tickangle=-35, showgrid=False)
@@ -378,7 +386,7 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
         fig.add_trace(go.Scatter(
             x=sub["_x"].tolist(), y=sub[metric].astype(float).round(4).tolist(), mode="lines+markers", name=method,
             line={"color": color, "width": 2},
-            marker={"color": [color if s != "rejected" else "white" for s in st], "size": 8,
+            marker={"color": color, "size": [11 if s == "rejected" else 8 for s in st],
                     "line": {"color": color, "width": 2},
                     "symbol": ["x-thin-open" if s == "rejected" else "circle" for s in st]},
             customdata=[[status_label(s, lang), w] for s, w in zip(st, why, strict=True)],
@@ -457,8 +465,8 @@ def migration_chart(mv: MigrationView, lang: Lang) -> Chart | None:
         hovertemplate="%{customdata[0]} → %{customdata[1]}<br>%{customdata[2]} (%{customdata[3]})<extra></extra>",
         colorbar={"title": {"text": tr("share_of_row", lang)}, "tickformat": ".0%", "thickness": 12}))
     kind = tr("t_migration_rfm" if mv.kind == "rfm" else "t_migration_cluster", lang)
-    title = f"{kind} · " + tr("t_migration", lang, a=mv.from_run, b=mv.to_run, a_date=_d(mv.from_as_of),
-                                b_date=_d(mv.to_as_of))
+    title = tr("t_migration", lang, kind=kind, a=mv.from_run, b=mv.to_run, a_date=_d(mv.from_as_of),
+               b_date=_d(mv.to_as_of))
     _style(fig, title, tr("x_to", lang), tr("y_from", lang), height=190 + 34 * len(rows), left=160)
     fig.update_xaxes(tickangle=-35, showgrid=False)
     fig.update_yaxes(showgrid=False)

@@ -83,6 +83,8 @@ class RFMView:
     """One row per (r_score, f_score, segment): users and monetary_sum. Non-buyers (score 0) may be
     included; the grid leaves them out and counts them in the reading."""
     scale: int = 5
+    profile: pd.DataFrame | None = None
+    """Long table like ``ClusterView.profile``: shown when there is no clustering to profile."""
 
 
 @dataclass

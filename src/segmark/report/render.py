@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -33,7 +34,7 @@ from segmark.report.figures import (
     selection_chart,
     sizes_chart,
 )
-from segmark.report.model import ReportData, Segments
+from segmark.report.model import ClusterView, ReportData, Segments
 from segmark.report.text import (
     Lang,
     fmt_compact,
@@ -45,6 +46,8 @@ from segmark.report.text import (
     table_label,
     tr,
 )
+
+RFM_FEATURES = ("recency_days", "frequency", "monetary")
 
 SECTIONS = ("overview", "segments", "rfm", "map", "profile", "rules", "selection", "migration")
 """Section ids in page order; every report has all of them (a missing one says why in one line)."""
@@ -173,7 +176,8 @@ def build_sections(data: ReportData, lang: Lang) -> list[Section]:
         if cl_seg is not None:
             _add(sz, sizes_chart(cl_seg, cl_colors, lang), tr("missing_cluster", lang))
         elif cv is not None and cv.selection is not None and not cv.selection.structure_found:
-            sz.append(Block("missing", text=tr("no_structure", lang, reason=cv.selection.reason)))
+            reason = re.sub(r"^no real segments:\s*", "", cv.selection.reason.strip().rstrip("."))
+            sz.append(Block("missing", text=tr("no_structure", lang, reason=reason)))
         else:
             sz.append(Block("missing", text=tr("missing_cluster", lang)))
 
@@ -181,13 +185,20 @@ def build_sections(data: ReportData, lang: Lang) -> list[Section]:
     _add(sections["rfm"].blocks, rfm_grid_chart(data.rfm, rfm_colors, lang) if data.rfm else None,
          tr("missing_rfm", lang))
 
-    # map, profile, rules
+    # map, profile, rules: the clustering's; without a clustering the profile shows the RFM segments
+    no_structure = cv is not None and cl_seg is None and cv.selection is not None
+    gap = tr("no_structure_short", lang) if no_structure else None
     _add(sections["map"].blocks, map_chart(cv.map, cl_seg, cl_colors, lang) if cv and cv.map and cl_seg else None,
-         tr("missing_map", lang))
-    _add(sections["profile"].blocks,
-         profile_chart(cv, cl_colors, lang, data.feature_labels) if cv and cl_seg else None,
-         tr("missing_profile", lang))
-    sections["rules"].blocks.extend(rules_blocks(data, cl_colors, lang))
+         gap or tr("missing_map", lang))
+    if cl_seg is not None:
+        profiled = profile_chart(cv, cl_colors, lang, data.feature_labels)
+    elif data.rfm is not None and data.rfm.profile is not None:
+        rfm_view = ClusterView(rfm_seg, profile=data.rfm.profile, features=list(RFM_FEATURES))
+        profiled = profile_chart(rfm_view, rfm_colors, lang, data.feature_labels)
+    else:
+        profiled = None
+    _add(sections["profile"].blocks, profiled, gap or tr("missing_profile", lang))
+    sections["rules"].blocks.extend(rules_blocks(data, cl_colors, lang, gap))
 
     # selection
     sel_blocks = sections["selection"].blocks
@@ -224,10 +235,10 @@ def overview_reading(data: ReportData, lang: Lang) -> str:
               q_share=fmt_pct(ov.rows_quarantined / read) if read else "0%")
 
 
-def rules_blocks(data: ReportData, colors: dict[str, str], lang: Lang) -> list[Block]:
+def rules_blocks(data: ReportData, colors: dict[str, str], lang: Lang, gap: str | None = None) -> list[Block]:
     cv = data.cluster
     if cv is None or cv.segments is None or cv.rules is None or cv.rules.empty:
-        return [Block("missing", text=tr("missing_rules", lang))]
+        return [Block("missing", text=gap or tr("missing_rules", lang))]
     names = cv.segments.names(lang)
     rules = cv.rules.assign(segment=cv.rules["segment"].astype(str))
     order = {str(k): i for i, k in enumerate(cv.segments.table.index)}
