@@ -63,7 +63,12 @@ def make_report_data() -> ReportData:
         (5, 5, "champions", 8, 410.0), (4, 4, "loyal", 12, 200.0), (1, 4, "at_risk", 19, 150.0),
         (1, 1, "lost", 25, 200.0), (1, 1, "at_risk", 0, 0.0), (2, 1, "lost", 6, 40.0),
         (0, 0, "no_purchase", 30, 0.0)], columns=["r_score", "f_score", "segment", "users", "monetary_sum"])
-    rfm = RFMView(rfm_seg, cells, scale=5)
+    rfm_profile = pd.DataFrame([(s, f, lift) for s, lifts in {
+        "champions": (0.3, 4.0, 5.1), "loyal": (0.5, 2.0, 1.7), "at_risk": (2.0, 1.5, 1.2), "lost": (3.0, 0.5, 0.6),
+        "no_purchase": (np.nan, 0.0, 0.0)}.items() for f, lift in zip(("recency_days", "frequency", "monetary"), lifts,
+                                                                     strict=True)],
+        columns=["segment", "feature", "lift"])
+    rfm = RFMView(rfm_seg, cells, scale=5, profile=rfm_profile)
 
     cl_seg = _segments("cluster", [
         ("0", "Window shoppers", "只逛不买用户", 50, 100.0), ("1", "High-value loyal", "高价值忠诚用户", 30, 800.0),

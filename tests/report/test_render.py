@@ -129,9 +129,13 @@ def test_clustering_without_structure_shows_the_candidates_and_why(report_data: 
     data = replace(report_data, cluster=replace(report_data.cluster, segments=None, selection=sel, map=None))
     page = parse(render_report(data, "en"))
     text = " ".join(page.text)
-    assert "The clustering found no real segments: no real segments: no stable candidate" in text
-    assert "selection" in figures(page) and "map" not in figures(page)
-    assert tr("missing_map", "en") in text and tr("missing_rules", "en") in text
+    assert ("No behaviour segments: the clustering found no real structure (no stable candidate beats "
+            "structureless data)." in text)
+    figs = figures(page)
+    assert "selection" in figs and "map" not in figs and "sizes_cluster" not in figs
+    # the map and the rules point to the candidates; the profile falls back to the RFM segments
+    assert text.count(tr("no_structure_short", "en")) == 2
+    assert figs["profile"]["layout"]["title"]["text"] == "<b>Feature lift per RFM segment</b>"
 
 
 def test_hostile_names_cannot_break_out_of_the_page(report_data: ReportData) -> None:
