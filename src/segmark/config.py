@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from segmark.errors import ConfigError
 
@@ -135,18 +135,45 @@ class FeatureSettings(_Section):
 
 
 class SegmentSettings(_Section):
-    """Segmentation (``segmark segment rfm|cluster``)."""
+    """Segmentation (``segmark segment rfm|cluster``); see docs/segmentation.md."""
 
     rfm_scale: int = Field(default=5)
     """Quantile score scale for R, F and M: 5 or 3."""
+    rfm_rules: list[dict[str, Any]] | None = None
+    """Replacement RFM scheme, first match wins: ``[[segment.rfm_rules]]`` tables with ``name``,
+    ``name_zh`` and inclusive score ranges ``r``, ``f``, ``m`` (each ``[low, high]``, omitted = any)."""
+    method: str = "auto"
+    """Clustering method: auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan or
+    kprototypes."""
+    k: int | Literal["auto"] = "auto"
+    """Number of segments, or auto (chosen by model selection)."""
+    features: list[str] | None = None
+    """Feature columns to cluster on; None = the default behavioural set (docs/segmentation.md)."""
+    auto_methods: list[str] = Field(default_factory=lambda: ["kmeans", "gmm", "agglomerative", "hdbscan"])
+    """Methods searched by automatic selection (k-prototypes joins when features are categorical)."""
+    k_min: int = Field(default=2, ge=2)
+    k_max: int = Field(default=10, ge=2, le=30)
+    """Range of k searched when k is auto."""
     min_segment_share: float = Field(default=0.02, gt=0, lt=0.5)
     """Smallest share of users a cluster may hold for a candidate to be accepted."""
+    min_stability: float = Field(default=0.6, ge=0, le=1)
+    """Smallest resampling stability (mean adjusted Rand index) a winner may have."""
+    min_silhouette_gain: float = Field(default=0.05, ge=0, lt=1)
+    """Silhouette a segmentation must gain over structureless data; below it, no segments."""
+    finer_ratio: float = Field(default=0.8, gt=0, le=1)
+    """A finer segmentation at a peak of its gain curve wins when its gain is at least this share
+    of the best gain (hierarchical data: buyers against browsers, then kinds of each)."""
+    sample_size: int = Field(default=5000, ge=200)
+    """Users the selection (and the sample-fitted methods) work on."""
+    pca: float | None = Field(default=None, gt=0)
+    """Optional PCA after preprocessing: a number of components (>= 1) or a variance share (< 1)."""
+    rules_depth: int = Field(default=5, ge=1, le=8)
+    """Depth of the surrogate decision tree that states segments as rules."""
     random_state: int = 0
     """Seed for every randomised step, so runs repeat exactly."""
     names: dict[str, dict[str, str]] = Field(default_factory=dict)
-    """Overrides of generated segment names: ``"<segmentation>:<segment>" = {en=..., zh=...}``."""
-    rfm_rules: list[dict[str, Any]] | None = None
-    """Replacement RFM scheme: a list of ``{name, name_zh, r=[lo,hi], f=[lo,hi], m=[lo,hi]}``."""
+    """Overrides of segment names: ``"<kind>:<key>"`` (e.g. ``"cluster:cart_abandoners"``,
+    ``"rfm:champions"``) or ``"<segmentation id>:<segment id>"`` = ``{en = "...", zh = "..."}``."""
 
     @field_validator("rfm_scale")
     @classmethod
@@ -154,6 +181,42 @@ class SegmentSettings(_Section):
         if v not in (3, 5):
             raise ValueError("rfm_scale must be 3 or 5")
         return v
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        from segmark.core.segment.methods import METHODS
+
+        if v != "auto" and v not in METHODS:
+            raise ValueError(f"unknown method {v!r}; choose auto or one of {', '.join(METHODS)}")
+        return v
+
+    @field_validator("auto_methods")
+    @classmethod
+    def _auto_methods(cls, v: list[str]) -> list[str]:
+        from segmark.core.segment.methods import METHODS
+
+        unknown = [m for m in v if m not in METHODS]
+        if unknown or not v:
+            raise ValueError(f"auto_methods must name methods among {', '.join(METHODS)}")
+        return v
+
+    @field_validator("k")
+    @classmethod
+    def _k(cls, v: int | str) -> int | str:
+        if v != "auto" and int(v) < 2:
+            raise ValueError("k must be auto or at least 2")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SegmentSettings:
+        if self.k_min > self.k_max:
+            raise ValueError("k_min must not exceed k_max")
+        if self.rfm_rules is not None:
+            from segmark.core.segment.rfm import parse_rfm_rules
+
+            parse_rfm_rules(self.rfm_rules, self.rfm_scale)
+        return self
 
 
 class ReportSettings(_Section):
@@ -235,8 +298,27 @@ age_bands = [                # each band starts at min years; labels in English 
 
 [segment]
 rfm_scale = 5                # 5 or 3
+method = "auto"              # auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan, kprototypes
+k = "auto"                   # or a number of segments
+# features = ["recency_visit_days", "tenure_days", "frequency", "monetary"]   # default: behavioural set
+k_min = 2                    # range of k searched
+k_max = 10
 min_segment_share = 0.02     # clusters smaller than this share reject a candidate
+min_stability = 0.6          # resampling stability (adjusted Rand index) a winner needs
+min_silhouette_gain = 0.05   # silhouette gain over structureless data; below it: no segments
+sample_size = 5000           # users that model selection works on
 random_state = 0
+
+# [segment.names]            # rename segments
+# "cluster:cart_abandoners" = { en = "Cart lovers", zh = "爱加购用户" }
+# "rfm:champions" = { en = "VIP", zh = "贵宾" }
+
+# [[segment.rfm_rules]]      # replace the RFM scheme (first match wins; ranges are inclusive)
+# name = "VIP"
+# name_zh = "贵宾"
+# r = [4, 5]
+# f = [4, 5]
+# m = [4, 5]
 
 [report]
 lang = "en"                  # "en" or "zh"

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
+
+from segmark.demo import generate_shop, write_shop
+from segmark.pipeline.features import build_features
+from segmark.pipeline.ingest import ingest_file
+from segmark.workspace import init_workspace, open_workspace
 
 
 def blobs_frame(n: int, centers: int | np.ndarray, n_features: int = 2, std: float = 0.6,
@@ -29,3 +37,20 @@ def blobs_frame(n: int, centers: int | np.ndarray, n_features: int = 2, std: flo
 @pytest.fixture(scope="session")
 def three_blobs() -> tuple[pd.DataFrame, np.ndarray]:
     return blobs_frame(600, 3, seed=1)
+
+
+@pytest.fixture(scope="session")
+def shop_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding the demo shop (3,000 users, seed 0) and two feature builds, as of
+    2025-10-01 and as of the end of the data; the generator's truth is copied to truth.csv.
+    Tests copy it rather than change it."""
+    base = tmp_path_factory.mktemp("segshop")
+    paths = write_shop(generate_shop(n_users=3_000, seed=0), base / "shop")
+    root = init_workspace(base / "ws")
+    with open_workspace(root) as ws:
+        for table in ("users", "items", "events"):
+            ingest_file(ws, table, paths[table])
+        build_features(ws, as_of="2025-10-01")
+        build_features(ws)
+    shutil.copy(paths["truth"], root / "truth.csv")
+    return root

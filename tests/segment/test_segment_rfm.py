@@ -11,6 +11,7 @@ import pytest
 from segmark.core.segment.rfm import (
     RFM_RULES_3,
     RFM_RULES_5,
+    RFMScorer,
     default_rfm_rules,
     parse_rfm_rules,
     rfm_scores,
@@ -151,3 +152,26 @@ def test_cdnow_purchases(shared_data):
     assert (r_ranges["min"].to_numpy()[:-1] >= r_ranges["max"].to_numpy()[1:]).all()
     named = rfm_segments(s)
     assert named["segment"].isin({r.key for r in RFM_RULES_5}).all()
+
+
+@pytest.mark.parametrize("scale", [3, 5])
+def test_scorer_reproduces_quantile_scores(scale):
+    rng = np.random.default_rng(scale)
+    n = 997  # not a multiple of the scale
+    f = frame(recency=rng.integers(0, 60, n), frequency=rng.geometric(0.5, n), monetary=rng.gamma(2, 50, n))
+    f.loc[f.index[:100], ["frequency", "recency_days"]] = [0, np.nan]
+    scorer = RFMScorer.fit(f, scale=scale)
+    pd.testing.assert_frame_equal(scorer.transform(f), rfm_scores(f, scale=scale))
+
+
+def test_scorer_scores_new_users_against_the_fitted_population():
+    population = frame(recency=range(1, 11), frequency=range(1, 11), monetary=[10 * i for i in range(1, 11)])
+    scorer = RFMScorer.fit(population)
+    new = frame(recency=[0.5, 10.5, 5.5], frequency=[100, 0, 3], monetary=[1000, 0, 35])
+    s = scorer.transform(new)
+    # More recent and bigger than everyone -> 5s; no purchase -> 0s. 5.5 days: the 5 buyers at
+    # 6..10 days are worse -> 1 + floor(5 * 5 / 10) = 3; 3 orders beat 2 of 10 -> 1 + floor(1) = 2;
+    # 35 beats 10, 20, 30 -> 1 + floor(1.5) = 2.
+    assert s.iloc[0].tolist() == [5, 5, 5]
+    assert s.iloc[1].tolist() == [0, 0, 0]
+    assert s.iloc[2].tolist() == [3, 2, 2]

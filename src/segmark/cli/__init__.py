@@ -27,5 +27,6 @@ def main() -> None:
 
 from segmark.cli import ingest_cmds, report_cmds, run_cmds, workspace_cmds  # noqa: E402,F401  (registers the commands)
 from segmark.cli import features_cmds  # noqa: E402,F401  (registers segmark features ...)
+from segmark.cli import segment_cmds  # noqa: E402,F401  (registers segmark segment ... and segments ...)
 
 __all__ = ["app"]

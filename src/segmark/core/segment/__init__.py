@@ -16,6 +16,7 @@ from segmark.core.segment.naming import ARCHETYPES, Archetype, name_segments
 from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
 from segmark.core.segment.rfm import (
     RFMRule,
+    RFMScorer,
     default_rfm_rules,
     parse_rfm_rules,
     rfm_catalog,
@@ -33,6 +34,7 @@ __all__ = [
     "Migration",
     "NoStructureError",
     "RFMRule",
+    "RFMScorer",
     "SegmentModel",
     "Selection",
     "Surrogate",

@@ -14,7 +14,7 @@ Thresholds are shown as the data allow: on an integer-valued feature "orders <= 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -61,6 +61,7 @@ class Surrogate:
     missing_columns: set[str]
     fidelity: float
     rules: list[SegmentRule] = field(default_factory=list)
+    labels_zh: dict[str, str] = field(default_factory=dict)
 
     def rules_for(self, segment: int) -> list[SegmentRule]:
         return [r for r in self.rules if r.segment == segment]
@@ -75,7 +76,7 @@ class Surrogate:
         conds = _path_conditions(self.tree, self.columns, path, x.iloc[0].to_numpy(dtype=float))
         leaf = path[-1]
         value = self.tree.tree_.value[leaf][0]
-        text, text_zh = render(conds, self.integer_columns, self.missing_columns)
+        text, text_zh = render(conds, self.integer_columns, self.missing_columns, self.labels_zh)
         return {"rule": text, "rule_zh": text_zh,
                 "tree_segment": int(self.tree.classes_[int(np.argmax(value))]),
                 "leaf_purity": float(value.max() / value.sum())}
@@ -121,32 +122,36 @@ def _fmt(v: float, integer: bool, side: str) -> str:
     return f"{v:.3g}"
 
 
-def render(conds: Sequence[Condition], integer_columns: set[str],
-           missing_columns: set[str]) -> tuple[str, str]:
-    """English and Chinese text of a conjunction of conditions."""
+def render(conds: Sequence[Condition], integer_columns: set[str], missing_columns: set[str],
+           labels_zh: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """English and Chinese text of a conjunction of conditions (``labels_zh`` names features in
+    the Chinese text, e.g. frequency -> 购买次数)."""
     en, zh = [], []
+    labels_zh = labels_zh or {}
     for c in conds:
         if " = " in c.column:
             name, _, level = c.column.partition(" = ")
+            label = labels_zh.get(name, name)
             if c.low is not None:
                 en.append(f"{name} = {level}")
-                zh.append(f"{name} 为 {level}")
+                zh.append(f"{label} 为 {level}")
             else:
                 en.append(f"{name} ≠ {level}")
-                zh.append(f"{name} 不为 {level}")
+                zh.append(f"{label} 不为 {level}")
             continue
+        label = labels_zh.get(c.column, c.column)
         integer = c.column in integer_columns
         unknown_too = bool(c.missing and c.column in missing_columns)
         if c.low is not None and np.isinf(c.low):
             # The tree's "unknown against every known value" cut has threshold +inf.
             en.append(f"{c.column} unknown")
-            zh.append(f"{c.column} 未知")
+            zh.append(f"{label} 未知")
             continue
         high = None if c.high is None or np.isinf(c.high) else c.high
         if c.low is None and high is None:
             if not unknown_too:
                 en.append(f"{c.column} known")
-                zh.append(f"{c.column} 已知")
+                zh.append(f"{label} 已知")
             continue
         if c.low is not None and high is not None:
             if integer:
@@ -159,7 +164,7 @@ def render(conds: Sequence[Condition], integer_columns: set[str],
         else:
             op = ">=" if integer else ">"
             e = f"{c.column} {op} {_fmt(c.low, integer, 'low')}"
-        z = e
+        z = e.replace(c.column, label)
         if unknown_too:
             e, z = f"({e} or unknown)", f"（{z} 或未知）"
         en.append(e)
@@ -168,9 +173,9 @@ def render(conds: Sequence[Condition], integer_columns: set[str],
 
 
 def fit_surrogate(features: pd.DataFrame, labels: np.ndarray | pd.Series, *, numeric: Sequence[str],
-                  categorical: Sequence[str] = (), max_depth: int = 4, min_leaf_share: float = 0.01,
+                  categorical: Sequence[str] = (), max_depth: int = 5, min_leaf_share: float = 0.01,
                   sample_size: int = 50_000, holdout: float = 0.3, max_rules: int = 3,
-                  random_state: int = 0) -> Surrogate:
+                  random_state: int = 0, labels_zh: Mapping[str, str] | None = None) -> Surrogate:
     """Fit the surrogate tree on a sample of users and read off each segment's rules.
 
     A segment's rules are its leaves (leaves whose majority is the segment), largest coverage
@@ -219,7 +224,7 @@ def fit_surrogate(features: pd.DataFrame, labels: np.ndarray | pd.Series, *, num
             path.append(node)
         path.reverse()
         conds = _path_conditions(tree, columns, path)
-        text, text_zh = render(conds, integer_columns, missing_columns)
+        text, text_zh = render(conds, integer_columns, missing_columns, labels_zh)
         candidates.append(SegmentRule(int(seg), text, text_zh, int(members.sum()),
                                       float(majority.iloc[0] / members.sum()),
                                       float(majority.iloc[0] / seg_sizes[seg])))
@@ -231,7 +236,8 @@ def fit_surrogate(features: pd.DataFrame, labels: np.ndarray | pd.Series, *, num
             covered += r.coverage
             if covered >= 0.8:
                 break
-    return Surrogate(tree, columns, list(numeric), levels, integer_columns, missing_columns, fidelity, rules)
+    return Surrogate(tree, columns, list(numeric), levels, integer_columns, missing_columns, fidelity, rules,
+                     dict(labels_zh or {}))
 
 
 def nearest_centres(distances: np.ndarray, top: int = 3) -> list[tuple[int, float]]:

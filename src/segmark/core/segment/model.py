@@ -208,12 +208,12 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
     def transform_features(self, X: pd.DataFrame) -> np.ndarray:
         """The preprocessed matrix the model works in."""
-        check_is_fitted(self, "labels_")
+        check_is_fitted(self, "label_map_")
         return self.preprocessor_.transform(X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Segment of each row of ``X`` without refitting (new or changed users)."""
-        check_is_fitted(self, "labels_")
+        check_is_fitted(self, "label_map_")
         Z = self.preprocessor_.transform(X)
         if self.assigner_ is not None:
             raw = self.assigner_.predict(Z)
@@ -230,10 +230,19 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         Z = self.transform_features(X)
         return np.sqrt(((Z[:, None, :] - self.centers_[None, :, :]) ** 2).sum(axis=2))
 
+    def compact(self) -> SegmentModel:
+        """Drop the per-row arrays of the fit (labels of every training user) before the model is
+        stored: ``predict`` and ``transform`` do not need them, and at 1M users they are most of
+        the bytes. Returns self."""
+        self.labels_ = None
+        if hasattr(self.estimator_, "labels_"):
+            self.estimator_.labels_ = None
+        return self
+
     @property
     def summary_(self) -> dict[str, Any]:
         """What was fitted, for the run record."""
-        check_is_fitted(self, "labels_")
+        check_is_fitted(self, "label_map_")
         return {"method": self.method_, "k": self.k_, "n_clusters": self.n_clusters_,
                 "features": list(self.feature_names_in_), "scores": self.scores_,
                 "log_features": self.log_features_}

@@ -6,7 +6,9 @@ is the weighted mean of ``direction * effect`` over the marking features present
 :func:`segmark.core.segment.profile.feature_profile`, in standard deviations); an archetype is
 only considered when at least one of its main features (weight 1) is in the table. Archetypes are
 matched to segments one-to-one, maximising the total score (Hungarian assignment), and a match
-counts only when its score is at least :data:`MIN_SCORE`. A segment with no archetype gets a
+counts only when its score is at least :data:`MIN_SCORE`. A further segment that fits an archetype
+already taken (two kinds of newcomers) gets the archetype's name qualified by its strongest other
+difference ("Newcomers (quick repurchase)" / "新用户（复购快）"). A segment with no archetype gets a
 descriptive name from its two strongest effects ("High views & low orders" / "浏览多、订单少用户");
 with none strong enough it is "Typical users" / "普通用户". Names are unique within a
 segmentation (a repeated name gets " 2", " 3"...). Users override any name in settings.
@@ -67,6 +69,9 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
     "recency_visit_days": ("long absent", "recently active", "久未访问", "近期活跃"),
     "tenure_days": ("long-standing", "recently joined", "老用户", "新近注册"),
     "ipi_mean_days": ("slow repurchase", "quick repurchase", "复购慢", "复购快"),
+    "ipi_std_days": ("irregular repurchase", "regular repurchase", "复购不规律", "复购规律"),
+    "top_category_share": ("one favourite category", "spread over categories", "专注单一品类", "品类分散"),
+    "preferred_hour": ("late-hour shoppers", "early-hour shoppers", "偏晚购物", "偏早购物"),
     "views": ("many views", "few views", "浏览多", "浏览少"),
     "searches": ("many searches", "few searches", "搜索多", "搜索少"),
     "carts": ("many carts", "few carts", "加购多", "加购少"),
@@ -177,6 +182,20 @@ def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = AR
                 arch = by_key[scores.columns[c]]
                 out.iloc[r] = [arch.key, arch.name, arch.name_zh, float(matrix[r, c]), "archetype"]
     for seg in out.index[out["key"].isna()]:
+        best = scores.loc[seg].idxmax() if scores.loc[seg].notna().any() else None
+        if best is not None and scores.loc[seg, best] >= min_score:
+            # A second segment of an archetype already taken: the archetype, qualified by what
+            # else sets this segment apart.
+            arch = by_key[best]
+            own = [p for p, _, _ in arch.signals]
+            rest = effects.loc[seg][[c for c in effects.columns
+                                     if not any(fnmatch.fnmatchcase(c, p) for p in own)]]
+            qual = describe(rest, top=1)
+            if qual is not None:
+                out.loc[seg] = [f"{arch.key}_{slug(qual[0])}", f"{arch.name} ({qual[0].lower()})",
+                                f"{arch.name_zh}（{qual[1].removesuffix('用户')}）", float(scores.loc[seg, best]),
+                                "archetype"]
+                continue
         desc = describe(effects.loc[seg])
         if desc is None:
             out.loc[seg] = [TYPICAL[0], TYPICAL[1], TYPICAL[2], np.nan, "description"]

@@ -135,6 +135,79 @@ def parse_rfm_rules(rules: Sequence[Mapping[str, Any]], scale: int) -> tuple[RFM
     return tuple(parsed)
 
 
+def _thresholds(values: np.ndarray, scale: int, *, higher_is_better: bool) -> np.ndarray:
+    """Cut values t_2..t_scale such that score(v) = 1 + #{s: v beyond t_s}.
+
+    ``count(worse than v) >= c_s`` with ``c_s = ceil(n (s - 1) / scale)`` holds exactly when v is
+    beyond the c_s-th worst value, so these cuts reproduce the quantile score for any new value.
+    """
+    n = len(values)
+    worst_first = np.sort(values) if higher_is_better else np.sort(values)[::-1]
+    c = -(-n * np.arange(1, scale) // scale)  # ceil(n (s - 1) / scale) for s = 2..scale
+    return worst_first[c - 1]
+
+
+@dataclass(frozen=True)
+class RFMScorer:
+    """Quantile cut points learnt from one population of buyers, to score other users the same
+    way (``segmark segments assign``): a user is scored against the population the segmentation
+    was made from, not against the new users."""
+
+    scale: int
+    recency_cuts: np.ndarray
+    frequency_cuts: np.ndarray
+    monetary_cuts: np.ndarray
+    columns: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame, *, recency: str = "recency_days", frequency: str = "frequency",
+            monetary: str = "monetary", scale: int = 5) -> RFMScorer:
+        rec, freq, mon, buyer = _columns(features, recency, frequency, monetary, scale)
+        if not buyer.any():
+            empty = np.array([], dtype=float)
+            return cls(scale, empty, empty, empty, (recency, frequency, monetary))
+        return cls(scale,
+                   _thresholds(rec[buyer], scale, higher_is_better=False),
+                   _thresholds(freq[buyer], scale, higher_is_better=True),
+                   _thresholds(mon[buyer], scale, higher_is_better=True),
+                   (recency, frequency, monetary))
+
+    def transform(self, features: pd.DataFrame) -> pd.DataFrame:
+        """R, F and M scores (0 without a purchase) for the rows of ``features``."""
+        rec, freq, mon, buyer = _columns(features, *self.columns, self.scale)
+        out = np.zeros((len(features), 3), dtype=np.int64)
+        if buyer.any() and self.recency_cuts.size:
+            out[buyer, 0] = 1 + (rec[buyer, None] < self.recency_cuts[None, :]).sum(axis=1)
+            out[buyer, 1] = 1 + (freq[buyer, None] > self.frequency_cuts[None, :]).sum(axis=1)
+            out[buyer, 2] = 1 + (mon[buyer, None] > self.monetary_cuts[None, :]).sum(axis=1)
+        return pd.DataFrame(out, index=features.index, columns=["r_score", "f_score", "m_score"])
+
+
+def _columns(features: pd.DataFrame, recency: str, frequency: str, monetary: str,
+             scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if scale not in SCALES:
+        raise ValueError(f"scale must be 3 or 5, not {scale}")
+    missing = [c for c in (recency, frequency, monetary) if c not in features.columns]
+    if missing:
+        raise KeyError(f"rfm needs the feature columns {missing}")
+    rec = pd.to_numeric(features[recency], errors="coerce").to_numpy(dtype=float)
+    freq = pd.to_numeric(features[frequency], errors="coerce").fillna(0).to_numpy(dtype=float)
+    mon = pd.to_numeric(features[monetary], errors="coerce").fillna(0).to_numpy(dtype=float)
+    return rec, freq, mon, (freq > 0) & ~np.isnan(rec)
+
+
+def rfm_scores(features: pd.DataFrame, *, recency: str = "recency_days", frequency: str = "frequency",
+               monetary: str = "monetary", scale: int = 5) -> pd.DataFrame:
+    """R, F and M scores per user (same index as ``features``); 0 for users without a purchase."""
+    rec, freq, mon, buyer = _columns(features, recency, frequency, monetary, scale)
+    out = np.zeros((len(features), 3), dtype=np.int64)
+    if buyer.any():
+        out[buyer, 0] = _quantile_score(rec[buyer], scale, higher_is_better=False)
+        out[buyer, 1] = _quantile_score(freq[buyer], scale, higher_is_better=True)
+        out[buyer, 2] = _quantile_score(mon[buyer], scale, higher_is_better=True)
+    return pd.DataFrame(out, index=features.index, columns=["r_score", "f_score", "m_score"])
+
+
 def _quantile_score(values: np.ndarray, scale: int, *, higher_is_better: bool) -> np.ndarray:
     """``1 + floor(scale * strictly_worse / n)``: quantile scores where ties share a score."""
     ordered = np.sort(values)
@@ -144,26 +217,6 @@ def _quantile_score(values: np.ndarray, scale: int, *, higher_is_better: bool) -
     else:
         worse = n - np.searchsorted(ordered, values, side="right")
     return (1 + (scale * worse) // n).astype(np.int64)
-
-
-def rfm_scores(features: pd.DataFrame, *, recency: str = "recency_days", frequency: str = "frequency",
-               monetary: str = "monetary", scale: int = 5) -> pd.DataFrame:
-    """R, F and M scores per user (same index as ``features``); 0 for users without a purchase."""
-    if scale not in SCALES:
-        raise ValueError(f"scale must be 3 or 5, not {scale}")
-    missing = [c for c in (recency, frequency, monetary) if c not in features.columns]
-    if missing:
-        raise KeyError(f"rfm needs the feature columns {missing}")
-    rec = pd.to_numeric(features[recency], errors="coerce").to_numpy(dtype=float)
-    freq = pd.to_numeric(features[frequency], errors="coerce").fillna(0).to_numpy(dtype=float)
-    mon = pd.to_numeric(features[monetary], errors="coerce").fillna(0).to_numpy(dtype=float)
-    buyer = (freq > 0) & ~np.isnan(rec)
-    out = np.zeros((len(features), 3), dtype=np.int64)
-    if buyer.any():
-        out[buyer, 0] = _quantile_score(rec[buyer], scale, higher_is_better=False)
-        out[buyer, 1] = _quantile_score(freq[buyer], scale, higher_is_better=True)
-        out[buyer, 2] = _quantile_score(mon[buyer], scale, higher_is_better=True)
-    return pd.DataFrame(out, index=features.index, columns=["r_score", "f_score", "m_score"])
 
 
 def rfm_segments(scores: pd.DataFrame, rules: Sequence[RFMRule] | None = None, *,
