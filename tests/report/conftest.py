@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,6 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmark.demo import generate_shop, write_shop
+from segmark.pipeline.features import build_features
+from segmark.pipeline.ingest import ingest_file
+from segmark.pipeline.segments import run_cluster, run_rfm
 from segmark.report import (
     ClusterView,
     MapPoints,
@@ -24,6 +29,7 @@ from segmark.report import (
     Selection,
     build_charts,
 )
+from segmark.workspace import init_workspace, open_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -116,6 +122,39 @@ def report_data() -> ReportData:
 def toy_charts(report_data: ReportData) -> dict[str, dict[str, Any]]:
     """The toy shop's charts by language and key (built once: Plotly figures are slow to build)."""
     return {lang: build_charts(report_data, lang) for lang in ("en", "zh")}
+
+
+# -- the sample shop as a workspace ----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def features_shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """A sample shop of 2,000 users, ingested with its planted faults, features built; no segments.
+
+    Returns the workspace folder and the generator's count of dirty rows per kind.
+    """
+    root = init_workspace(tmp_path_factory.mktemp("report") / "features-shop")
+    shop = generate_shop(n_users=2_000, seed=3)
+    paths = write_shop(shop, root / "data")
+    with open_workspace(root) as ws:
+        for table in ("users", "items", "events"):
+            ingest_file(ws, table, paths[table])
+        build_features(ws)
+    return root, shop.dirty
+
+
+@pytest.fixture(scope="session")
+def segmented_shop(features_shop: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same shop segmented twice: RFM and clustering as of 2025-11-01, then as of the default date
+    (the day after the last event, 2026-01-01), so the latest segmentations have a migration."""
+    root = tmp_path_factory.mktemp("report") / "segmented-shop"
+    shutil.copytree(features_shop[0], root)
+    with open_workspace(root) as ws:
+        (current,) = ws.store.query_rows("SELECT max(run_id) FROM feature_runs")[0]
+        earlier = build_features(ws, as_of="2025-11-01")
+        for run_id in (earlier.run_id, current):
+            run_rfm(ws, feature_run_id=run_id)
+            run_cluster(ws, feature_run_id=run_id)
+    return root
 
 
 # -- a real browser ------------------------------------------------------------------------------

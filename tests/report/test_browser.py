@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from segmark.pipeline.report import write_report
 from segmark.report import ReportData, render_report
+from segmark.workspace import open_workspace
+
+from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -53,3 +57,19 @@ def test_a_chart_that_fails_to_draw_is_caught(report_data: ReportData, tmp_path:
     assert any("chart quarantine failed" in e for e in info["errors"]), info["errors"]
     charts = {c["key"]: c for c in info["charts"]}
     assert not charts["quarantine"]["svg"] and charts["events_by_type"]["svg"]
+
+
+def test_sample_shop_report_renders_with_every_chart(segmented_shop: Path, tmp_path: Path, open_in_browser) -> None:
+    """The sample shop after two segmentation runs: ten charts, in English and Chinese; screenshots are
+    kept in test-artifacts/ for a person to look at."""
+    expected = {"events_by_type", "quarantine", "sizes_rfm", "sizes_cluster", "rfm_grid", "map", "profile",
+                "selection", "migration_rfm", "migration_cluster"}
+    with open_workspace(segmented_shop, read_only=True) as ws:
+        paths = {lang: write_report(ws, tmp_path / f"shop-{lang}.html", lang) for lang in ("en", "zh")}
+    for lang, path in paths.items():
+        info = open_in_browser(path, screenshot=f"report-sample-shop-{lang}.png")
+        assert_rendered(info, expected)
+        assert (ARTIFACTS / f"report-sample-shop-{lang}.png").stat().st_size > 50_000
+    # the map draws every sampled user: one point per user, in one trace per segment
+    points = sum(c["marks"] for c in info["charts"] if c["key"] == "map")
+    assert points >= 1_000

@@ -3,18 +3,30 @@ segmentation, read back by ``collect_report_data`` and written by ``write_report
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from segmark.demo import generate_shop, write_shop
 from segmark.errors import NotReadyError
-from segmark.pipeline.features import build_features
-from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.report import collect_report_data, resolve_lang, write_report
+from segmark.pipeline.segments import get_segmentation, segments_table
+from segmark.report import SECTIONS
+from segmark.report.text import fmt_pct
 from segmark.workspace import Workspace, init_workspace, open_workspace
+
+ALL_CHARTS = {"events_by_type", "quarantine", "sizes_rfm", "sizes_cluster", "rfm_grid", "map", "profile",
+              "selection", "migration_rfm", "migration_cluster"}
+
+
+def page_figures(html: str) -> dict:
+    """The figures embedded in a report page, by chart key."""
+    data = re.search(r'<script type="application/json" id="segmark-figures">(.*?)</script>', html, re.S)
+    assert data is not None
+    return json.loads(data.group(1))
 
 EXPECTED_REASON = {  # the generator's fault kinds -> quarantine reasons
     "events.unparseable_timestamp": "unparseable_ts", "events.unknown_event_type": "unknown_event_type",
@@ -22,19 +34,6 @@ EXPECTED_REASON = {  # the generator's fault kinds -> quarantine reasons
     "events.empty_user_id": "missing_user_id", "users.age_out_of_range": "invalid_age",
     "users.unparseable_signup_date": "unparseable_date", "users.empty_user_id": "missing_user_id",
 }
-
-
-@pytest.fixture(scope="module")
-def features_shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """A sample shop of 2,000 users, ingested with its planted faults, features built; no segments."""
-    root = init_workspace(tmp_path_factory.mktemp("report") / "features-shop")
-    shop = generate_shop(n_users=2_000, seed=3)
-    paths = write_shop(shop, root / "data")
-    with open_workspace(root) as ws:
-        for table in ("users", "items", "events"):
-            ingest_file(ws, table, paths[table])
-        build_features(ws)
-    return root, shop.dirty
 
 
 def test_overview_matches_the_store_and_the_planted_faults(features_shop: tuple[Path, dict[str, int]]) -> None:
@@ -102,3 +101,62 @@ def test_cli_writes_the_report(features_shop: tuple[Path, dict[str, int]], tmp_p
     bad = subprocess.run([sys.executable, "-m", "segmark.cli", "report", "--lang", "fr", "-w", str(root)],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "fr" in bad.stderr
+
+
+# -- after segmentation -----------------------------------------------------------------------------
+
+def test_segmented_shop_report_shows_every_chart_and_the_stored_names(segmented_shop: Path, tmp_path: Path) -> None:
+    with open_workspace(segmented_shop, read_only=True) as ws:
+        rfm, cluster = get_segmentation(ws.store, kind="rfm"), get_segmentation(ws.store, kind="cluster")
+        names = {kind: segments_table(ws.store, seg.segmentation_id).query("size > 0")
+                 for kind, seg in (("rfm", rfm), ("cluster", cluster))}
+        n_candidates = ws.store.scalar("SELECT count(*) FROM segment_candidates WHERE segmentation_id = ?",
+                                       [cluster.segmentation_id])
+        pages = {lang: write_report(ws, tmp_path / f"report-{lang}.html", lang).read_text(encoding="utf-8")
+                 for lang in ("en", "zh")}
+    for lang, html in pages.items():
+        figs = page_figures(html)
+        assert set(figs) == ALL_CHARTS, lang
+        assert re.findall(r'<section id="(\w+)"', html) == list(SECTIONS)
+        dumped = json.dumps(figs, ensure_ascii=False)
+        column = "name_zh" if lang == "zh" else "name"
+        for kind, table in names.items():
+            for name in table[column]:
+                assert name in dumped, (lang, kind, name)
+        if lang == "zh":  # every chart title in Chinese, and no English segment name in the figures
+            assert all(re.search(r"[\u4e00-\u9fff]", f["layout"]["title"]["text"]) for f in figs.values())
+            assert not [n for n in names["cluster"]["name"] if n not in names["cluster"]["name_zh"].tolist()
+                        and re.search(rf"\b{re.escape(n)}\b", dumped)]
+    en = pages["en"]
+    fidelity = fmt_pct(cluster.metrics["surrogate_fidelity"])
+    assert f"The rules agree with the segments for {fidelity} of held-out users" in en
+    assert en.count('<tr class="winner">') == 1
+    assert len(re.findall(r'<tr class="(?:winner|eligible|rejected)">', en)) == n_candidates
+    assert "migration from run" in en and len(en) < 6_000_000
+
+
+def test_rfm_grid_and_map_agree_with_the_members(segmented_shop: Path) -> None:
+    with open_workspace(segmented_shop, read_only=True) as ws:
+        data = collect_report_data(ws.store, max_points=500)
+        rfm, cluster = get_segmentation(ws.store, kind="rfm"), get_segmentation(ws.store, kind="cluster")
+        cells = dict(((r, f), n) for r, f, n in ws.store.query_rows(
+            "SELECT r_score, f_score, count(*) FROM segment_members WHERE segmentation_id = ? GROUP BY 1, 2",
+            [rfm.segmentation_id]))
+        sizes = dict(ws.store.query_rows(
+            "SELECT s.key, count(*) FROM segment_members m JOIN segments s USING (segmentation_id, segment_id) "
+            "WHERE segmentation_id = ? GROUP BY 1", [cluster.segmentation_id]))
+        n_users = ws.store.scalar("SELECT n_users FROM feature_runs WHERE run_id = ?", [cluster.feature_run_id])
+    got = data.rfm.cells.groupby(["r_score", "f_score"])["users"].sum().to_dict()
+    assert got == cells and data.rfm.scale == 5
+    mp = data.cluster.map
+    assert mp.n_total == sum(sizes.values()) == n_users
+    assert len(mp.points) <= 500 + 30 * len(sizes)
+    per_segment = mp.points["segment"].value_counts()
+    assert set(per_segment.index) == set(sizes)  # every segment is on the map, the small ones too
+    assert all(per_segment[k] >= min(30, n) for k, n in sizes.items())
+    assert mp.points["user_id"].is_unique and mp.method == "pca" and 0 < sum(mp.explained) <= 1
+    kinds = {m.kind: m for m in data.migrations}
+    assert set(kinds) == {"rfm", "cluster"} and kinds["rfm"].to_run == rfm.segmentation_id
+    # every user of the later run is counted once (the "(gone)" column holds the earlier run's leavers)
+    later = kinds["rfm"].users.drop(columns="(gone)", errors="ignore")
+    assert int(later.to_numpy().sum()) == sum(cells.values())

@@ -10,21 +10,39 @@ place), so a failed render never leaves half a report.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from segmark.errors import InputError, NotReadyError
 from segmark.pipeline.features import get_feature_run
+from segmark.pipeline.segments import (
+    Segmentation,
+    candidates_table,
+    list_segmentations,
+    profile_table,
+    segment_migration,
+    segments_table,
+)
 from segmark.pipeline.status import workspace_status
 from segmark.report import (
+    ClusterView,
+    MapPoints,
+    MigrationView,
     Overview,
     ReportData,
+    RFMView,
+    Segments,
+    Selection,
+    project_users,
     render_report,
 )
-from segmark.report.projection import MAX_POINTS
+from segmark.report.projection import MAX_POINTS, sample_quotas
 from segmark.store.duckdb import DuckDBStore
 from segmark.workspace import Workspace
 
@@ -63,11 +81,186 @@ def collect_overview(store: DuckDBStore, shop: str) -> Overview:
                     guest_events=int(ev["guest_events"] or 0))
 
 
-def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: int, projection: str,
-                         random_state: int) -> None:
-    """Fill the RFM, clustering and migration parts from the segmentation tables, where they exist."""
-    # filled in once the segmentation tables land (migration 0003)
-    return None
+def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: int = MAX_POINTS,
+                         projection: str = "pca", random_state: int = 0) -> None:
+    """Fill the RFM, clustering and migration parts from the latest segmentation of each kind."""
+    if not store.table_exists("segmentations"):
+        return
+    latest: dict[str, Segmentation] = {}
+    dates: dict[str, set[Any]] = {}
+    for seg in list_segmentations(store):  # newest first
+        latest.setdefault(seg.kind, seg)
+        dates.setdefault(seg.kind, set()).add(seg.as_of)
+    data.runs_by_kind = {kind: len(d) for kind, d in dates.items()}
+    if "rfm" in latest:
+        data.rfm = collect_rfm(store, latest["rfm"])
+        data.overview.as_of = _local(store, latest["rfm"].feature_run_id) or data.overview.as_of
+    if "cluster" in latest:
+        data.cluster = collect_cluster(store, latest["cluster"], max_points=max_points, projection=projection,
+                                       random_state=random_state)
+        data.overview.as_of = _local(store, latest["cluster"].feature_run_id) or data.overview.as_of
+    else:
+        data.cluster = collect_failed_cluster(store)
+    for kind in ("rfm", "cluster"):
+        if data.runs_by_kind.get(kind, 0) >= 2:
+            data.migrations.append(collect_migration(store, latest[kind]))
+
+
+def _segments(store: DuckDBStore, seg: Segmentation) -> tuple[Segments, dict[int, str]]:
+    """The segments of a segmentation keyed by their stable key, and segment_id -> key."""
+    table = segments_table(store, seg.segmentation_id)
+    keys = {int(i): str(k) for i, k in table["key"].items()}
+    table = table[table["size"] > 0].copy()
+    table.index = [keys[int(i)] for i in table.index]
+    table.index.name = "segment"
+    shown = table[["name", "name_zh", "size", "share", "revenue", "revenue_share", "rules"]]
+    return Segments(seg.kind, seg.segmentation_id, _local(store, seg.feature_run_id), shown), keys
+
+
+def collect_rfm(store: DuckDBStore, seg: Segmentation) -> RFMView:
+    """The RFM segments and the users (and their net spend) per R x F cell, counted in the store."""
+    segments, keys = _segments(store, seg)
+    table = get_feature_run(store, seg.feature_run_id).table_name
+    cells = store.query_df(
+        "SELECT coalesce(m.r_score, 0) AS r_score, coalesce(m.f_score, 0) AS f_score, m.segment_id, "
+        "count(*) AS users, coalesce(sum(f.monetary), 0) AS monetary_sum "
+        f"FROM segment_members m LEFT JOIN {table} f USING (user_id) "
+        "WHERE m.segmentation_id = ? GROUP BY ALL ORDER BY ALL", [seg.segmentation_id])
+    cells["segment"] = [keys.get(int(i), str(i)) for i in cells.pop("segment_id")]
+    cells = cells.astype({"r_score": int, "f_score": int, "users": int, "monetary_sum": float})
+    return RFMView(segments, cells, int(seg.params.get("scale", 5)), _profile(store, seg, keys))
+
+
+def _profile(store: DuckDBStore, seg: Segmentation, keys: dict[int, str]) -> pd.DataFrame:
+    """Per segment (by key) and feature: median, mean, lift and effect."""
+    profile = profile_table(store, seg.segmentation_id)
+    profile["segment"] = [keys.get(int(i), str(i)) for i in profile.pop("segment_id")]
+    return profile
+
+
+def collect_cluster(store: DuckDBStore, seg: Segmentation, *, max_points: int, projection: str,
+                    random_state: int) -> ClusterView:
+    """The clustering: segments, selection record, a projected sample of users, profiles and rules."""
+    segments, keys = _segments(store, seg)
+    profile = _profile(store, seg, keys)
+    rules = pd.DataFrame(
+        [{"segment": key, **rule} for key, rs in segments.table["rules"].items() for rule in (rs or [])],
+        columns=["segment", "text", "text_zh", "users", "precision", "coverage"])
+    selection = _selection(seg.selection or {}, candidates_table(store, seg.segmentation_id))
+    view = ClusterView(segments, selection, None, profile, rules, _float(seg.metrics.get("surrogate_fidelity")),
+                       list(seg.features))
+    view.map = collect_map(store, seg, keys, max_points=max_points, projection=projection,
+                           random_state=random_state)
+    return view
+
+
+def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, max_points: int,
+                projection: str, random_state: int) -> MapPoints | None:
+    """A sample of members (per-segment quotas drawn in the store) placed on two axes."""
+    run = get_feature_run(store, seg.feature_run_id)
+    present = {c.name for c in run.columns}
+    columns = [c for c in seg.features if c in present]
+    if not columns:
+        return None
+    sizes = pd.Series(dict(store.query_rows(
+        "SELECT segment_id, count(*) FROM segment_members WHERE segmentation_id = ? GROUP BY 1",
+        [seg.segmentation_id])), dtype="int64")
+    if sizes.empty:
+        return None
+    quotas = sample_quotas(sizes, max_points)
+    values = ", ".join(f"({int(k)}, {int(q)})" for k, q in quotas.items())
+    cols = ", ".join(f"f.{_ident(c)}" for c in columns)
+    frame = store.query_df(
+        f"WITH q(segment_id, quota) AS (VALUES {values}), ranked AS ("
+        "  SELECT user_id, segment_id, row_number() OVER (PARTITION BY segment_id ORDER BY hash(user_id, ?)) AS rn"
+        "  FROM segment_members WHERE segmentation_id = ?) "
+        f"SELECT r.user_id, r.segment_id, {cols} FROM ranked r JOIN q USING (segment_id) "
+        f"JOIN {run.table_name} f USING (user_id) WHERE r.rn <= q.quota ORDER BY r.user_id",
+        [random_state, seg.segmentation_id])
+    if len(frame) < 3:
+        return None
+    kinds = {c.name: c.kind for c in run.columns}
+    for c in columns:
+        if kinds.get(c) == "text":
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    frame = frame.set_index(frame["user_id"].astype(str))
+    labels = pd.Series([keys.get(int(i), str(i)) for i in frame["segment_id"]], index=frame.index)
+    return project_users(frame[columns], labels, columns, max_points=len(frame), method=projection,
+                         random_state=random_state, n_total=int(sizes.sum()))
+
+
+def collect_failed_cluster(store: DuckDBStore) -> ClusterView | None:
+    """When no clustering was stored, the latest attempt that found no structure: its candidates and why."""
+    rows = store.query_rows("SELECT metrics, message FROM runs WHERE step = 'segment cluster' AND status = 'failed' "
+                            "ORDER BY run_id DESC LIMIT 1")
+    if not rows:
+        return None
+    metrics = _loads(rows[0][0])
+    record = metrics.get("selection")
+    if not isinstance(record, dict) or not record.get("candidates"):
+        return None
+    selection = _selection(record, pd.DataFrame(record["candidates"]))
+    selection.reason = selection.reason or str(rows[0][1] or "")
+    return ClusterView(None, selection)
+
+
+def _selection(record: dict[str, Any], candidates: pd.DataFrame) -> Selection:
+    k = record.get("k")
+    return Selection(candidates, record.get("method"), None if k is None else int(k), str(record.get("reason") or ""),
+                     bool(record.get("structure_found", True)),
+                     {str(a): float(b) for a, b in (record.get("thresholds") or {}).items() if b is not None})
+
+
+def collect_migration(store: DuckDBStore, latest: Segmentation) -> MigrationView | None:
+    """Users moving between the latest segmentation of a kind and the one before it (earlier as_of)."""
+    try:
+        report = segment_migration(store, to_id=latest.segmentation_id, lang="en")
+    except NotReadyError:
+        return None
+    before, after = report.before, report.after
+    sb, _ = _segments(store, before)
+    sa, _ = _segments(store, after)
+    # the matrix is keyed by English name: turn names back into keys, and keep both languages
+    by_name_before = {n: (k, n, z) for k, n, z in zip(sb.table.index, sb.table["name"], sb.table["name_zh"],
+                                                       strict=True)}
+    by_name_after = {n: (k, n, z) for k, n, z in zip(sa.table.index, sa.table["name"], sa.table["name_zh"],
+                                                      strict=True)}
+    users = report.migration.users.copy()
+    users.index = [by_name_before.get(str(n), (str(n),))[0] for n in users.index]
+    users.columns = [by_name_after.get(str(n), (str(n),))[0] for n in users.columns]
+    return MigrationView(
+        after.kind, before.segmentation_id, after.segmentation_id, _local(store, before.feature_run_id),
+        _local(store, after.feature_run_id), users,
+        {k: (n, z) for k, n, z in by_name_before.values()}, {k: (n, z) for k, n, z in by_name_after.values()})
+
+
+def _local(store: DuckDBStore, feature_run_id: int) -> datetime | None:
+    """A feature build's as_of on the shop's clock (what the reader calls "the date")."""
+    try:
+        return get_feature_run(store, feature_run_id).as_of_local
+    except NotReadyError:
+        return None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _loads(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    try:
+        out = json.loads(value) if value else {}
+    except (TypeError, ValueError):
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def resolve_lang(ws: Workspace, lang: str | None) -> str:
