@@ -93,3 +93,12 @@ def test_pca_reduces_columns():
 def test_split_columns_by_dtype():
     X = pd.DataFrame({"a": [1], "b": ["x"], "c": [True], "d": pd.array(["y"], dtype="string")})
     assert split_columns(X, ["a", "b", "c", "d"]) == (["a", "c"], ["b", "d"])
+
+
+def test_skewness_by_hand_and_on_constant_columns():
+    from segmark.core.segment.preprocess import skewness
+
+    # (0, 0, 3): mean 1, deviations (-1, -1, 2): m2 = 2, m3 = (-1 - 1 + 8) / 3 = 2 -> 2 / 2**1.5.
+    A = np.array([[0.0, 5.0], [0.0, 5.0], [3.0, 5.0]])
+    assert skewness(A).tolist() == pytest.approx([2 / 2**1.5, 0.0])
+    assert skewness(np.full((4, 1), 1e6) + np.array([[0.0], [1e-7], [0.0], [0.0]]))[0] == 0.0

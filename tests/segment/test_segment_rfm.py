@@ -175,3 +175,22 @@ def test_scorer_scores_new_users_against_the_fitted_population():
     assert s.iloc[0].tolist() == [5, 5, 5]
     assert s.iloc[1].tolist() == [0, 0, 0]
     assert s.iloc[2].tolist() == [3, 2, 2]
+
+
+def test_axis_without_information_is_ignored():
+    """A source without prices: net spend is 0 for every buyer, so M is 1 for all of them and
+    the M ranges of the scheme are dropped; the scheme then works on R and F alone."""
+    from segmark.core.segment.rfm import flat_axes, ignore_axes
+
+    f = frame(recency=range(1, 11), frequency=range(1, 11), monetary=[0.0] * 10)
+    assert flat_axes(f) == ["m"]
+    scores = rfm_scores(f)
+    assert set(scores["m_score"]) == {1}
+    rules = ignore_axes(RFM_RULES_5, ["m"])
+    named = rfm_segments(scores, rules)
+    # The last two buyers (R=1, F=5) would be At Risk with M=1; without M they are Can't Lose Them.
+    assert named["segment"].tolist()[-2:] == ["cant_lose_them", "cant_lose_them"]
+    assert rfm_segments(scores)["segment"].tolist()[-2:] == ["at_risk", "at_risk"]
+    # The first two (R=5, F=1) are New either way.
+    assert named["segment"].tolist()[:2] == ["new", "new"]
+    assert all(r.m is None for r in rules)

@@ -39,13 +39,14 @@ from segmark.core.segment import (
 )
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
-from segmark.core.segment.rfm import RFMRule
+from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
 from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
 from segmark.store.duckdb import DuckDBStore, utc_now
 from segmark.workspace import Workspace
 
 KINDS = ("rfm", "cluster")
+_AXIS_NAMES = {"r": "recency", "f": "number of orders", "m": "net spend"}
 MODEL_FORMAT = "pickle"
 
 
@@ -95,6 +96,9 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
     started = utc_now()
     run, features = load_features(ws.store, feature_run_id)
     _require(features, ["recency_days", "frequency", "monetary"], run)
+    flat = flat_axes(features)
+    if flat:
+        rules = ignore_axes(rules, flat)
     scorer = RFMScorer.fit(features, scale=scale)
     named = rfm_segments(scorer.transform(features), rules, scale=scale)
     catalog = rfm_catalog(rules)
@@ -108,9 +112,13 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
     ).set_index("segment_id")
     buyers = int((named["r_score"] > 0).sum())
     params = {"scale": scale, "rules": [_rule_dict(r) for r in rules], "feature_run_id": run.run_id}
-    metrics = {"users": len(features), "buyers": buyers, "no_purchase": len(features) - buyers}
+    metrics = {"users": len(features), "buyers": buyers, "no_purchase": len(features) - buyers,
+               "ignored_axes": flat}
     reason = (f"RFM {scale}-point quantile scores of {buyers:,} buyers, named by "
               f"{'the workspace' if settings.rfm_rules else 'the standard'} scheme of {len(rules)} rules")
+    if flat:
+        reason += (f"; every buyer has the same {', '.join(_AXIS_NAMES[a] for a in flat)}, so the rules' "
+                   f"{'/'.join(a.upper() for a in flat)} ranges are ignored")
     members = pd.DataFrame({"user_id": features.index.astype(str), "segment_id": labels,
                             "r_score": named["r_score"].to_numpy(), "f_score": named["f_score"].to_numpy(),
                             "m_score": named["m_score"].to_numpy()})

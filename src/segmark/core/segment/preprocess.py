@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
@@ -132,6 +131,17 @@ class FeatureFiller(TransformerMixin, BaseEstimator):
         return np.asarray(getattr(self, "feature_names_in_", input_features), dtype=object)
 
 
+def skewness(A: np.ndarray) -> np.ndarray:
+    """Sample skewness per column; 0 for a (nearly) constant column, whose skew means nothing."""
+    mean = A.mean(axis=0)
+    dev = A - mean
+    var = (dev**2).mean(axis=0)
+    flat = var <= (1e-9 * np.maximum(np.abs(mean), 1.0)) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew = (dev**3).mean(axis=0) / var**1.5
+    return np.where(flat, 0.0, np.nan_to_num(skew, nan=0.0))
+
+
 def signed_log1p(x: np.ndarray) -> np.ndarray:
     """``sign(x) * log1p(|x|)``: a log that keeps order and zero and accepts negative amounts."""
     return np.sign(x) * np.log1p(np.abs(x))
@@ -154,8 +164,7 @@ class TailLog(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         A = validate_data(self, X, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            skew = np.nan_to_num(stats.skew(A, axis=0, bias=True), nan=0.0)
+        skew = skewness(A)
         self.skewness_ = skew
         names = list(self.columns) if self.columns is not None else [None] * A.shape[1]
         rules = LOG_RULES if self.rules is None else self.rules

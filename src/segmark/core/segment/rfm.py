@@ -10,7 +10,10 @@ a strictly *worse* value (larger recency; fewer orders; lower net spend). So:
   is heavily tied (most buyers order once), so every one-time buyer gets F=1, never a score that
   depends on row order, and a higher score may be empty;
 - users without a purchase get R=F=M=0 and the segment ``no_purchase``: they are not part of the
-  quantiles, so a shop with many browsers does not push its buyers' scores up.
+  quantiles, so a shop with many browsers does not push its buyers' scores up;
+- an axis on which all buyers are equal (net spend 0 everywhere when the source has no prices)
+  scores 1 for everyone; :func:`flat_axes` finds it and :func:`ignore_axes` drops the rules'
+  ranges on it, so the scheme still separates Champions from Loyal by R and F alone.
 
 Segments. A scheme is an ordered list of :class:`RFMRule` (inclusive score ranges on R, F and M);
 the first rule that matches a buyer wins, and a buyer no rule matches is ``other``. The default
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -243,6 +246,20 @@ def rfm_segments(scores: pd.DataFrame, rules: Sequence[RFMRule] | None = None, *
     out["name"] = names[choice]
     out["name_zh"] = names_zh[choice]
     return out
+
+
+def flat_axes(features: pd.DataFrame, *, recency: str = "recency_days", frequency: str = "frequency",
+              monetary: str = "monetary") -> list[str]:
+    """The axes ("r", "f", "m") on which every buyer has the same value: they carry no information
+    (a source without prices has net spend 0 for everyone), so every buyer scores 1 on them."""
+    rec, freq, mon, buyer = _columns(features, recency, frequency, monetary, 5)
+    return [axis for axis, values in (("r", rec), ("f", freq), ("m", mon))
+            if buyer.any() and np.unique(values[buyer]).size == 1]
+
+
+def ignore_axes(rules: Sequence[RFMRule], axes: Sequence[str]) -> tuple[RFMRule, ...]:
+    """The rules with their ranges on ``axes`` dropped (so Champions can exist without prices)."""
+    return tuple(replace(r, **{a: None for a in axes}) for r in rules)
 
 
 def rfm_catalog(rules: Sequence[RFMRule]) -> list[tuple[str, str, str]]:
