@@ -11,7 +11,7 @@ import pytest
 from segmark.report import ReportData, project_users, segment_colors
 from segmark.report.colors import RFM_COLORS
 from segmark.report.figures import migration_chart, profile_features, selection_chart, sizes_chart
-from segmark.report.projection import sample_rows
+from segmark.report.projection import sample_rows, umap_available
 from segmark.report.text import TEXT, fmt_compact, fmt_pct, tr
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -159,3 +159,16 @@ def test_map_samples_every_segment_and_keeps_the_clustering_space() -> None:
 
 def test_reading_fields_fill_in_both_languages() -> None:
     assert tr("r_sizes", "zh", name="冠军用户", users="8%", revenue="41%") == "冠军用户占用户的 8%，贡献了 41% 的收入。"
+
+
+def test_umap_is_used_only_where_installed() -> None:
+    rng = np.random.default_rng(2)
+    feats = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    labels = pd.Series(np.where(feats["a"] > 0, "x", "y"), index=feats.index)
+    auto = project_users(feats, labels, ["a", "b"], method="auto")
+    if umap_available():
+        assert auto.method == "umap" and auto.explained is None
+    else:
+        assert auto.method == "pca" and auto.explained is not None
+        with pytest.raises(ValueError, match="umap-learn"):
+            project_users(feats, labels, ["a", "b"], method="umap")

@@ -17,12 +17,21 @@ class ReportLang(StrEnum):
     zh = "zh"
 
 
+class Projection(StrEnum):
+    auto = "auto"
+    pca = "pca"
+    umap = "umap"
+
+
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path("report.html"),
     lang: Annotated[ReportLang | None, typer.Option(
         "--lang", help="Language of the page: en or zh (default: report.lang, else lang, in segmark.toml).",
         show_default=False)] = None,
+    projection: Annotated[Projection, typer.Option(
+        "--map", help="How the map places users: pca, umap (needs umap-learn), or auto (UMAP where installed).",
+    )] = Projection.auto,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
     """Write the report: data quality, segments, RFM grid, map of users, profiles, rules, model
@@ -39,5 +48,5 @@ def report(
     from segmark.pipeline.report import write_report  # Plotly and scikit-learn: loaded only when needed
 
     with workspace(ws_dir, read_only=True) as ws, guarded(), console.status("writing the report"):
-        path = write_report(ws, out, lang.value if lang else None)
+        path = write_report(ws, out, lang.value if lang else None, projection=projection.value)
     console.print(f"report written to [bold]{path.resolve()}[/] ({path.stat().st_size / 1e6:.1f} MB)")

@@ -50,8 +50,12 @@ LANGS = ("en", "zh")
 
 
 def collect_report_data(store: DuckDBStore, *, shop: str = "", max_points: int = MAX_POINTS,
-                        projection: str = "pca", random_state: int = 0) -> ReportData:
-    """Everything the report shows, read from the store (nothing is written)."""
+                        projection: str = "auto", random_state: int = 0) -> ReportData:
+    """Everything the report shows, read from the store (nothing is written).
+
+    ``projection`` places users on the map: "pca", "umap", or "auto" (UMAP where umap-learn is
+    installed, else PCA).
+    """
     overview = collect_overview(store, shop or store.path.parent.name)
     data = ReportData(overview)
     if store.table_exists("feature_runs") and store.scalar("SELECT count(*) FROM feature_runs"):
@@ -82,7 +86,7 @@ def collect_overview(store: DuckDBStore, shop: str) -> Overview:
 
 
 def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: int = MAX_POINTS,
-                         projection: str = "pca", random_state: int = 0) -> None:
+                         projection: str = "auto", random_state: int = 0) -> None:
     """Fill the RFM, clustering and migration parts from the latest segmentation of each kind."""
     if not store.table_exists("segmentations"):
         return
@@ -185,8 +189,11 @@ def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, 
             frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
     frame = frame.set_index(frame["user_id"].astype(str))
     labels = pd.Series([keys.get(int(i), str(i)) for i in frame["segment_id"]], index=frame.index)
-    return project_users(frame[columns], labels, columns, max_points=len(frame), method=projection,
-                         random_state=random_state, n_total=int(sizes.sum()))
+    try:
+        return project_users(frame[columns], labels, columns, max_points=len(frame), method=projection,
+                             random_state=random_state, n_total=int(sizes.sum()))
+    except ValueError as exc:
+        raise InputError(f"map of users: {exc}") from None
 
 
 def collect_failed_cluster(store: DuckDBStore) -> ClusterView | None:
@@ -274,7 +281,7 @@ def resolve_lang(ws: Workspace, lang: str | None) -> str:
 
 
 def write_report(ws: Workspace, out: Path | str, lang: str | None = None, *, max_points: int = MAX_POINTS,
-                 projection: str = "pca") -> Path:
+                 projection: str = "auto") -> Path:
     """Render the workspace's report in ``lang`` and write it to ``out``; returns the path written."""
     lang = resolve_lang(ws, lang)
     if not ws.store.scalar("SELECT count(*) FROM events"):
