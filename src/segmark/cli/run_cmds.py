@@ -50,13 +50,30 @@ def execute(root: Path, inputs: FlowInputs) -> dict[str, Any]:
             fail(str(exc))
             raise  # unreachable: fail() exits
         live.update(_steps_table(results))
+        lang = inputs.lang or ws.settings.report.lang or ws.settings.lang
     if not console.is_terminal:
         console.print(_steps_table(results))
-    _print_summary(root, state)
+    _print_summary(root, state, lang)
     return state
 
 
-def _print_summary(root: Path, state: dict[str, Any]) -> None:
+def _print_summary(root: Path, state: dict[str, Any], lang: str) -> None:
+    for key, title in (("cluster", "segments (automatic clustering)"), ("rfm", "RFM segments")):
+        result = state.get(key)
+        if result is None:
+            continue
+        seg = result.segmentation
+        t = Table(title=f"{title} — segmentation {seg.segmentation_id}, {seg.method}", title_justify="left")
+        for col in ("segment", "users", "share", "revenue share"):
+            t.add_column(col, justify="left" if col == "segment" else "right")
+        for _, row in result.segments.sort_values("size", ascending=False).iterrows():
+            name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
+            t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
+        console.print(t)
+        if key == "cluster":
+            console.print(f"[dim]why this segmentation: {seg.reason}[/]")
+    if "cluster_refused" in state:
+        console.print(f"[yellow]clustering:[/] {state['cluster_refused']}")
     ingest = state.get("ingest", {})
     if ingest:
         t = Table(title="data quality", title_justify="left")
@@ -67,6 +84,8 @@ def _print_summary(root: Path, state: dict[str, Any]) -> None:
                       f"{rep.duplicates:,}")
         console.print(t)
     console.print(f"workspace: [bold]{root}[/]  (inspect with [bold]segmark status -w {root}[/])")
+    if "report" in state:
+        console.print(f"report: [bold green]{state['report']}[/]  (open it in a browser; it works offline)")
 
 
 @app.command()

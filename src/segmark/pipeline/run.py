@@ -16,10 +16,13 @@ from typing import Any
 
 import psutil
 
+from segmark.core.segment.model import NoStructureError
 from segmark.errors import SegmarkError
 from segmark.ingest.mapping import Mapping
 from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
+from segmark.pipeline.report import write_report
+from segmark.pipeline.segments import run_cluster, run_rfm
 from segmark.workspace import Workspace
 
 
@@ -83,6 +86,9 @@ def flow_steps(inputs: FlowInputs) -> list[Step]:
         steps.append(("ingest items", _ingest("items")))
     steps.append(("ingest events", _ingest("events")))
     steps.append(("features", _features))
+    steps.append(("segments rfm", _rfm))
+    steps.append(("segments cluster", _cluster))
+    steps.append(("report", _report))
     return steps
 
 
@@ -91,6 +97,31 @@ def _features(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[
     state["features"] = run
     return {"run": run.run_id, "as_of": run.as_of_local, "users": run.n_users, "events": run.n_events,
             "features": len(run.columns)}
+
+
+def _rfm(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    result = run_rfm(ws)
+    state["rfm"] = result
+    return {"segmentation": result.segmentation.segmentation_id, "segments": result.segmentation.n_segments}
+
+
+def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result = run_cluster(ws)
+    except NoStructureError as exc:
+        # a finding, not a failure: the report shows the candidates and why none was kept
+        state["cluster_refused"] = str(exc)
+        return {"result": "no real segments found", "why": str(exc)}
+    state["cluster"] = result
+    seg = result.segmentation
+    return {"segmentation": seg.segmentation_id, "method": seg.method, "segments": seg.n_segments}
+
+
+def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    out = inputs.report or ws.root / "report.html"
+    path = write_report(ws, out, inputs.lang)
+    state["report"] = path
+    return {"file": str(path)}
 
 
 def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None) -> tuple[list[StepResult],
