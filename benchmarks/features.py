@@ -155,49 +155,55 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
         lt = f"(epoch(ts) + {int(offsets.pop().total_seconds())})"
     else:
         lt = f"epoch((ts AT TIME ZONE 'UTC') AT TIME ZONE '{tz}')"
-    windows = []
+    counts, marks = [], []
     for w in WINDOWS:
-        windows.append(f"""
-            count(*) FILTER (WHERE event_type = 'view' AND age_d <= {w}) AS views_{w}d,
-            count(*) FILTER (WHERE event_type = 'search' AND age_d <= {w}) AS searches_{w}d,
-            count(*) FILTER (WHERE event_type = 'cart' AND age_d <= {w}) AS carts_{w}d,
-            count(*) FILTER (WHERE event_type = 'fav' AND age_d <= {w}) AS favs_{w}d,
-            count(*) FILTER (WHERE event_type = 'purchase' AND age_d <= {w}) AS purchases_{w}d,
-            coalesce(sum(CASE event_type WHEN 'purchase' THEN amount WHEN 'refund' THEN -amount END)
-                FILTER (WHERE age_d <= {w}), 0) AS spend_{w}d,
-            count(*) FILTER (WHERE (next_day IS NULL OR next_day <> day) AND age_d <= {w}) AS active_days_{w}d,
-            count(*) FILTER (WHERE (next_t IS NULL OR next_sid IS DISTINCT FROM session_id
-                OR (session_id IS NULL AND next_t - t > {GAP_SECONDS})) AND age_d <= {w}) AS sessions_{w}d,""")
+        counts.append(f"""
+            count(*) FILTER (WHERE is_view AND age_d <= {w}) AS views_{w}d,
+            count(*) FILTER (WHERE is_search AND age_d <= {w}) AS searches_{w}d,
+            count(*) FILTER (WHERE is_cart AND age_d <= {w}) AS carts_{w}d,
+            count(*) FILTER (WHERE is_fav AND age_d <= {w}) AS favs_{w}d,
+            count(*) FILTER (WHERE is_buy AND age_d <= {w}) AS purchases_{w}d,
+            coalesce(sum(CASE WHEN is_buy THEN amount WHEN is_refund THEN -amount END)
+                FILTER (WHERE age_d <= {w}), 0) AS spend_{w}d,""")
+        marks.append(f"count(*) FILTER (WHERE ends_day AND age_d <= {w}) AS active_days_{w}d, "
+                      f"count(*) FILTER (WHERE ends_session AND age_d <= {w}) AS sessions_{w}d")
     orders_w = ", ".join(f"count(*) FILTER (WHERE age_d <= {w}) AS orders_{w}d" for w in WINDOWS)
     shares = "".join(
         f", coalesce(sum(n) FILTER (WHERE category = '{c}'), 0) / sum(n) AS \"cat_share__{c}\"" for c in categories)
     return f"""
     WITH ev AS NOT MATERIALIZED (
         SELECT user_id, event_type, ts, item_id, category, price, amount, order_id, session_id,
+            event_type = 'view' AS is_view, event_type = 'search' AS is_search, event_type = 'cart' AS is_cart,
+            event_type = 'fav' AS is_fav, event_type = 'purchase' AS is_buy, event_type = 'refund' AS is_refund,
             epoch(ts) AS t, ({e} - epoch(ts)) / 86400.0 AS age_d, {lt} AS lt
         FROM events WHERE user_id IS NOT NULL AND ts < TIMESTAMP '{utc}'
-    ), seq AS (
-        SELECT user_id, event_type, amount, age_d, t, session_id, floor(lt / 86400) AS day,
-            CAST(floor(lt / 86400) + 3 AS BIGINT) % 7 + 1 AS dow,
-            lead(t) OVER w AS next_t, lead(session_id) OVER w AS next_sid, lead(floor(lt / 86400)) OVER w AS next_day
-        FROM ev WINDOW w AS (PARTITION BY user_id ORDER BY t)
     ), main AS (
         SELECT user_id,
-            min(age_d) FILTER (WHERE event_type = 'purchase') AS recency_days,
+            min(age_d) FILTER (WHERE is_buy) AS recency_days,
             min(age_d) AS recency_visit_days,
-            coalesce(sum(amount) FILTER (WHERE event_type = 'purchase'), 0)
-                - coalesce(sum(amount) FILTER (WHERE event_type = 'refund'), 0) AS monetary,
-            sum(amount) FILTER (WHERE event_type = 'purchase') AS gross,
+            coalesce(sum(amount) FILTER (WHERE is_buy), 0) - coalesce(sum(amount) FILTER (WHERE is_refund), 0)
+                AS monetary,
+            sum(amount) FILTER (WHERE is_buy) AS gross,
             max(age_d) AS first_age,
-            {"".join(windows)}
-            count(*) FILTER (WHERE event_type = 'cart')
-                / nullif(count(*) FILTER (WHERE event_type = 'view'), 0) AS view_to_cart_rate,
-            coalesce(sum(amount) FILTER (WHERE event_type = 'refund'), 0)
-                / nullif(sum(amount) FILTER (WHERE event_type = 'purchase'), 0) AS refund_rate,
-            avg(CASE WHEN dow >= 6 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+            {"".join(counts)}
+            count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
+            coalesce(sum(amount) FILTER (WHERE is_refund), 0) / nullif(sum(amount) FILTER (WHERE is_buy), 0)
+                AS refund_rate,
+            avg(CASE WHEN CAST(floor(lt / 86400) + 3 AS BIGINT) % 7 >= 5 THEN 1.0 ELSE 0.0 END) AS weekend_share,
             (count(*) FILTER (WHERE age_d <= 30) + 1) / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1)
                 AS trend_30d
-        FROM seq GROUP BY user_id
+        FROM ev GROUP BY user_id
+    ), seq AS (
+        SELECT user_id, age_d,
+            next_t IS NULL OR next_sid IS DISTINCT FROM session_id
+                OR (session_id IS NULL AND next_t - t > {GAP_SECONDS}) AS ends_session,
+            next_day IS NULL OR next_day <> day AS ends_day
+        FROM (SELECT user_id, age_d, t, session_id, floor(lt / 86400) AS day,
+                     lead(t) OVER w AS next_t, lead(session_id) OVER w AS next_sid,
+                     lead(floor(lt / 86400)) OVER w AS next_day
+              FROM ev WINDOW w AS (PARTITION BY user_id ORDER BY t))
+    ), visits AS (
+        SELECT user_id, {", ".join(marks)} FROM seq GROUP BY user_id
     ), orders AS (
         SELECT user_id, age_d, lag(age_d) OVER (PARTITION BY user_id ORDER BY age_d DESC) - age_d AS gap
         FROM (SELECT user_id, max(age_d) AS age_d FROM ev WHERE event_type = 'purchase'
@@ -259,6 +265,7 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
             view_to_cart_rate, refund_rate, weekend_share, trend_30d)), 0),
         m.recency_days, m.recency_visit_days, m.view_to_cart_rate, m.refund_rate, m.weekend_share, m.trend_30d,
         coalesce(COLUMNS(o.* EXCLUDE (user_id, ipi_mean_days, ipi_std_days)), 0), o.ipi_mean_days, o.ipi_std_days,
+        coalesce(COLUMNS(v.* EXCLUDE (user_id)), 0),
         m.gross / nullif(o.frequency, 0) AS aov, greatest(m.first_age, p.signup_age) AS tenure_days,
         k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate, c.* EXCLUDE (user_id),
         pr.* EXCLUDE (user_id), h.preferred_hour,
@@ -271,7 +278,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
              WHEN p.years >= 0 THEN 'under 18' END AS age_band,
         p.gender, p.city, p.member_level
     FROM universe u
-    LEFT JOIN main m USING (user_id) LEFT JOIN order_stats o USING (user_id) LEFT JOIN carts k USING (user_id)
+    LEFT JOIN main m USING (user_id) LEFT JOIN visits v USING (user_id) LEFT JOIN order_stats o USING (user_id)
+    LEFT JOIN carts k USING (user_id)
     LEFT JOIN cats c USING (user_id) LEFT JOIN prices pr USING (user_id) LEFT JOIN hours h USING (user_id)
     LEFT JOIN people p USING (user_id)
     """

@@ -33,7 +33,7 @@ import sqlglot
 from sqlglot import exp
 
 from segmark.config import DEFAULT_AGE_BANDS, AgeBand, CustomFeature, FeatureSettings
-from segmark.features.catalog import Family, FeatureColumn, base_template, families
+from segmark.features.catalog import FeatureColumn, base_template, families
 from segmark.features.custom import custom_columns, custom_section_sql
 
 DIALECT = "duckdb"
@@ -285,8 +285,7 @@ def compose(params: BuildParams) -> FeatureQuery:
 
     columns = expected_columns(params)  # checks the user-defined features first
     sections: list[_Section] = []
-    fams: list[Family] = list(families())
-    for family in fams:
+    for family in families():
         rendered = env.from_string(family.template).render(context)
         sections += [_parse_section(n, family.name, body) for n, body in _split(rendered, _SECTION)]
     for name, spec in params.custom.items():
@@ -316,15 +315,18 @@ def compose(params: BuildParams) -> FeatureQuery:
         ctes.append((name, body))
         joined_from.insert(0, (name, [p.alias_or_name for p in outputs]))
 
-    if ("ev", True) not in fused:
-        raise ValueError("no section groups ev by user_id: the universe of users needs one")
-    ctes.append(("universe", "SELECT user_id FROM known_users UNION SELECT user_id FROM ev_by_user"))
-    select = ["u.user_id"]
-    joins = []
-    for i, (cte, outs) in enumerate(joined_from):
+    # The users: those with events (the sections grouping ev) and those on file by as_of. A full
+    # join rather than a union keeps ev_by_user read once, so it is never held in memory whole.
+    base = [j for j in joined_from if j[0] == "ev_by_user"]
+    if not base:
+        raise ValueError("no section groups ev by user_id: the users with events come from it")
+    others = [j for j in joined_from if j[0] != "ev_by_user"]
+    select = ["coalesce(e.user_id, k.user_id) AS user_id"] + [f"e.{_q(c)} AS {_q(c)}" for c in base[0][1]]
+    joins = ["FROM ev_by_user AS e FULL JOIN known_users AS k ON k.user_id = e.user_id"]
+    for i, (cte, outs) in enumerate(others):
         select += [f"j{i}.{_q(c)} AS {_q(c)}" for c in outs]
-        joins.append(f"LEFT JOIN {cte} AS j{i} ON j{i}.user_id = u.user_id")
-    ctes.append(("joined", f"SELECT {', '.join(select)} FROM universe AS u " + " ".join(joins)))
+        joins.append(f"LEFT JOIN {cte} AS j{i} ON j{i}.user_id = coalesce(e.user_id, k.user_id)")
+    ctes.append(("joined", f"SELECT {', '.join(select)} " + " ".join(joins)))
 
     final = ["user_id"] + [
         f"{_final(c, derived.get(c.name, _q(c.name)))} AS {_q(c.name)}" for c in columns
