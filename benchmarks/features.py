@@ -255,12 +255,11 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
                 ELSE age END AS years,
             ({le} - epoch(CAST(signup_date AS TIMESTAMP))) / 86400.0 AS signup_age
         FROM users
-    ), universe AS (
+    ), known AS (
         SELECT user_id FROM users
         WHERE signup_date IS NULL OR CAST(signup_date AS TIMESTAMP) < TIMESTAMP '{local}'
-        UNION SELECT user_id FROM main
     )
-    SELECT u.user_id,
+    SELECT user_id,
         coalesce(COLUMNS(m.* EXCLUDE (user_id, gross, first_age, recency_days, recency_visit_days,
             view_to_cart_rate, refund_rate, weekend_share, trend_30d)), 0),
         m.recency_days, m.recency_visit_days, m.view_to_cart_rate, m.refund_rate, m.weekend_share, m.trend_30d,
@@ -277,8 +276,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
              WHEN p.years >= 35 THEN 'middle-aged' WHEN p.years >= 18 THEN 'young adult'
              WHEN p.years >= 0 THEN 'under 18' END AS age_band,
         p.gender, p.city, p.member_level
-    FROM universe u
-    LEFT JOIN main m USING (user_id) LEFT JOIN visits v USING (user_id) LEFT JOIN order_stats o USING (user_id)
+    FROM main m FULL JOIN known USING (user_id)
+    LEFT JOIN visits v USING (user_id) LEFT JOIN order_stats o USING (user_id)
     LEFT JOIN carts k USING (user_id)
     LEFT JOIN cats c USING (user_id) LEFT JOIN prices pr USING (user_id) LEFT JOIN hours h USING (user_id)
     LEFT JOIN people p USING (user_id)
