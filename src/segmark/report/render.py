@@ -275,18 +275,18 @@ def candidates_table(c: pd.DataFrame, lang: Lang) -> Block:
             Cell(str(r.method)),
             Cell("–" if k is None or pd.isna(k) else str(int(k)), numeric=True),
             Cell("–" if found is None or pd.isna(found) else str(int(found)), numeric=True),
+            Cell(status_label(status, lang)),
             Cell(fmt_num(_f(get(r, "silhouette")), 3), numeric=True),
             Cell(_signed(_f(get(r, "gain"))), numeric=True),
             Cell(fmt_num(_f(get(r, "calinski_harabasz")), 0), numeric=True),
             Cell(fmt_num(_f(get(r, "davies_bouldin")), 2), numeric=True),
             Cell(fmt_num(_f(get(r, "stability")), 2), numeric=True),
             Cell(fmt_pct(_f(get(r, "min_share"))), numeric=True),
-            Cell(status_label(status, lang)),
             Cell("" if pd.isna(get(r, "reason")) else str(get(r, "reason"))),
         ])
         classes.append(status)
-    cols = ["col_method", "col_k", "col_found", "col_silhouette", "col_gain", "col_ch", "col_db", "col_stability",
-            "col_smallest", "col_status", "col_why"]
+    cols = ["col_method", "col_k", "col_found", "col_status", "col_silhouette", "col_gain", "col_ch", "col_db",
+            "col_stability", "col_smallest", "col_why"]
     return Block("table", columns=[tr(x, lang) for x in cols], rows=rows, row_classes=classes, css="candidates")
 
 
