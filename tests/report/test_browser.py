@@ -11,7 +11,7 @@ from segmark.pipeline.report import write_report
 from segmark.report import ReportData, render_report
 from segmark.workspace import open_workspace
 
-from .conftest import ARTIFACTS
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # where conftest keeps the screenshots
 
 pytestmark = pytest.mark.browser
 
