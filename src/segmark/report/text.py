@@ -182,7 +182,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "rows ({q_share}) were rejected.",
         "{days} 天内 {users} 位用户在 {items} 个商品上产生了 {events} 条行为事件；"
         "输入行中有 {quarantined} 行（{q_share}）被拒绝。"),
-    "r_events_by_type": ("{top} is the most common event ({share} of all); {buy_share} of events are purchases.",
+    "r_events_by_type": ("The most common event is {top} ({share} of all); {buy_share} of events are purchases.",
                          "最常见的事件是{top}（占 {share}）；购买事件占 {buy_share}。"),
     "r_quarantine": ("The most common reason is \"{reason}\": {rows} rows ({share} of rejected rows).",
                      "最常见的原因是“{reason}”：{rows} 行（占被拒绝行的 {share}）。"),
