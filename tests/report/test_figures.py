@@ -172,3 +172,16 @@ def test_umap_is_used_only_where_installed() -> None:
         assert auto.method == "pca" and auto.explained is not None
         with pytest.raises(ValueError, match="umap-learn"):
             project_users(feats, labels, ["a", "b"], method="umap")
+
+
+def test_overview_readings(toy_charts: dict, report_data: ReportData) -> None:
+    from segmark.report.render import overview_reading
+
+    assert toy_charts["en"]["events_by_type"].reading == (
+        "The most common event is view (70% of all); 8.0% of events are purchases.")
+    assert toy_charts["zh"]["events_by_type"].reading == "最常见的事件是浏览（占 70%）；购买事件占 8.0%。"
+    assert toy_charts["en"]["quarantine"].reading == (
+        'The most common reason is "unreadable timestamp": 6 rows (75% of rejected rows).')
+    # 8 rejected of the 1,010 rows read; 2024 is a leap year
+    assert overview_reading(report_data, "en") == (
+        "1,000 events from 100 users on 40 items over 366 days; 8 of the input rows (0.8%) were rejected.")
