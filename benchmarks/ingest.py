@@ -85,6 +85,7 @@ def run_pandas(path: Path, workdir: Path) -> int:
 
     df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     con = duckdb.connect(str(workdir / "plain.duckdb"))
+    con.register("df", df)
     con.execute("CREATE TABLE events AS SELECT * FROM df")
     return int(con.execute("SELECT count(*) FROM events").fetchone()[0])  # type: ignore[index]
 

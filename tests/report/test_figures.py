@@ -29,6 +29,8 @@ def test_number_formats() -> None:
     assert fmt_pct(np.int64(0)) == "0%" and fmt_pct(float("nan")) == "–"
     assert fmt_compact(3_453_347, "en") == "3.45M" and fmt_compact(3_453_347, "zh") == "345万"
     assert fmt_compact(250_000_000, "zh") == "2.5亿" and fmt_compact(950, "en") == "950"
+    # never in exponent form, and no "1,000K" at a unit's edge
+    assert fmt_compact(10_749_960, "zh") == "1,075万" and fmt_compact(999_999, "en") == "1M"
 
 
 def test_sizes_reading_names_the_richest_and_the_largest_segment(toy_charts: dict) -> None:

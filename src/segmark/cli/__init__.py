@@ -25,8 +25,14 @@ def main() -> None:
     """
 
 
-from segmark.cli import ingest_cmds, report_cmds, run_cmds, workspace_cmds  # noqa: E402,F401  (registers the commands)
-from segmark.cli import features_cmds  # noqa: E402,F401  (registers segmark features ...)
-from segmark.cli import segment_cmds  # noqa: E402,F401  (registers segmark segment ... and segments ...)
+# each module registers its commands on `app` when imported
+from segmark.cli import (  # noqa: E402,F401
+    features_cmds,
+    ingest_cmds,
+    report_cmds,
+    run_cmds,
+    segment_cmds,
+    workspace_cmds,
+)
 
 __all__ = ["app"]

@@ -295,15 +295,18 @@ def fmt_compact(x: Any, lang: Lang) -> str:
     if not _finite(x):
         return "–"
     sign, v = ("-" if x < 0 else ""), abs(float(x))
-    if lang == "zh":
-        for unit, size in (("亿", 1e8), ("万", 1e4)):
-            if v >= size:
-                return f"{sign}{v / size:.3g}{unit}"
-    else:
-        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if v >= size:
-                return f"{sign}{v / size:.3g}{unit}"
-    return f"{sign}{v:,.0f}" if v >= 100 else f"{sign}{v:.3g}"
+    units = (("亿", 1e8), ("万", 1e4)) if lang == "zh" else (("B", 1e9), ("M", 1e6), ("K", 1e3))
+    for unit, size in units:
+        if v >= size * 0.9995:  # 999,999 reads as 1M, not 1,000K
+            return f"{sign}{_three_digits(v / size)}{unit}"
+    return f"{sign}{_three_digits(v)}"
+
+
+def _three_digits(v: float) -> str:
+    """About three significant digits, never in exponent form: 1,075 / 10.7 / 1.07 / 0.107."""
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
 
 
 def fmt_lift(x: Any) -> str:
