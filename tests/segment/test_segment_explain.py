@@ -87,3 +87,11 @@ def test_render_ranges_integers_and_missing():
 
 def test_nearest_centres():
     assert nearest_centres(np.array([3.0, 1.0, 2.0]), top=2) == [(1, 1.0), (2, 2.0)]
+
+
+def test_category_conditions_are_merged():
+    conds = [Condition("member_level = 普通会员", high=0.5), Condition("member_level = 银卡", low=0.5),
+             Condition("city = 北京", high=0.5), Condition("city = 上海", high=0.5)]
+    en, zh = render(conds, set(), set(), {"member_level": "会员等级", "city": "城市"})
+    assert en == "member_level = 银卡 and city not in {北京, 上海}"
+    assert zh == "会员等级 为 银卡且城市 不属于 {北京、上海}"

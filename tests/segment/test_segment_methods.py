@@ -110,3 +110,17 @@ def test_features_parameter_and_errors(three_blobs):
         SegmentModel("kmeans", 1).fit(X)
     with pytest.raises(TypeError, match="DataFrame"):
         SegmentModel("kmeans", 3).fit(X.to_numpy())
+
+
+def test_automatic_selection_tries_kprototypes_with_categories():
+    rng = np.random.default_rng(1)
+    n = 600
+    group = np.repeat([0, 1, 2], n // 3)
+    X = pd.DataFrame({
+        "monetary": np.where(group < 2, 100.0, 2000.0) + rng.normal(0, 10, n),
+        "member_level": np.where(group == 0, "金卡", "普通会员"),
+    }, index=[f"u{i}" for i in range(n)])
+    model = SegmentModel(k_max=5, random_state=0).fit(X)
+    assert "kprototypes" in set(model.selection_.candidates["method"])
+    assert model.n_clusters_ == 3
+    assert adjusted_rand_score(group, model.labels_) == pytest.approx(1.0)

@@ -128,16 +128,24 @@ def render(conds: Sequence[Condition], integer_columns: set[str], missing_column
     the Chinese text, e.g. frequency -> 购买次数)."""
     en, zh = [], []
     labels_zh = labels_zh or {}
+    categories: dict[str, tuple[list[str], list[str]]] = {}  # column -> (levels it is, levels it is not)
     for c in conds:
         if " = " in c.column:
             name, _, level = c.column.partition(" = ")
-            label = labels_zh.get(name, name)
-            if c.low is not None:
-                en.append(f"{name} = {level}")
-                zh.append(f"{label} 为 {level}")
-            else:
-                en.append(f"{name} ≠ {level}")
-                zh.append(f"{label} 不为 {level}")
+            categories.setdefault(name, ([], []))[0 if c.low is not None else 1].append(level)
+    for name, (is_, is_not) in categories.items():
+        label = labels_zh.get(name, name)
+        if is_:  # "= a" implies every "≠ b"
+            en.append(f"{name} = {is_[0]}")
+            zh.append(f"{label} 为 {is_[0]}")
+        elif len(is_not) == 1:
+            en.append(f"{name} ≠ {is_not[0]}")
+            zh.append(f"{label} 不为 {is_not[0]}")
+        else:
+            en.append(f"{name} not in {{{', '.join(is_not)}}}")
+            zh.append(f"{label} 不属于 {{{'、'.join(is_not)}}}")
+    for c in conds:
+        if " = " in c.column:
             continue
         label = labels_zh.get(c.column, c.column)
         integer = c.column in integer_columns

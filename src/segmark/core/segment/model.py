@@ -25,7 +25,14 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from segmark.core.segment._random import stream
-from segmark.core.segment.methods import AUTO_METHODS, METHODS, check_method, make_assigner, warm_refit
+from segmark.core.segment.methods import (
+    AUTO_METHODS,
+    METHODS,
+    check_method,
+    kprototypes_assign,
+    make_assigner,
+    warm_refit,
+)
 from segmark.core.segment.metrics import cluster_scores
 from segmark.core.segment.preprocess import make_preprocessor, split_columns
 from segmark.core.segment.selection import Selection, select_model
@@ -42,22 +49,6 @@ class NoStructureError(SegmarkError):
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
-
-
-def kprototypes_assign(num: np.ndarray, cat: np.ndarray, centroids: np.ndarray, n_numeric: int,
-                       gamma: float, chunk: int = 200_000) -> np.ndarray:
-    """Nearest k-prototypes centroid: squared distance on numeric columns plus ``gamma`` per
-    mismatched category, the cost k-prototypes minimises (kmodes' own ``predict`` loops in Python)."""
-    c_num = centroids[:, :n_numeric].astype(np.float64)
-    c_cat = centroids[:, n_numeric:].astype(str)
-    out = np.empty(len(num), dtype=np.int64)
-    for start in range(0, len(num), chunk):
-        x = num[start:start + chunk]
-        cost = ((x[:, None, :] - c_num[None, :, :]) ** 2).sum(axis=2)
-        if c_cat.shape[1]:
-            cost += gamma * (cat[start:start + chunk, None, :].astype(str) != c_cat[None, :, :]).sum(axis=2)
-        out[start:start + chunk] = cost.argmin(axis=1)
-    return out
 
 
 class SegmentModel(ClusterMixin, BaseEstimator):
@@ -142,6 +133,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         Z = self.preprocessor_.fit_transform(X)
         mixed = None
         cat_idx: list[int] = []
+        if self.categorical_ and self.method == "auto" and "kprototypes" not in methods:
+            methods.append("kprototypes")  # the one method that takes categories as they are
         if self.categorical_ and any(METHODS[m].mixed for m in methods):
             self.text_preprocessor_ = make_preprocessor(self.numeric_, self.categorical_, encoding="text",
                                                         skew_threshold=self.skew_threshold).fit(X)

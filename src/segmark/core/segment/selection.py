@@ -47,9 +47,10 @@ from threadpoolctl import threadpool_limits
 from segmark.core.segment.methods import check_method, fit_labels, ward_cuts
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
 
-SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "kprototypes": 2}
+SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "kprototypes": 1}
 """Restarts per fit during selection: cheap on a sample, and they keep a bad start from making a
-good k look unstable (a GMM already starts from k-means)."""
+good k look unstable (a GMM already starts from k-means; k-prototypes starts from Cao's
+deterministic density-based choice, so restarts would repeat it)."""
 
 MAX_STABILITY_CHECKS = 8
 """Candidates whose stability is measured at most; when the first eight in preference order all
@@ -105,6 +106,14 @@ def _num(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v)
     return v
+
+
+def _failed(method: str, k: int | None, exc: Exception) -> dict[str, Any]:
+    nan = float("nan")
+    return {"method": method, "k": k, "n_clusters": 0, "silhouette": nan, "reference_silhouette": nan,
+            "gain": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "stability": nan, "min_share": nan,
+            "max_share": nan, "noise_share": nan, "peak": False, "status": "rejected",
+            "reason": f"could not fit: {exc}"}
 
 
 def _peaks(records: list[dict[str, Any]], eligible: list[int], k_max: int) -> list[int]:
@@ -192,7 +201,12 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
         if method == "agglomerative":
             est, labels, noise = None, cuts[k], 0.0
         else:
-            est, labels, noise = fit(method, k)
+            try:
+                est, labels, noise = fit(method, k)
+            except ValueError as exc:  # e.g. k-prototypes cannot start k distinct prototypes
+                records.append(_failed(method, k, exc))
+                fitted.append((None, np.zeros(n, dtype=np.int64)))
+                continue
         scores = cluster_scores(Z, labels, silhouette_rows=rows)
         rec = {"method": method, "k": k, "n_clusters": int(scores["n_clusters"]),
                "silhouette": scores["silhouette"], "reference_silhouette": float("nan"),
@@ -229,9 +243,12 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
             break
         if rank >= MAX_STABILITY_CHECKS:
             break
-        rec["stability"] = resample_stability(
-            lambda sub, m=rec["method"], k=rec["k"]: fit(m, k, sub)[1], n,
-            n_resamples=n_resamples, fraction=STABILITY_FRACTION, random_state=random_state)
+        try:
+            rec["stability"] = resample_stability(
+                lambda sub, m=rec["method"], k=rec["k"]: fit(m, k, sub)[1], n,
+                n_resamples=n_resamples, fraction=STABILITY_FRACTION, random_state=random_state)
+        except ValueError:  # a refit on a subset could not even start: as unstable as it gets
+            rec["stability"] = 0.0
         if rec["stability"] < min_stability and not force:
             rec["status"], rec["reason"] = "rejected", (f"unstable: resampling ARI {rec['stability']:.2f} "
                                                         f"below {min_stability:.2f}")
