@@ -129,3 +129,8 @@ def test_migration_matrix_counts_users_and_revenue():
     assert list(u.columns) == ["Loyal", "At Risk", "New", GONE]
     # Of the three users present both times, only "a" stayed put.
     assert m.stayed_share == pytest.approx(1 / 3)
+
+
+def test_descriptive_names_mention_each_concept_once():
+    effects = pd.Series({"purchases_365d": -1.2, "orders_365d": -1.1, "frequency": -1.0, "age": 0.9})
+    assert describe(effects) == ("Few purchases & older", "购买少、年龄偏大用户")

@@ -8,7 +8,7 @@ How it scales (``sample_size`` rows, 5,000 by default, drawn once with ``random_
   solution (a few passes over the data);
 - agglomerative, HDBSCAN and DBSCAN keep their fit on the sample (their cost is quadratic) and
   every other user takes the majority segment of its 5 nearest sample users;
-- k-prototypes keeps its fit on the sample and assigns the rest by the cost it minimises
+- k-prototypes is fitted on 1,500 users of the sample and assigns the rest by the cost it minimises
   (squared distance on numeric features plus gamma times mismatched categories), vectorised.
 
 Segment ids are 0..k-1 in decreasing size on the fitted data, so "0" is always the largest.

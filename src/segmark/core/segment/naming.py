@@ -94,6 +94,11 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
 }
 TYPICAL = ("typical", "Typical users", "普通用户")
 
+CONCEPTS = {"orders": "frequency", "purchases": "frequency", "spend": "monetary", "active_days": "sessions",
+            "recency_days": "recency_visit_days"}
+"""Features that say the same thing (orders in a window, purchase lines, all orders): a descriptive
+name mentions each concept once."""
+
 
 def _base(feature: str) -> str:
     """'views_30d' -> 'views'; other names unchanged."""
@@ -141,9 +146,10 @@ def describe(effects_row: pd.Series, top: int = 2) -> tuple[str, str] | None:
     en, zh = [], []
     for feature in row.abs().sort_values(ascending=False).index:
         t_en, t_zh = _term(feature, int(np.sign(row[feature])))
-        if t_en in seen:
+        concept = CONCEPTS.get(_base(feature), _base(feature))
+        if concept in seen:
             continue
-        seen.add(t_en)
+        seen.add(concept)
         en.append(t_en)
         zh.append(t_zh)
         if len(en) == top:
