@@ -500,7 +500,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the median is shown")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per variant, taken in turns; the median time and the largest peak are shown")
     parser.add_argument("--timezone", default="Asia/Shanghai")
     parser.add_argument("--only", choices=list(VARIANTS), action="append", help="run only these variants")
     parser.add_argument("--dir", type=Path, default=None,
@@ -524,11 +525,14 @@ def main() -> None:
         console.print(f"generated in {time.perf_counter() - t0:.1f}s; as of {as_of:%Y-%m-%d} ({args.timezone})")
         variants = args.only or list(VARIANTS)
         keep = folder / "pandas.parquet" if args.check else None
-        results: dict[str, tuple[float, float, str]] = {}
-        for v in variants:
-            runs = [measure(v, root, as_of, args.timezone, keep) for _ in range(args.repeat)]
-            results[v] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2])
-            console.print(f"{v}: {results[v][0]:.1f}s, {results[v][1]:,.0f} MiB")
+        # round robin, so that load from other processes on a shared machine falls on every variant
+        runs: dict[str, list[tuple[float, float, str]]] = {v: [] for v in variants}
+        for i in range(args.repeat):
+            for v in variants:
+                runs[v].append(measure(v, root, as_of, args.timezone, keep))
+                console.print(f"{v} (run {i + 1}): {runs[v][-1][0]:.1f}s, {runs[v][-1][1]:,.0f} MiB")
+        results = {v: (statistics.median(r[0] for r in rs), max(r[1] for r in rs), rs[-1][2])
+                    for v, rs in runs.items()}
         table = Table(title=f"features build: {args.events:,} events, {args.users:,} users, "
                       f"{os.cpu_count()} cores, {args.timezone}", title_justify="left")
         for col in ("variant", "seconds", "peak MiB", "segmark speed-up", "time vs floor"):
