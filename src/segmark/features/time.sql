@@ -2,7 +2,7 @@
 -- purpose: When a user shops, on the shop's local clock (time.timezone), and whether their activity is rising or falling.
 -- grain: one row per user (user_id)
 -- note: Storage is UTC; hours and weekdays are converted to time.timezone, daylight saving included.
--- column: preferred_hour | number | hour (0-23) | 偏好时段（小时） | The local hour of day holding most of the user's events; ties go to the earliest hour.
+-- column: preferred_hour | number | hour (0-23) | 偏好小时 | The local hour of day holding most of the user's events; ties go to the earliest hour.
 -- column: preferred_daypart | text | daypart | 偏好时段 | morning (6-12h), afternoon (12-18h), evening (18-24h) or night (0-6h), whichever holds most of the user's events; ties go in that order.
 -- column: weekend_share | number | ratio | 周末活跃占比 | Share of the user's events on local Saturdays and Sundays.
 -- column: trend_30d | number | ratio | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty.
