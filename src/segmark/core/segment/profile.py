@@ -9,7 +9,8 @@ Two tables:
   and over all users, the **lift** (segment mean / overall mean; a median lift would be 0/0 for
   the many activity counts whose median is 0) and the **effect** (difference of means in overall
   standard deviations, computed on ``sign(x) log(1 + |x|)`` so one big spender does not make a
-  segment look "high spend"). Effects are what names and "why" texts are built from.
+  segment look "high spend"; estimated on up to 200,000 users). Effects are what names and "why"
+  texts are built from.
 """
 
 from __future__ import annotations
@@ -57,30 +58,50 @@ def segment_summary(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, r
     return out
 
 
+EFFECT_ROWS = 200_000
+"""Users the effects are estimated on (every k-th user, so the same users each time): effects rank
+and name segments, and a sample this size gives them to two decimals at a fraction of the cost."""
+
+
 def feature_profile(features: pd.DataFrame, labels: pd.Series | np.ndarray,
                     columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Long table: segment, feature, median, mean, overall_median, overall_mean, lift, effect."""
+    """Long table: segment, feature, median, mean, overall_median, overall_mean, lift, effect.
+
+    Medians and means are exact; missing values are left out of them (a price level without
+    purchases is no price level).
+    """
     seg = _labels(labels, features.index)
     if columns is None:
         columns = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])
                    and not pd.api.types.is_bool_dtype(features[c])]
-    num = features[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
-    grouped = num.groupby(seg)
-    medians, means = grouped.median(), grouped.mean()
-    logged = pd.DataFrame(signed_log1p(num.to_numpy()), index=num.index, columns=num.columns)
-    log_means = logged.groupby(seg).mean()
-    log_std = logged.std(ddof=0).replace(0.0, np.nan)
-    effect = (log_means - logged.mean()) / log_std
-    overall_mean, overall_median = num.mean(), num.median()
+    columns = list(columns)
+    num = features[columns]
+    if not all(pd.api.types.is_float_dtype(t) for t in num.dtypes):
+        num = num.astype(np.float64)
+    grouped = num.groupby(seg, sort=True)
+    medians_df = grouped.median()
+    segments = medians_df.index
+    medians = medians_df.to_numpy(dtype=np.float64)
+    means = grouped.mean().reindex(segments).to_numpy(dtype=np.float64)
+    overall_median = num.median().to_numpy(dtype=np.float64)
+    overall_mean = num.mean().to_numpy(dtype=np.float64)
+    step = max(1, -(-len(num) // EFFECT_ROWS))
+    sample = num.iloc[::step]
+    logged = pd.DataFrame(signed_log1p(sample.to_numpy(dtype=np.float64, na_value=np.nan)), index=sample.index,
+                          columns=columns)
+    log_means = logged.groupby(seg.iloc[::step], sort=True).mean().reindex(segments).to_numpy(dtype=np.float64)
+    log_sd = logged.std(ddof=0).to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lift = means / overall_mean.replace(0.0, np.nan)
-    frames = {"median": medians, "mean": means, "lift": lift, "effect": effect}
-    long = pd.concat({k: v.stack(future_stack=True) for k, v in frames.items()}, axis=1)
-    long.index.names = ["segment", "feature"]
-    long = long.reset_index()
-    long["overall_median"] = long["feature"].map(overall_median)
-    long["overall_mean"] = long["feature"].map(overall_mean)
-    return long[["segment", "feature", "median", "mean", "overall_median", "overall_mean", "lift", "effect"]]
+        effect = (log_means - logged.mean().to_numpy(dtype=np.float64)) / np.where(log_sd > 0, log_sd, np.nan)
+        lift = means / np.where(overall_mean != 0, overall_mean, np.nan)
+    n_seg, n_feat = means.shape
+    return pd.DataFrame({
+        "segment": np.repeat(np.asarray(segments), n_feat),
+        "feature": np.tile(np.asarray(columns, dtype=object), n_seg),
+        "median": medians.ravel(), "mean": means.ravel(),
+        "overall_median": np.tile(overall_median, n_seg), "overall_mean": np.tile(overall_mean, n_seg),
+        "lift": lift.ravel(), "effect": effect.ravel(),
+    })
 
 
 def effect_matrix(profile: pd.DataFrame) -> pd.DataFrame:
