@@ -196,7 +196,8 @@ name_zh = "其他买家"
     with _open(shop_template, tmp_path, settings) as ws:
         rfm = run_rfm(ws)
         table = rfm.segments
-        assert list(table["key"]) == ["vip", "everyone_else", "no_purchase"]
+        assert list(table["key"]) == ["vip", "everyone_else", "other", "no_purchase"]
+        assert table.set_index("key").loc["other", "size"] == 0  # kept for users placed later
         got = members(ws.store, rfm.segmentation.segmentation_id)
         assert ((got["key"] == "vip") == ((got["r_score"] == 3) & (got["f_score"] == 3))).all()
         assert rfm.segmentation.params["scale"] == 3

@@ -104,8 +104,7 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
     catalog = rfm_catalog(rules)
     ids = {key: i for i, (key, _, _) in enumerate(catalog)}
     labels = named["segment"].map(ids).to_numpy(dtype=np.int64)
-    present = set(np.unique(labels))
-    keep = [i for i, (key, _, _) in enumerate(catalog) if key != "other" or i in present]
+    keep = range(len(catalog))  # every segment the scheme can produce, empty ones too (for `assign`)
     segments = pd.DataFrame(
         [{"segment_id": i, "key": catalog[i][0], "name": catalog[i][1], "name_zh": catalog[i][2],
           "name_source": "rule", "definition": _rule_definition(rules, catalog[i][0])} for i in keep]
@@ -544,10 +543,6 @@ def assign_users(ws: Workspace, segmentation_id: int | None = None, feature_run_
         named = rfm_segments(scores, stored["rules"])
         ids = dict(store.query_rows("SELECT key, segment_id FROM segments WHERE segmentation_id = ?",
                                     [seg.segmentation_id]))
-        unknown = set(named["segment"]) - set(ids)
-        if unknown:  # "other" had no member at fit time: it has no row to point at
-            raise SegmarkError(f"segmentation {seg.segmentation_id} has no segment {sorted(unknown)}; "
-                               "run `segmark segment rfm` again")
         labels = named["segment"].map(ids).to_numpy(dtype=np.int64)
     else:
         model: SegmentModel = stored["model"]
