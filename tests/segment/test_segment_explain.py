@@ -95,3 +95,15 @@ def test_category_conditions_are_merged():
     en, zh = render(conds, set(), set(), {"member_level": "会员等级", "city": "城市"})
     assert en == "member_level = 银卡 and city not in {北京, 上海}"
     assert zh == "会员等级 为 银卡且城市 不属于 {北京、上海}"
+
+
+def test_rules_with_text_labels(ruled):
+    """Segment labels need not be integers: the rules keep the labels they were given."""
+    X, labels = ruled
+    named = np.array(["browsers", "big spenders", "small spenders"])[labels]
+    s = fit_surrogate(X, named, numeric=["frequency", "monetary"], categorical=["city"])
+    assert {r.segment: r.text for r in s.rules} == {
+        "browsers": "frequency <= 0",
+        "big spenders": "frequency >= 1 and monetary > 500",
+        "small spenders": "frequency >= 1 and monetary <= 500",
+    }

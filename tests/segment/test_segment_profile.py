@@ -134,3 +134,11 @@ def test_migration_matrix_counts_users_and_revenue():
 def test_descriptive_names_mention_each_concept_once():
     effects = pd.Series({"purchases_365d": -1.2, "orders_365d": -1.1, "frequency": -1.0, "age": 0.9})
     assert describe(effects) == ("Few purchases & older", "购买少、年龄偏大用户")
+
+
+def test_chinese_name_says_user_once():
+    """A term that already names a kind of user ("老用户") is not followed by another 用户."""
+    effects = pd.Series({"sessions_90d": 1.5, "tenure_days": 1.2})
+    en, zh = describe(effects)
+    assert zh.endswith("老用户") and "用户用户" not in zh
+    assert en.endswith("long-standing")

@@ -72,8 +72,8 @@ class DuckDBStore:
     def schema_version(self) -> int:
         if not self.table_exists("schema_migrations"):
             return 0
-        row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0) if row else 0
+        rows = self.con.execute("SELECT max(version) FROM schema_migrations").fetchall()
+        return int(rows[0][0] or 0) if rows else 0
 
     def migrate(self) -> list[str]:
         """Apply every packaged migration newer than the database; returns the names applied."""
@@ -95,10 +95,10 @@ class DuckDBStore:
         return applied
 
     def table_exists(self, name: str) -> bool:
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(rows and rows[0][0])
 
     # -- execution --------------------------------------------------------------------------
 

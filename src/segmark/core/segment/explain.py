@@ -41,7 +41,7 @@ class Condition:
 
 @dataclass
 class SegmentRule:
-    segment: int
+    segment: int | str
     text: str
     text_zh: str
     users: int
@@ -233,11 +233,11 @@ def fit_surrogate(features: pd.DataFrame, labels: np.ndarray | pd.Series, *, num
         path.reverse()
         conds = _path_conditions(tree, columns, path)
         text, text_zh = render(conds, integer_columns, missing_columns, labels_zh)
-        candidates.append(SegmentRule(int(seg), text, text_zh, int(members.sum()),
+        candidates.append(SegmentRule(_label(seg), text, text_zh, int(members.sum()),
                                       float(majority.iloc[0] / members.sum()),
                                       float(majority.iloc[0] / seg_sizes[seg])))
     for seg in sorted(seg_sizes.index):
-        own = sorted((r for r in candidates if r.segment == seg), key=lambda r: -r.coverage)
+        own = sorted((r for r in candidates if r.segment == _label(seg)), key=lambda r: -r.coverage)
         covered = 0.0
         for r in own[:max_rules]:
             rules.append(r)
@@ -252,3 +252,8 @@ def nearest_centres(distances: np.ndarray, top: int = 3) -> list[tuple[int, floa
     """(segment, distance) of the ``top`` nearest centres for one user, nearest first."""
     order = np.argsort(distances)[:top]
     return [(int(i), float(distances[i])) for i in order]
+
+
+def _label(seg: object) -> object:
+    """Integer labels as plain ints (NumPy ints do not serialise); any other label as it is."""
+    return int(seg) if isinstance(seg, int | np.integer) else seg

@@ -155,7 +155,10 @@ def describe(effects_row: pd.Series, top: int = 2) -> tuple[str, str] | None:
         if len(en) == top:
             break
     name = " & ".join(en)
-    return name[0].upper() + name[1:], "、".join(zh) + "用户"
+    zh_name = "、".join(zh)
+    if not zh_name.endswith("用户"):  # "老用户" is already a kind of user
+        zh_name += "用户"
+    return name[0].upper() + name[1:], zh_name
 
 
 def _unique(names: list[str], sep: str) -> list[str]:
