@@ -113,8 +113,11 @@ def main() -> None:
                 paths = generate(size, folder)
             for kind in ("segmark", "plain pandas + KMeans"):
                 result, wall, peak = run_child("segmark" if kind == "segmark" else "plain", paths)
-                for name, sec, mem in result["steps"]:  # type: ignore[union-attr]
+                steps = result["steps"]
+                for name, sec, mem in steps:  # type: ignore[union-attr]
                     table.add_row(f"{size:,}", kind, name, f"{sec:.1f}", f"{mem:,.0f}" if mem else "")
+                # per-step peaks restart at each step, so the process's peak is the largest of them
+                peak = max([peak, *(mem for _, _, mem in steps)])  # type: ignore[union-attr]
                 table.add_row(f"{size:,}", kind, "[bold]total (process)", f"[bold]{wall:.1f}",
                               f"[bold]{peak:,.0f}", end_section=True)
     finally:
