@@ -66,7 +66,8 @@ def _print_summary(root: Path, state: dict[str, Any], lang: str) -> None:
         t = Table(title=f"{title} — segmentation {seg.segmentation_id}, {seg.method}", title_justify="left")
         for col in ("segment", "users", "share", "revenue share"):
             t.add_column(col, justify="left" if col == "segment" else "right")
-        for _, row in result.segments.sort_values("size", ascending=False).iterrows():
+        segments = result.segments[result.segments["size"] > 0]  # the scheme keeps empty ones for `assign`
+        for _, row in segments.sort_values("size", ascending=False).iterrows():
             name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
             t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
         console.print(t)
