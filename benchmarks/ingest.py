@@ -69,11 +69,13 @@ def generate(rows: int, folder: Path, seed: int = 0) -> tuple[Path, Path]:
 # -- the variants, each run in a child process ---------------------------------------------------
 
 
-def run_segmark(path: Path, workdir: Path) -> int:
+def run_segmark(path: Path, workdir: Path, memory_limit: str | None = None) -> int:
     from segmark.pipeline.ingest import ingest_file
     from segmark.workspace import init_workspace, open_workspace
 
     root = init_workspace(workdir / "ws")
+    if memory_limit:
+        (root / "segmark.toml").write_text(f'[store]\nmemory_limit = "{memory_limit}"\n', encoding="utf-8")
     with open_workspace(root) as ws:
         report = ingest_file(ws, "events", path)
     return report.accepted
@@ -99,7 +101,13 @@ def run_duckdb(path: Path, workdir: Path) -> int:
     return int(con.execute("SELECT count(*) FROM events").fetchone()[0])  # type: ignore[index]
 
 
-VARIANTS = {"segmark": run_segmark, "pandas + insert": run_pandas, "duckdb read (floor)": run_duckdb}
+VARIANTS = {
+    "segmark": run_segmark,
+    # the same with a smaller store budget: memory follows the setting, not the size of the file
+    "segmark, memory_limit 1GB": lambda path, workdir: run_segmark(path, workdir, "1GB"),
+    "pandas + insert": run_pandas,
+    "duckdb read (floor)": run_duckdb,
+}
 
 
 def measure(variant: str, path: Path) -> tuple[float, float, str]:
@@ -130,7 +138,7 @@ def main() -> None:
         print(VARIANTS[variant](Path(path), Path(workdir)))
         return
 
-    console = Console()
+    console = Console(width=max(Console().width, 130))
     folder = args.dir or Path(tempfile.mkdtemp(prefix="segmark-bench-data-"))
     folder.mkdir(parents=True, exist_ok=True)
     with console.status(f"generating {args.rows:,} events"):

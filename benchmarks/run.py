@@ -101,7 +101,7 @@ def main() -> None:
         print(json.dumps(fn(json.loads(paths), Path(workdir))))
         return
 
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     base = args.dir or Path(tempfile.mkdtemp(prefix="segmark-run-data-"))
     table = Table(title=f"segmark run end to end ({os.cpu_count()} cores)", title_justify="left")
     for col in ("events", "variant", "step", "seconds", "peak MiB"):
