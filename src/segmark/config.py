@@ -239,15 +239,17 @@ class Settings(_Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
+def validation_problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: ``key.path: message; other.key: message``."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+
+
 def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
     """Validate a settings mapping; errors name ``source`` and the offending key."""
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{source}: {problems}") from None
+        raise ConfigError(f"{source}: {validation_problems(exc)}") from None
 
 
 def load_settings(path: Path) -> Settings:

@@ -35,6 +35,7 @@ from sqlglot import exp
 from segmark.config import DEFAULT_AGE_BANDS, AgeBand, CustomFeature, FeatureSettings
 from segmark.features.catalog import FeatureColumn, base_template, families
 from segmark.features.custom import custom_columns, custom_section_sql
+from segmark.sql import ident, literal
 
 DIALECT = "duckdb"
 DERIVED_SOURCE = "features"
@@ -130,7 +131,7 @@ def expected_columns(params: BuildParams) -> list[FeatureColumn]:
 
 def sql_string(value: object) -> str:
     """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
+    return literal(str(value))
 
 
 def _timestamp(value: datetime) -> str:
@@ -262,10 +263,6 @@ def _shape(tree: exp.Select) -> tuple[str | None, bool]:
     return None, False
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _final(column: FeatureColumn, expr: str) -> str:
     if column.kind == "count":
         return f"CAST(coalesce({expr}, 0) AS BIGINT)"
@@ -321,15 +318,15 @@ def compose(params: BuildParams) -> FeatureQuery:
     if not base:
         raise ValueError("no section groups ev by user_id: the users with events come from it")
     others = [j for j in joined_from if j[0] != "ev_by_user"]
-    select = ["coalesce(e.user_id, k.user_id) AS user_id"] + [f"e.{_q(c)} AS {_q(c)}" for c in base[0][1]]
+    select = ["coalesce(e.user_id, k.user_id) AS user_id"] + [f"e.{ident(c)} AS {ident(c)}" for c in base[0][1]]
     joins = ["FROM ev_by_user AS e FULL JOIN known_users AS k ON k.user_id = e.user_id"]
     for i, (cte, outs) in enumerate(others):
-        select += [f"j{i}.{_q(c)} AS {_q(c)}" for c in outs]
+        select += [f"j{i}.{ident(c)} AS {ident(c)}" for c in outs]
         joins.append(f"LEFT JOIN {cte} AS j{i} ON j{i}.user_id = coalesce(e.user_id, k.user_id)")
     ctes.append(("joined", f"SELECT {', '.join(select)} " + " ".join(joins)))
 
     final = ["user_id"] + [
-        f"{_final(c, derived.get(c.name, _q(c.name)))} AS {_q(c.name)}" for c in columns
+        f"{_final(c, derived.get(c.name, ident(c.name)))} AS {ident(c.name)}" for c in columns
     ]
     # ev is read by several sections; scanning the events again for each is cheaper than holding
     # all of them in memory (DuckDB would materialise a CTE read more than once).

@@ -12,19 +12,16 @@ from typing import Any
 import pandas as pd
 
 from segmark.features.catalog import FeatureColumn
+from segmark.sql import ident
 
 NUMERIC_STATS: tuple[str, ...] = ("mean", "std", "min", "p25", "median", "p75", "max")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def summary_sql(table: str, columns: Sequence[FeatureColumn]) -> str:
     """One row: per column its non-empty count, distinct count and, when numeric, moments and quartiles."""
     parts = ["count(*) AS n_rows"]
     for i, c in enumerate(columns):
-        col = _q(c.name)
+        col = ident(c.name)
         parts += [f"count({col}) AS c{i}_count", f"approx_count_distinct({col}) AS c{i}_distinct"]
         if c.numeric:
             parts += [
@@ -37,7 +34,7 @@ def summary_sql(table: str, columns: Sequence[FeatureColumn]) -> str:
 
 def top_value_sql(table: str, column: FeatureColumn) -> str:
     """The most common non-empty value of a text column and its count (ties: the smallest value)."""
-    col = _q(column.name)
+    col = ident(column.name)
     return (f"SELECT {col}, count(*) AS n FROM {table} WHERE {col} IS NOT NULL "
             f"GROUP BY {col} ORDER BY n DESC, {col} LIMIT 1")
 

@@ -53,6 +53,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from segmark.config import validation_problems
 from segmark.errors import ConfigError
 from segmark.schema import EVENT_TYPES
 
@@ -153,10 +154,7 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     try:
         return Mapping.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"mapping {source}: {problems}") from None
+        raise ConfigError(f"mapping {source}: {validation_problems(exc)}") from None
 
 
 def load_mapping(spec: str | Path | None) -> Mapping:

@@ -17,6 +17,8 @@ import pyarrow as pa
 from segmark.errors import ConfigError, MissingColumnsError
 from segmark.ingest.mapping import DEFAULT_EVENT_TYPES, Mapping
 from segmark.schema import EVENT_TYPES, EVENTS, Column, TableSpec
+from segmark.sql import ident as q
+from segmark.sql import literal as lit
 
 REASONS: dict[str, str] = {
     "malformed_row": "the row does not split into the file's columns",
@@ -56,20 +58,6 @@ class Context:
     min_ts: datetime
     max_ts: datetime
     content_hash: str
-
-
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: object) -> str:
-    """A SQL literal for a string or number."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _list(values: list[str]) -> str:

@@ -43,6 +43,7 @@ from segmark.report import (
     render_report,
 )
 from segmark.report.projection import MAX_POINTS, sample_quotas
+from segmark.sql import ident
 from segmark.store.duckdb import DuckDBStore
 from segmark.workspace import Workspace
 
@@ -173,7 +174,7 @@ def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, 
         return None
     quotas = sample_quotas(sizes, max_points)
     values = ", ".join(f"({int(k)}, {int(q)})" for k, q in quotas.items())
-    cols = ", ".join(f"f.{_ident(c)}" for c in columns)
+    cols = ", ".join(f"f.{ident(c)}" for c in columns)
     frame = store.query_df(
         f"WITH q(segment_id, quota) AS (VALUES {values}), ranked AS ("
         "  SELECT user_id, segment_id, row_number() OVER (PARTITION BY segment_id ORDER BY hash(user_id, ?)) AS rn"
@@ -247,10 +248,6 @@ def _local(store: DuckDBStore, feature_run_id: int) -> datetime | None:
         return get_feature_run(store, feature_run_id).as_of_local
     except NotReadyError:
         return None
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _loads(value: Any) -> dict[str, Any]:
