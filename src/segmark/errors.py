@@ -9,6 +9,7 @@ they cross into segmark, so the interfaces only need to catch ``SegmarkError``.
     │   └── MissingColumnsError   required columns absent: nothing was written
     ├── StoreError           the database refused an operation
     ├── NotReadyError        a step needs the output of an earlier step that has not run
+    ├── NotFoundError        what was asked for by name or id (a user, say) does not exist
     └── UnsupportedError     an engine lacks a capability the step needs
 """
 
@@ -41,6 +42,10 @@ class StoreError(SegmarkError):
 
 class NotReadyError(SegmarkError):
     """A step's inputs do not exist yet (e.g. segments before features)."""
+
+
+class NotFoundError(SegmarkError):
+    """What was asked for by name or id does not exist (e.g. a user not in a feature build)."""
 
 
 class UnsupportedError(SegmarkError):

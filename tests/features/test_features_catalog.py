@@ -18,7 +18,14 @@ from segmark.config import CustomFeature
 from segmark.features import BuildParams, category_columns, compose, families
 from segmark.features.catalog import parse_family
 from segmark.features.docs import render_markdown
-from segmark.pipeline.features import build_features, describe_features, export_features, load_features
+from segmark.errors import NotFoundError
+from segmark.pipeline.features import (
+    build_features,
+    describe_features,
+    export_features,
+    load_features,
+    user_features,
+)
 from segmark.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,6 +156,13 @@ def test_age_band_labels_follow_the_workspace_language(small_shop: Workspace, wi
     assert (df.at["u1", "age_band"], df.at["u4", "age_band"]) == ("young", "old")
 
 
+def test_an_unknown_user_is_not_found(small_shop: Workspace) -> None:
+    run = build_features(small_shop, as_of="2024-03-01")
+    with pytest.raises(NotFoundError, match=r"user 'u9' is not in feature build \d+"):
+        user_features(small_shop.store, "u9", run.run_id)
+    assert user_features(small_shop.store, "u1", run.run_id)[1]["frequency"] == 2
+
+
 def test_the_command_line(small_shop: Workspace, tmp_path: Path) -> None:
     root = str(small_shop.root)
     small_shop.close()  # the commands open the workspace themselves
@@ -169,7 +183,10 @@ def test_the_command_line(small_shop: Workspace, tmp_path: Path) -> None:
     assert table.exit_code == 0 and "monetary" in table.stdout
 
     missing = runner.invoke(app, ["features", "show", "nobody", "-w", root])
-    assert missing.exit_code == 1 and "nobody" in missing.output
+    assert missing.exit_code == 1
+    assert missing.stdout == ""
+    # one line on stderr, naming the user and the build; no traceback
+    assert missing.stderr == "error: user 'nobody' is not in feature build 1 (as of 2024-03-01 00:00:00)\n"
 
     out = tmp_path / "out.csv"
     exported = runner.invoke(app, ["features", "export", "--out", str(out), "-w", root])

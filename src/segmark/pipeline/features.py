@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError, StoreError
+from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, StoreError
 from segmark.features.catalog import FeatureColumn
 from segmark.features.compose import BuildParams, FeatureQuery, compose, top_categories_sql
 from segmark.features.custom import custom_section_sql
@@ -206,7 +206,7 @@ def user_features(store: DuckDBStore, user_id: str, run_id: int | None = None) -
     run = get_feature_run(store, run_id)
     df = store.query_df(f"SELECT * FROM {run.table_name} WHERE user_id = ?", [user_id])
     if df.empty:
-        raise SegmarkError(f"user {user_id!r} is not in feature build {run.run_id} (as of {run.as_of_local})")
+        raise NotFoundError(f"user {user_id!r} is not in feature build {run.run_id} (as of {run.as_of_local})")
     row = df.iloc[0].to_dict()
     row.pop("user_id")
     return run, {k: (None if _missing(v) else v) for k, v in row.items()}
