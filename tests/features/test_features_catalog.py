@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from segmark.cli import app
 from segmark.config import CustomFeature
+from segmark.errors import NotFoundError
 from segmark.features import BuildParams, category_columns, compose, families
 from segmark.features.catalog import parse_family
 from segmark.features.docs import render_markdown
-from segmark.errors import NotFoundError
 from segmark.pipeline.features import (
     build_features,
     describe_features,
