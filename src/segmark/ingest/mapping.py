@@ -46,16 +46,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from segmark.config import validation_problems
 from segmark.errors import ConfigError
-from segmark.schema import EVENT_TYPES
+from segmark.schema import EVENT_TYPES, TableSpec
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -87,6 +89,16 @@ class TimeOptions(_Part):
     format: str | list[str] | None = None
     timezone: str | None = None
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from exc
+        return v
+
 
 class Rules(_Part):
     refund_if_negative: bool = False
@@ -108,6 +120,14 @@ class Mapping(_Part):
     event_types: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     rules: Rules = Field(default_factory=Rules)
+
+    @field_validator("constants")
+    @classmethod
+    def _finite(cls, v: dict[str, str | float | int]) -> dict[str, str | float | int]:
+        bad = [k for k, x in v.items() if isinstance(x, float) and not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: a constant must be text or a finite number")
+        return v
 
     @field_validator("event_types")
     @classmethod
@@ -143,6 +163,18 @@ DEFAULT_EVENT_TYPES: dict[str, str] = {
     "return": "refund", "cancel": "refund", "退款": "refund", "退货": "refund",
 }
 """Names understood without a mapping; a mapping's [event_types] adds to and overrides them."""
+
+
+def check_mapping(spec: TableSpec, mapping: Mapping) -> None:
+    """Every column the mapping names must be a canonical column of the table it feeds."""
+    allowed = set(spec.names)
+    for section in ("columns", "expressions", "constants", "values"):
+        unknown = sorted(set(getattr(mapping, section)) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"mapping {mapping.name}: [{section}] names {', '.join(unknown)}, which are not columns of "
+                f"{spec.name} ({', '.join(spec.names)})"
+            )
 
 
 def preset_names() -> list[str]:

@@ -25,7 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from segmark.errors import InputError
@@ -33,6 +32,7 @@ from segmark.ingest.mapping import Format, ReadOptions
 
 SNIFF_BYTES = 1 << 16
 _WS_SENTINEL = "\x1f"  # a delimiter that never occurs in text: the whole line becomes one field
+JSON_COLUMN = "_json"  # JSON-lines chunks: the raw text of each line, parsed by the validating SQL
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,12 @@ def guess_format(path: Path) -> Format:
 
 
 def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20,
-                expected: tuple[str, ...] = ()) -> Source:
+                expected: tuple[str, ...] = (), utf8: bool | None = None) -> Source:
     """Sniff ``path`` (format, encoding, delimiter, header, column names) without reading it all.
 
     ``expected`` are source column names the mapping refers to; finding them in the first row is
-    the strongest sign that the file has a header.
+    the strongest sign that the file has a header. ``utf8`` says whether the whole file is valid
+    UTF-8 when the caller has checked it (the head alone can look like UTF-8 in a GBK file).
     """
     fmt = options.format or guess_format(path)
     if not path.exists():
@@ -163,7 +164,7 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
                       _options=options, _chunk_bytes=chunk_bytes)
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
-    encoding = _detect_encoding(head, options.encoding, path)
+    encoding = _detect_encoding(head, options.encoding, path, utf8)
     text = _decode_head(head, encoding)
     if fmt == "jsonl":
         columns = _jsonl_columns(text)
@@ -194,13 +195,15 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
 # -- sniffing -----------------------------------------------------------------------------------
 
 
-def _detect_encoding(head: bytes, requested: str, path: Path) -> str:
+def _detect_encoding(head: bytes, requested: str, path: Path, utf8: bool | None) -> str:
     if requested != "auto":
         try:
             "".encode(requested)
         except LookupError:
             raise InputError(f"{path}: unknown encoding {requested!r}") from None
         return requested
+    if utf8 is False:
+        return "gb18030"  # not UTF-8 somewhere in the file: the Chinese exports' encoding
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8"
     cut = head.rfind(b"\n")
@@ -281,6 +284,8 @@ def _sniff_header(text: str, rows: list[list[str]], expected: tuple[str, ...],
 
 
 def _jsonl_columns(text: str) -> list[str]:
+    """Every key of the objects in the sniffed head, in order of first appearance."""
+    keys: dict[str, None] = {}
     for line in text.splitlines():
         if line.strip():
             try:
@@ -288,8 +293,8 @@ def _jsonl_columns(text: str) -> list[str]:
             except json.JSONDecodeError:
                 continue
             if isinstance(obj, dict):
-                return list(obj)
-    return []
+                keys.update(dict.fromkeys(obj))
+    return list(keys)
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -376,7 +381,8 @@ def _csv_reader(src: Source, names: list[str], delimiter: str, quote: bool,
     try:
         return pacsv.open_csv(counted, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
-        raise InputError(f"{src.path}: cannot be read as CSV ({exc})") from None
+        raise InputError(f"{src.path}: cannot be read as {src.encoding} CSV ({exc}); "
+                         "set [read] encoding or delimiter in a mapping file") from None
 
 
 def _csv_chunks(src: Source) -> Iterator[Chunk]:
@@ -393,7 +399,8 @@ def _csv_chunks(src: Source) -> Iterator[Chunk]:
             except StopIteration:
                 break
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                raise InputError(f"{src.path}: near line {next_line}: {exc}") from None
+                raise InputError(f"{src.path}: cannot be read as {src.encoding} CSV ({exc}); "
+                                 "set [read] encoding or delimiter in a mapping file") from None
             rejects, pending = tracker.take(pending)
             lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
             table = pa.Table.from_batches([batch])
@@ -405,6 +412,18 @@ def _csv_chunks(src: Source) -> Iterator[Chunk]:
         if rejects:
             yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
                         np.empty(0, np.int64), rejects, counted.pos)
+
+
+def _batches(reader: pacsv.CSVStreamingReader, src: Source) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, with parse and decoding errors reported against the file."""
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise InputError(f"{src.path}: cannot be read as {src.encoding} text ({exc}); "
+                             "set [read] encoding in a mapping file") from None
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray | None:
@@ -428,7 +447,7 @@ def _whitespace_chunks(src: Source) -> Iterator[Chunk]:
         next_line = 2 if src.header else 1
         width = len(src.columns)
         pending: list[int] = []
-        for batch in reader:
+        for batch in _batches(reader, src):
             _, pending = tracker.take(pending)
             lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
             text = batch.column(0)
@@ -460,7 +479,12 @@ def _parquet_chunks(src: Source) -> Iterator[Chunk]:
 
 
 def _jsonl_chunks(src: Source) -> Iterator[Chunk]:
-    """JSON lines in byte-bounded chunks; a chunk with a bad line is parsed line by line."""
+    """JSON lines in byte-bounded chunks, one row per non-blank line in a single ``_json`` column.
+
+    The lines are not parsed here: the validating SQL extracts every field as text (so numbers,
+    offsets in date-times and nested values arrive exactly as written) and sends lines that are not
+    JSON objects to quarantine with their line numbers.
+    """
     encoding = src.encoding or "utf-8"
     next_line = 1
     done = 0
@@ -471,55 +495,14 @@ def _jsonl_chunks(src: Source) -> Iterator[Chunk]:
                 break
             block += f.readline()
             done += len(block)
-            raw_lines = block.split(b"\n")
-            if raw_lines and raw_lines[-1] == b"":
+            text = block.decode(encoding, errors="replace")
+            if next_line == 1:
+                text = text.lstrip("\ufeff")
+            raw_lines = text.split("\n")
+            if raw_lines and raw_lines[-1] == "":
                 raw_lines.pop()
-            first = next_line
+            numbers = np.arange(next_line, next_line + len(raw_lines), dtype=np.int64)
             next_line += len(raw_lines)
-            table, lines, rejects = _parse_json_lines(raw_lines, first, encoding)
-            yield Chunk(table, lines, rejects, done)
-
-
-def _parse_json_lines(raw_lines: list[bytes], first: int,
-                      encoding: str) -> tuple[pa.Table, np.ndarray, list[Reject]]:
-    numbers = np.arange(first, first + len(raw_lines), dtype=np.int64)
-    keep = np.array([bool(r.strip()) for r in raw_lines], dtype=bool)
-    if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and keep.all():
-        try:
-            table = pajson.read_json(io.BytesIO(b"\n".join(raw_lines)))
-            return _flatten_json(table), numbers, []
-        except pa.ArrowInvalid:
-            pass  # find the bad lines one by one below
-    records: list[dict[str, object]] = []
-    good_lines: list[int] = []
-    rejects: list[Reject] = []
-    for number, raw, use in zip(numbers, raw_lines, keep, strict=True):
-        if not use:
-            continue
-        text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            rejects.append(Reject(int(number), text, detail=f"invalid JSON: {exc.msg}"))
-            continue
-        if not isinstance(obj, dict):
-            rejects.append(Reject(int(number), text, detail="a JSON line must hold an object"))
-            continue
-        records.append({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
-                        for k, v in obj.items()})
-        good_lines.append(int(number))
-    table = pa.Table.from_pylist([{k: (None if v is None else str(v)) for k, v in r.items()}
-                                  for r in records]) if records else pa.table({})
-    return table, np.asarray(good_lines, dtype=np.int64), rejects
-
-
-def _flatten_json(table: pa.Table) -> pa.Table:
-    """Nested JSON values become JSON text, so every column is a scalar."""
-    columns = {}
-    for name, col in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_nested(col.type):
-            columns[name] = pa.array([None if v is None else json.dumps(v, ensure_ascii=False)
-                                      for v in col.to_pylist()], pa.string())
-        else:
-            columns[name] = col
-    return pa.table(columns)
+            keep = np.fromiter((bool(r.strip()) for r in raw_lines), dtype=bool, count=len(raw_lines))
+            kept = [r for r, k in zip(raw_lines, keep, strict=True) if k]
+            yield Chunk(pa.table({JSON_COLUMN: pa.array(kept, pa.string())}), numbers[keep], [], done)

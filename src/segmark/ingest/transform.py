@@ -65,9 +65,9 @@ def _list(values: list[str]) -> str:
 
 
 def resolve_columns(spec: TableSpec, mapping: Mapping, available: list[str],
-                    where: str) -> dict[str, str]:
-    """Source column for each canonical column found; raises before anything is written when a
-    required one is missing. Returns {canonical: source column}."""
+                    where: str, *, require: bool = True) -> dict[str, str]:
+    """Source column for each canonical column found; with ``require``, raises before anything is
+    written when a required one is missing. Returns {canonical: source column}."""
     lower = {c.lower(): c for c in available}
     found: dict[str, str] = {}
     for col in spec.columns:
@@ -82,7 +82,7 @@ def resolve_columns(spec: TableSpec, mapping: Mapping, available: list[str],
                 break
     missing = [c for c in spec.required
                if c not in found and c not in mapping.expressions and c not in mapping.constants]
-    if missing:
+    if missing and require:
         wanted = ", ".join(f"{m} (from {' or '.join(mapping.candidates(m))})" for m in missing)
         raise MissingColumnsError(
             f"{where}: required column(s) missing: {wanted}. Columns in the file: {', '.join(available)}. "
@@ -138,14 +138,15 @@ def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context) ->
     if mapping.ts.format:
         fmts = mapping.ts.format if isinstance(mapping.ts.format, list) else [mapping.ts.format]
         return _local_to_utc(f"try_strptime({v}, {_list(fmts)})", tz)
-    # No unit, no format: unix seconds or milliseconds (by magnitude), ISO with an offset, then
+    # No unit, no format: unix seconds or milliseconds (by magnitude; 14 digits are YYYYMMDDHHMMSS, not
+    # unix time), ISO with an offset, then
     # local date-times (ISO and a few common layouts). Cheap tests first: this runs on every row.
     number = f"TRY_CAST({v} AS DOUBLE)"
     has_offset = (f"(length({v}) > 16 AND (right({v}, 1) IN ('Z', 'z') OR substr({v}, -6, 1) IN ('+', '-') "
                   f"OR substr({v}, -5, 1) IN ('+', '-')))")
     local = f"coalesce(TRY_CAST({v} AS TIMESTAMP), try_strptime({v}, {_list(_TS_FORMATS)}))"
     return (
-        f"CASE WHEN abs({number}) >= 1e8 THEN {_epoch(number, None)} "
+        f"CASE WHEN abs({number}) >= 1e8 AND abs({number}) < 1e13 THEN {_epoch(number, None)} "
         f"WHEN {has_offset} THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) "
         f"ELSE {_local_to_utc(local, tz)} END"
     )
@@ -262,14 +263,15 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str],
         guest_ok = spec is EVENTS and name == "user_id" and rules.guest_if_missing_user
         if col.required and col.kind == "id" and not guest_ok:
             checks.append(Check(f"{v} IS NULL", f"missing_{name}", name, "NULL"))
+        if col.required and col.kind != "id":
+            # also when a chunk lacks the column altogether (a JSON line without the key)
+            checks.append(Check(f"{v} IS NULL", f"missing_{name}", name, "NULL"))
         if name not in present:
             continue
         if col.kind == "event_type":
-            checks.append(Check(f"{v} IS NULL", "missing_event_type", name, "NULL"))
             checks.append(Check(f"{name} NOT IN ({', '.join(lit(e) for e in EVENT_TYPES)})",
                                 "unknown_event_type", name, raw))
         elif col.kind == "timestamp":
-            checks.append(Check(f"{v} IS NULL", "missing_ts", name, "NULL"))
             checks.append(Check(f"{name} IS NULL", "unparseable_ts", name, raw))
             checks.append(Check(
                 f"{name} < {lit(ctx.min_ts.isoformat(sep=' '))}::TIMESTAMP "
@@ -354,3 +356,28 @@ def attributes_sql(used: set[str], types: dict[str, pa.DataType]) -> str:
         return "NULL::JSON"
     return "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in extra) + "))"
 
+
+# -- JSON lines -------------------------------------------------------------------------------------
+
+JSON_OK = "coalesce(CASE WHEN json_valid(_json) THEN json_type(_json::JSON) = 'OBJECT' END, false)"
+"""A line holding a JSON object (CASE, because AND does not stop DuckDB casting invalid text)."""
+JSON_KEYS_SQL = f"SELECT DISTINCT unnest(json_keys(_json::JSON)) FROM _json_chunk WHERE {JSON_OK}"
+"""The keys of this chunk's objects (chunks may differ: a key absent from one line is NULL there)."""
+JSON_BAD_SQL = f"SELECT _line, _json FROM _json_chunk WHERE NOT ({JSON_OK}) ORDER BY _line"
+"""Lines that are not JSON objects: quarantined as malformed rows."""
+
+
+def json_columns_sql(keys: list[str]) -> str:
+    """The chunk's objects as one text column per key, as a CSV file would give them: strings without
+    quotes, numbers and booleans as written, nested values as JSON text. One parse per line."""
+    if not keys:
+        return f"SELECT _line FROM _json_chunk WHERE {JSON_OK}"
+    paths = _list(["$." + json_key(k) for k in keys])
+    cols = ", ".join(f"_v[{i}] AS {q(k)}" for i, k in enumerate(keys, start=1))
+    return (f"SELECT _line, {cols} FROM (SELECT _line, json_extract_string(_json::JSON, {paths}) AS _v "
+            f"FROM _json_chunk WHERE {JSON_OK})")
+
+
+def json_key(key: str) -> str:
+    """A key as a JSON path step: quoted, so keys with dots, spaces or Chinese work."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

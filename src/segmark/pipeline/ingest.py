@@ -11,6 +11,7 @@ Invariant, per file and in total: rows read = accepted + quarantined + duplicate
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 from collections import Counter
@@ -24,9 +25,16 @@ import duckdb
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
-from segmark.ingest.mapping import Format, Mapping, load_mapping
-from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, open_source, prefetch
-from segmark.ingest.transform import Context, plan_sql, resolve_columns
+from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
+from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, guess_format, open_source, prefetch
+from segmark.ingest.transform import (
+    JSON_BAD_SQL,
+    JSON_KEYS_SQL,
+    Context,
+    json_columns_sql,
+    plan_sql,
+    resolve_columns,
+)
 from segmark.schema import EVENTS, TABLES, TableSpec
 from segmark.store.duckdb import DuckDBStore, utc_now
 from segmark.workspace import Workspace
@@ -96,11 +104,32 @@ class IngestReport:
 
 def file_hash(path: Path) -> str:
     """Content hash: the same bytes under another name are the same file."""
+    return fingerprint(path)[0]
+
+
+def fingerprint(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
+    """(content hash, whether the whole file is valid UTF-8) in one pass over the bytes.
+
+    Sniffing sees only the head of a file; a GBK export whose first Chinese text comes late must
+    still be read as GB18030, not fail halfway.
+    """
     h = hashlib.blake2b(digest_size=16)
+    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
+    utf8 = True
     with path.open("rb") as f:
         while block := f.read(1 << 22):
             h.update(block)
-    return h.hexdigest()
+            if decoder is not None and utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if decoder is not None and utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return h.hexdigest(), utf8
 
 
 def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | Path | Mapping | None = None,
@@ -119,11 +148,16 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
         m = m.model_copy(update={"read": m.read.model_copy(update={"format": fmt})})
     settings = ws.settings
     chunk_bytes = settings.ingest.chunk_mb << 20
+    check_mapping(spec, m)
     paths = expand_paths(path)
     expected = tuple(c for name in spec.names for c in m.candidates(name))
-    sources = [open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected) for p in paths]
+    text_auto = m.read.encoding == "auto"
+    prints = [fingerprint(p, check_utf8=text_auto and (m.read.format or guess_format(p)) != "parquet")
+              for p in paths]
+    sources = [open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, utf8=utf8)
+               for p, (_, utf8) in zip(paths, prints, strict=True)]
     resolved = [resolve_columns(spec, m, s.columns, str(s.path)) for s in sources]
-    hashes = [file_hash(p) for p in paths]
+    hashes = [digest for digest, _ in prints]
     now = now or utc_now()
     try:
         min_ts = datetime.fromisoformat(settings.ingest.min_ts)
@@ -164,6 +198,18 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
     con = store.con
     source_id = int(store.scalar("SELECT nextval('source_id_seq')"))
     report = FileReport(str(src.path), source_id, src.format, src.encoding, src.delimiter, src.header)
+    mapping_hash = m.fingerprint()
+    before = store.query_rows(
+        "SELECT rows_read FROM sources WHERE table_name = ? AND content_hash = ? AND mapping_hash = ? LIMIT 1",
+        [spec.name, ctx.content_hash, mapping_hash])
+    if before:
+        # The same content through the same mapping was ingested already: every row is a duplicate.
+        # (Re-reading would be slower and, for users and items, would bring back older values.)
+        report.rows_read = report.duplicates = int(before[0][0])
+        _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
+        if progress:
+            progress(src.path.name, src.total, src.total)
+        return report
     used = set(found.values())
     if spec is EVENTS:
         report.ignored_columns = [c for c in src.columns if c not in used]
@@ -177,14 +223,18 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
         if chunk.rejects:
             reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), chunk.rejects))
         if len(chunk.lines):
-            staged += _process_chunk(con, spec, m, src, found, ctx, chunk)
+            n, json_rejects = _process_chunk(con, spec, m, src, found, ctx, chunk)
+            staged += n
+            if json_rejects:
+                rejected += len(json_rejects)
+                reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), json_rejects))
         if progress:
             progress(name, chunk.done, src.total)
     invalid, new_reasons = _quarantine_staged(con, spec, ctx, source_id, str(src.path))
     reasons.update(new_reasons)
     good = staged - invalid
     bad = rejected + invalid
-    report.accepted = _publish(con, spec, m, source_id)
+    report.accepted = _publish(con, spec, source_id)
     report.quarantined = sum(reasons.values())
     # Duplicates: good rows already stored (or repeated in the file), and bad rows already
     # quarantined by an earlier ingestion of the same content.
@@ -193,12 +243,18 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
     if good + bad != report.rows_read:
         raise StoreError(f"{src.path}: {report.rows_read} rows read but {good} good and {bad} bad; "
                          "nothing was written")
-    con.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, run_id, spec.name, str(src.path), ctx.content_hash, m.name, report.rows_read,
-         report.accepted, report.quarantined, report.duplicates, now],
-    )
+    _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
     return report
+
+
+def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, run_id: int, spec: TableSpec, src: Source,
+                   ctx: Context, m: Mapping, report: FileReport, now: datetime) -> None:
+    con.execute(
+        "INSERT INTO sources (source_id, run_id, table_name, path, content_hash, mapping, rows_read, accepted, "
+        "quarantined, duplicates, ingested_at, mapping_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source_id, run_id, spec.name, str(src.path), ctx.content_hash, m.name, report.rows_read,
+         report.accepted, report.quarantined, report.duplicates, now, m.fingerprint()],
+    )
 
 
 _SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "event_type": "VARCHAR", "timestamp": "TIMESTAMP",
@@ -217,23 +273,37 @@ def _create_staging(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
 
 
 def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, src: Source,
-                   found: dict[str, str], ctx: Context, chunk: Chunk) -> int:
-    """Validate and convert one chunk into staging (good and bad rows alike); returns its rows."""
+                   found: dict[str, str], ctx: Context, chunk: Chunk) -> tuple[int, list[Reject]]:
+    """Validate and convert one chunk into staging (good and bad rows alike).
+
+    Returns the rows staged and, for JSON lines, the lines that are not JSON objects."""
     table = chunk.table.append_column("_line", pa.array(chunk.lines, pa.int64()))
-    types = {f.name: f.type for f in table.schema}
-    present = {k: v for k, v in found.items() if v in types}
-    sql = plan_sql(spec, m, present, types, ctx)
-    con.register("_chunk", table)
+    rejects: list[Reject] = []
     try:
-        row = con.execute(f"INSERT INTO _staged {sql}").fetchone()
-    except duckdb.Error as exc:
-        if m.expressions:
-            raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") from None
-        raise
+        if src.format == "jsonl":
+            # one text column per key of this chunk, extracted by DuckDB (keys may differ by chunk)
+            con.register("_json_chunk", table)
+            rejects = [Reject(int(line), text, detail="not a JSON object")
+                       for line, text in con.execute(JSON_BAD_SQL).fetchall()]
+            keys = sorted(k for (k,) in con.execute(JSON_KEYS_SQL).fetchall())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _chunk AS {json_columns_sql(keys)}")
+            types: dict[str, pa.DataType] = {"_line": pa.int64(), **dict.fromkeys(keys, pa.string())}
+            found = resolve_columns(spec, m, keys, str(src.path), require=False)
+        else:
+            con.register("_chunk", table)
+            types = {f.name: f.type for f in table.schema}
+        present = {k: v for k, v in found.items() if v in types}
+        sql = plan_sql(spec, m, present, types, ctx)
+        try:
+            row = con.execute(f"INSERT INTO _staged {sql}").fetchone()
+        except duckdb.Error as exc:
+            if m.expressions:
+                raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") from None
+            raise
     finally:
         with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
-            con.unregister("_chunk")
-    return int(row[0]) if row else 0
+            con.unregister("_json_chunk" if src.format == "jsonl" else "_chunk")
+    return (int(row[0]) if row else 0), rejects
 
 
 def _quarantine_staged(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Context, source_id: int,
@@ -271,14 +341,15 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Co
     return Counter(r[6] for r in rows)
 
 
-def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, source_id: int) -> int:
+def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, source_id: int) -> int:
     """Append the staged rows that are new; returns how many were written."""
     if spec is EVENTS:
         cols = [c.name for c in spec.columns]
-        has_event_id = "event_id" in m.columns or "event_id" in m.expressions
-        bounds = con.execute("SELECT min(ts), max(ts) FROM _staged WHERE _reason IS NULL").fetchone()
+        bounds = con.execute(
+            "SELECT min(ts), max(ts), count(event_id) FROM _staged WHERE _reason IS NULL").fetchone()
         if bounds is None or bounds[0] is None:
             return 0
+        has_event_id = bool(bounds[2])  # the source's own ids are the identity, whatever their column's name
         # Keys cover the timestamp unless the source has its own event ids, so only the stored
         # events in the staged time range can collide: zone maps make that scan cheap.
         existing = "SELECT event_key FROM events" + (
