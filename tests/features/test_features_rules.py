@@ -175,6 +175,44 @@ def test_a_bad_custom_feature_is_a_config_error_naming_it(ws: Workspace, add_eve
     assert ws.store.scalar("SELECT count(*) FROM feature_runs") == 0
 
 
+@pytest.mark.parametrize("sql", [
+    "count(*) FILTER (WHERE ts > now() - INTERVAL 30 DAY)",
+    "count(*) FILTER (WHERE ts > NOW() - INTERVAL 30 DAY)",
+    "count(*) FILTER (WHERE CAST(ts AS DATE) = current_date)",
+    "count(*) FILTER (WHERE CAST(ts AS DATE) = current_date())",
+    "count(*) FILTER (WHERE CAST(ts AS DATE) >= today() - 7)",
+    "max(current_timestamp - ts)",
+    "max(CURRENT_TIMESTAMP - ts)",
+    "max(localtimestamp - ts)",
+    "avg(epoch(get_current_timestamp()) - t)",
+    "max(transaction_timestamp() - ts)",
+    "max(current_localtimestamp() - ts)",
+    "max(epoch(age(ts)))",                                     # one argument: the time since ts, until now
+    "avg(random())",
+    "count(*) FILTER (WHERE rand() < 0.5)",
+    "count(DISTINCT uuid())",
+    "count(DISTINCT gen_random_uuid())",
+])
+def test_a_custom_feature_may_not_read_the_clock_or_randomness(ws: Workspace, add_events, with_settings,
+                                                              sql: str) -> None:
+    add_events(ws, [("u1", "view", "2024-02-03 10:00")])
+    bad = _custom(ws, with_settings, recent_views={"sql": sql})
+    with pytest.raises(ConfigError, match=r"^features\.custom\.recent_views: .*reads the clock or a random "
+                                          r"source.*use as_of-relative columns instead"):
+        build_features(bad, as_of="2024-03-01")
+    assert ws.store.scalar("SELECT count(*) FROM feature_runs") == 0
+
+
+def test_as_of_relative_custom_features_are_fine(ws: Workspace, add_events, with_settings) -> None:
+    # 2024-02-03 10:00 is 26 days and 14 hours before as_of; 2024-02-28 12:00 is 1.5 days before
+    add_events(ws, [("u1", "view", "2024-02-03 10:00"), ("u1", "view", "2024-02-28 12:00")])
+    fine = _custom(ws, with_settings, views_7d_custom={"sql": "count(*) FILTER (WHERE age_d <= 7)"},
+                   days_from_first={"sql": "max(epoch(age(TIMESTAMP '2024-03-01', ts))) / 86400"})
+    df = load_features(ws.store, build_features(fine, as_of="2024-03-01").run_id)[1]
+    assert df.at["u1", "views_7d_custom"] == 1.0
+    assert df.at["u1", "days_from_first"] == pytest.approx(26 + 14 / 24)
+
+
 def test_a_custom_feature_may_not_reuse_a_built_in_name(ws: Workspace, add_events, with_settings) -> None:
     add_events(ws, [("u1", "view", "2024-02-03 10:00")])
     with pytest.raises(ConfigError, match=r"features\.custom\.Monetary: the name is already a feature"):

@@ -7,8 +7,10 @@
 
 The expression is evaluated per user over the relation ``ev`` (the user's events before as_of; see
 docs/features.md for its columns) and becomes a ``number`` column next to the built-in ones. Here
-it is checked for shape (one expression, no statement, no subquery); the pipeline then binds it
-against the store so that an unknown column or a non-aggregate is reported before the build.
+it is checked for shape (one expression, no statement, no subquery) and for determinism: nothing
+may read the wall clock (``now()``, ``current_date``, ``today()``, ...) or draw random values
+(``random()``, ``uuid()``, ...), because a build must depend on as_of only. The pipeline then binds
+it against the store so that an unknown column or a non-aggregate is reported before the build.
 """
 
 from __future__ import annotations
@@ -23,6 +25,22 @@ from segmark.errors import ConfigError
 from segmark.features.catalog import FeatureColumn
 
 _FORBIDDEN = (exp.Query, exp.Subquery, exp.Window, exp.Command, exp.DDL, exp.DML)
+
+_NOW_OR_RANDOM_NODES: tuple[type[exp.Expression], ...] = (
+    exp.CurrentDate, exp.CurrentDatetime, exp.CurrentTime, exp.CurrentTimestamp, exp.CurrentTimestampLTZ,
+    exp.Localtime, exp.Localtimestamp, exp.Systimestamp, exp.Rand, exp.Randn, exp.Randstr, exp.Uuid,
+)
+"""Expressions whose value comes from the clock or a random source, as SQLGlot parses them
+(``today()`` and ``current_date()`` parse as CurrentDate, ``random()`` as Rand, ...)."""
+
+_NOW_OR_RANDOM_FUNCTIONS = frozenset({
+    "now", "today", "current_date", "current_time", "current_timestamp", "current_localtime",
+    "current_localtimestamp", "get_current_time", "get_current_timestamp", "transaction_timestamp",
+    "statement_timestamp", "localtime", "localtimestamp", "getdate",
+    "random", "rand", "setseed", "uuid", "uuidv4", "uuidv7", "gen_random_uuid",
+})
+"""The same by name, for functions SQLGlot keeps as anonymous calls (DuckDB's ``now()``,
+``get_current_timestamp()``, ``uuidv4()``, ...)."""
 
 
 def custom_columns(custom: Mapping[str, CustomFeature], taken: Iterable[str]) -> list[FeatureColumn]:
@@ -58,7 +76,24 @@ def parse_expression(sql: str, where: str) -> exp.Expression:
             f"{where}: must be one aggregate expression over the user's events, such as "
             f"sum(amount) FILTER (WHERE event_type = 'purchase'); found {bad[0].key.upper()}"
         )
+    clock = next((node for node in tree.walk() if _reads_now_or_random(node)), None)
+    if clock is not None:
+        raise ConfigError(
+            f"{where}: {clock.sql('duckdb')} reads the clock or a random source, so the feature would change "
+            "from one build to the next; features are computed from as_of only: use as_of-relative columns "
+            "instead, such as age_d (days before as_of) or t and local_t (seconds)"
+        )
     return tree
+
+
+def _reads_now_or_random(node: exp.Expression) -> bool:
+    if isinstance(node, _NOW_OR_RANDOM_NODES):
+        return True
+    if isinstance(node, exp.Anonymous):
+        name = node.name.lower()
+        # DuckDB's age(ts) with one argument is the time from ts to now; age(a, b) is a - b
+        return name in _NOW_OR_RANDOM_FUNCTIONS or (name == "age" and len(node.expressions) == 1)
+    return False
 
 
 def custom_section_sql(name: str, sql: str) -> str:

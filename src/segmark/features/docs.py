@@ -70,7 +70,11 @@ label_zh = "大额订单行占比"
 before `as_of` (columns below). The name must start with a letter (Chinese letters are fine) and may not
 repeat a built-in feature. Before anything runs, the expression is parsed and bound against the store:
 a syntax error, a statement or subquery, an unknown column or a non-aggregate expression stops the build
-with an error naming `features.custom.NAME`. The value is a `number` (empty for users without events).
+with an error naming `features.custom.NAME`. So does anything that reads the wall clock or a random
+source (`now()`, `current_date`, `current_timestamp`, `today()`, a one-argument `age(ts)`, `random()`,
+`uuid()` and their other spellings): a build depends on `as_of` only, so measure time with the
+as_of-relative columns of `ev` (`age_d`, days before `as_of`) instead. The value is a `number` (empty
+for users without events).
 """
 
 ENGINES = """\
