@@ -52,3 +52,31 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     out = segmark("ingest", "events", str(f), "-w", str(ws))
     assert out.returncode == 1
     assert "required column(s) missing" in out.stderr and "nothing was written" in out.stderr
+
+
+def test_init_with_a_time_zone(tmp_path: Path) -> None:
+    assert segmark("init", str(tmp_path / "a"), "--timezone", "Asia/Shanghai").returncode == 0
+    assert 'timezone = "Asia/Shanghai"' in (tmp_path / "a" / "segmark.toml").read_text(encoding="utf-8")
+    out = segmark("init", str(tmp_path / "b"), "--timezone", "Asia/Shangai")
+    assert out.returncode == 1 and "unknown time zone 'Asia/Shangai'" in out.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_demo_refuses_a_real_workspace(tmp_path: Path) -> None:
+    ws = tmp_path / "shop"
+    segmark("init", str(ws))
+    out = segmark("demo", "-w", str(ws), "--users", "1000")
+    assert out.returncode == 1 and "not a sample shop" in out.stderr and "--force" in out.stderr
+    assert not (ws / "data").exists()
+
+
+def test_file_system_errors_are_one_line(tmp_path: Path) -> None:
+    ws = tmp_path / "shop"
+    segmark("init", str(ws))
+    f = tmp_path / "e.csv"
+    f.write_text("user_id,event_type,ts\nu1,view,2024-01-01 10:00:00\n")
+    segmark("ingest", "events", str(f), "-w", str(ws))
+    (tmp_path / "afile").write_text("not a folder")
+    out = segmark("report", "--out", str(tmp_path / "afile" / "r.html"), "-w", str(ws))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "afile" in out.stderr

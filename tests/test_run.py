@@ -35,6 +35,8 @@ def test_run_on_real_shops(shared_data: Path, tmp_path: Path, rel: str, preset: 
     html = report.read_text(encoding="utf-8")
     assert sections(html) == list(SECTIONS)
     with open_workspace(ws) as w:
+        # a new workspace takes the preset's zone: Taobao is Beijing time, Online Retail London time
+        assert w.settings.time.timezone == {"taobao": "Asia/Shanghai", "online-retail": "Europe/London"}[preset]
         steps = w.store.query_rows("SELECT step, status FROM runs ORDER BY run_id")
         names = [r[0] for r in w.store.query_rows(
             "SELECT s.name FROM segments s JOIN segmentations g USING (segmentation_id) "
@@ -52,7 +54,7 @@ def test_run_on_real_shops(shared_data: Path, tmp_path: Path, rel: str, preset: 
 
 def test_demo_end_to_end_in_chinese(tmp_path: Path) -> None:
     ws = tmp_path / "shop"
-    out = segmark("demo", "--dir", str(ws), "--users", "2000", "--lang", "zh")
+    out = segmark("demo", "-w", str(ws), "--users", "2000", "--lang", "zh")
     assert out.returncode == 0, out.stderr
     for name in ("高价值忠诚用户", "只逛不买用户", "冠军用户"):
         assert name in out.stdout

@@ -9,7 +9,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmark.config import DATABASE_FILE, DEFAULT_SETTINGS_TOML, SETTINGS_FILE, Settings, load_settings
+from segmark.config import (
+    DATABASE_FILE,
+    DEFAULT_SETTINGS_TOML,
+    SETTINGS_FILE,
+    Settings,
+    load_settings,
+    parse_settings,
+)
 from segmark.errors import WorkspaceError
 from segmark.store.duckdb import DuckDBStore
 
@@ -41,13 +48,21 @@ class Workspace:
         self.close()
 
 
-def init_workspace(root: Path | str | None = None) -> Path:
-    """Create the folder, a commented ``segmark.toml`` and the migrated database; idempotent."""
+def init_workspace(root: Path | str | None = None, *, timezone: str | None = None) -> Path:
+    """Create the folder, a commented ``segmark.toml`` and the migrated database; idempotent.
+
+    ``timezone`` (the shop's local zone) is written into a new ``segmark.toml``; an existing one is
+    kept as it is.
+    """
     path = resolve_root(root)
-    path.mkdir(parents=True, exist_ok=True)
     settings_file = path / SETTINGS_FILE
     if not settings_file.exists():
-        settings_file.write_text(DEFAULT_SETTINGS_TOML, encoding="utf-8")
+        text = DEFAULT_SETTINGS_TOML
+        if timezone:
+            parse_settings({"time": {"timezone": timezone}}, "--timezone")  # an unknown zone: nothing is made
+            text = text.replace('timezone = "UTC"', f'timezone = "{timezone}"', 1)
+        path.mkdir(parents=True, exist_ok=True)
+        settings_file.write_text(text, encoding="utf-8")
     settings = load_settings(settings_file)
     DuckDBStore(path / DATABASE_FILE, settings.store).close()
     return path

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,18 @@ WorkspaceOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
+class Lang(StrEnum):
+    """Languages of names and pages."""
+
+    en = "en"
+    zh = "zh"
+
+
+TimezoneOpt = Annotated[str | None, typer.Option(
+    "--timezone", help="The shop's local time zone for a new workspace, e.g. Asia/Shanghai (default: UTC, or "
+                       "the mapping's zone).", show_default=False)]
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print an error the user can act on and exit non-zero."""
     # plain text: messages may contain brackets ("[read] encoding") and must not wrap in logs
@@ -44,6 +57,9 @@ def guarded() -> Iterator[None]:
         yield
     except SegmarkError as exc:
         fail(str(exc))
+    except OSError as exc:  # the file system said no: a path, a permission, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted: nothing from this command was written[/]")
         raise typer.Exit(130) from None

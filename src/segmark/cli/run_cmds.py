@@ -11,8 +11,10 @@ from rich.live import Live
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import WorkspaceOpt, console, fail, guarded
-from segmark.pipeline.demo import prepare_demo
+from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded
+from segmark.config import SETTINGS_FILE
+from segmark.ingest.mapping import load_mapping
+from segmark.pipeline.demo import check_demo_folder, prepare_demo
 from segmark.pipeline.run import FlowInputs, StepFailed, StepResult, run_flow
 from segmark.workspace import init_workspace, open_workspace, resolve_root
 
@@ -103,12 +105,14 @@ def run(
         "--as-of", help="Compute features as of this date (default: the day after the last event).")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Where to write the HTML report "
                                                 "(default: report.html in the workspace).")] = None,
+    timezone: TimezoneOpt = None,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
     """The whole flow over your files: ingest, features, segments, report — one command.
 
     Each step can also be run alone (segmark ingest, segmark features build, ...); a failed step
-    says which and why, and the steps before it stay done.
+    says which and why, and the steps before it stay done. A new workspace takes the shop's time
+    zone from --timezone, else from the mapping (the taobao preset: Asia/Shanghai), else UTC.
 
     Example:
 
@@ -116,7 +120,9 @@ def run(
     """
     root = resolve_root(ws_dir)
     with guarded():
-        init_workspace(root)
+        if timezone is None and mapping is not None and not (root / SETTINGS_FILE).exists():
+            timezone = load_mapping(mapping).ts.timezone
+        init_workspace(root, timezone=timezone)
     inputs = FlowInputs(events=events, users=users, items=items, mapping=mapping, users_mapping=users_mapping,
                         items_mapping=items_mapping, as_of=as_of, report=report or root / "report.html")
     execute(root, inputs)
@@ -124,23 +130,28 @@ def run(
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Workspace to (re)create for the sample shop.")] = Path(
-        "demo-shop"),
     users: Annotated[int, typer.Option(help="Number of users in the sample shop.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed makes the same shop.")] = 0,
-    lang: Annotated[str, typer.Option(help="Language of names and report: en or zh.")] = "en",
+    lang: Annotated[Lang, typer.Option(help="Language of names and report.")] = Lang.en,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Use the folder even though it holds something that is not a sample shop.")] = False,
+    ws_dir: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", envvar="SEGMARK_WORKSPACE", show_default=False,
+        help="Workspace to (re)create for the sample shop (default: ./demo-shop).")] = None,
 ) -> None:
     """Make a realistic sample shop and run the whole flow on it.
 
     The shop has Chinese and English user attributes, a year of views, searches, carts,
     favourites, purchases and refunds from six behaviour types, and some deliberately dirty rows.
+    Running it again replaces the sample shop; a folder holding anything else is refused unless
+    --force is given.
 
     Example: [bold]segmark demo --users 5000 --lang zh[/]
     """
-    if lang not in ("en", "zh"):
-        fail("--lang must be en or zh")
-    root = directory.resolve()
-    with guarded(), console.status(f"generating a sample shop of {users:,} users"):
-        inputs = prepare_demo(root, users=users, seed=seed, lang=lang)
+    root = (ws_dir or Path("demo-shop")).resolve()
+    with guarded():
+        check_demo_folder(root, force=force)
+        with console.status(f"generating a sample shop of {users:,} users"):
+            inputs = prepare_demo(root, users=users, seed=seed, lang=lang.value)
     console.print(f"sample shop written to [bold]{root / 'data'}[/]")
     execute(root, inputs)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, guarded, print_json, workspace
+from segmark.cli._common import JsonOpt, TimezoneOpt, WorkspaceOpt, console, guarded, print_json, workspace
 from segmark.pipeline.status import quarantine_rows, workspace_status
 from segmark.workspace import init_workspace
 
@@ -17,13 +17,15 @@ from segmark.workspace import init_workspace
 @app.command()
 def init(
     directory: Annotated[Path | None, typer.Argument(help="Folder to make (default: current).")] = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Make a workspace: segmark.toml with documented defaults and an empty database.
 
-    Example: [bold]segmark init myshop[/] then [bold]cd myshop[/] or pass [bold]--workspace myshop[/].
+    Example: [bold]segmark init myshop --timezone Asia/Shanghai[/] then [bold]cd myshop[/] or pass
+    [bold]--workspace myshop[/].
     """
     with guarded():
-        path = init_workspace(directory)
+        path = init_workspace(directory, timezone=timezone)
     console.print(f"workspace ready: [bold]{path}[/]")
 
 

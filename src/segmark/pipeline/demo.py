@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from segmark.demo import generate_shop, write_shop
+from segmark.errors import WorkspaceError
 from segmark.pipeline.run import FlowInputs
 from segmark.workspace import init_workspace
 
+DEMO_MARK = "# The demo shop"
 DEMO_SETTINGS = """\
 # The demo shop: a Chinese online shop, so local times are Beijing time.
 lang = "{lang}"
@@ -15,6 +17,18 @@ lang = "{lang}"
 [time]
 timezone = "Asia/Shanghai"
 """
+
+
+def check_demo_folder(root: Path, *, force: bool = False) -> None:
+    """Refuse to replace a folder that holds anything but an earlier sample shop (unless forced)."""
+    if force or not root.exists() or not any(root.iterdir()):
+        return
+    settings = root / "segmark.toml"
+    if settings.exists() and settings.read_text(encoding="utf-8").startswith(DEMO_MARK):
+        return
+    what = "a segmark workspace" if settings.exists() else "files"
+    raise WorkspaceError(f"{root} holds {what} that are not a sample shop; the demo would replace its database. "
+                         "Choose another folder with --workspace, or pass --force.")
 
 
 def prepare_demo(root: Path, *, users: int = 50_000, seed: int = 0, lang: str = "en") -> FlowInputs:

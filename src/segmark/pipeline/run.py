@@ -142,7 +142,7 @@ def run_flow(ws: Workspace, inputs: FlowInputs, *, on_step: OnStep | None = None
         start = time.perf_counter()
         try:
             result.summary = fn(ws, inputs, state)
-        except SegmarkError as exc:
+        except (SegmarkError, OSError) as exc:
             result.status, result.error = "failed", str(exc)
             result.seconds = time.perf_counter() - start
             for later in results[results.index(result) + 1:]:
