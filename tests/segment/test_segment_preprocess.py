@@ -43,7 +43,6 @@ def test_tail_log_only_on_skewed_columns():
     out = t.transform(X)
     np.testing.assert_allclose(out[:, 0], np.log1p(X[:, 0]))
     np.testing.assert_array_equal(out[:, 1:], X[:, 1:])
-    np.testing.assert_allclose(t.inverse_transform(out), X)
     assert signed_log1p(np.array([-np.e + 1, 0.0, np.e - 1])).tolist() == pytest.approx([-1.0, 0.0, 1.0])
 
 
@@ -61,7 +60,8 @@ def test_spread_scaler_uses_iqr_then_std_then_one():
     assert s.center_.tolist() == [3.0, 0.0, 7.0]
     assert s.scale_.tolist() == [2.0, 4.0, 1.0]
     assert s.transform(X)[:, 0].tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
-    np.testing.assert_allclose(s.inverse_transform(s.transform(X)), X)
+    assert s.transform(X)[:, 1].tolist() == [0.0, 0.0, 0.0, 0.0, 2.5]
+    assert s.transform(X)[:, 2].tolist() == [0.0] * 5
 
 
 def test_onehot_categories_with_chinese_levels_and_unknowns():

@@ -169,9 +169,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         counts = np.bincount(self.labels_, minlength=self.n_clusters_)
         self.centers_ = np.vstack([np.bincount(self.labels_, weights=Z[:, j], minlength=self.n_clusters_)
                                    for j in range(Z.shape[1])]).T / counts[:, None]
-        eval_rows = rows if len(rows) < len(X) else np.arange(len(X))
-        self.scores_ = cluster_scores(Z[eval_rows], self.labels_[eval_rows],
-                                      silhouette_rows=sil_rows)
+        self.scores_ = cluster_scores(Z[rows], self.labels_[rows], silhouette_rows=sil_rows)
         self.scores_["stability"] = selection.stability
         return self
 
@@ -231,14 +229,6 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         if hasattr(self.estimator_, "labels_"):
             self.estimator_.labels_ = None
         return self
-
-    @property
-    def summary_(self) -> dict[str, Any]:
-        """What was fitted, for the run record."""
-        check_is_fitted(self, "label_map_")
-        return {"method": self.method_, "k": self.k_, "n_clusters": self.n_clusters_,
-                "features": list(self.feature_names_in_), "scores": self.scores_,
-                "log_features": self.log_features_}
 
     @property
     def log_features_(self) -> list[str]:

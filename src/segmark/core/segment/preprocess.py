@@ -147,10 +147,6 @@ def signed_log1p(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.log1p(np.abs(x))
 
 
-def signed_expm1(y: np.ndarray) -> np.ndarray:
-    return np.sign(y) * np.expm1(np.abs(y))
-
-
 class TailLog(TransformerMixin, BaseEstimator):
     """Log-transform the columns :data:`LOG_RULES` names, and unnamed ones whose skewness exceeds
     ``skew_threshold`` (decided at fit). ``columns`` gives the feature names the rules look up
@@ -183,12 +179,6 @@ class TailLog(TransformerMixin, BaseEstimator):
             A[:, self.log_columns_] = signed_log1p(A[:, self.log_columns_])
         return A
 
-    def inverse_transform(self, X):
-        A = np.array(X, dtype=np.float64, copy=True)
-        if self.log_columns_.size:
-            A[:, self.log_columns_] = signed_expm1(A[:, self.log_columns_])
-        return A
-
     def get_feature_names_out(self, input_features=None):
         return np.asarray(getattr(self, "feature_names_in_", input_features), dtype=object)
 
@@ -214,9 +204,6 @@ class SpreadScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         A = validate_data(self, X, dtype=np.float64, reset=False)
         return (A - self.center_) / self.scale_
-
-    def inverse_transform(self, X):
-        return np.asarray(X, dtype=np.float64) * self.scale_ + self.center_
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(getattr(self, "feature_names_in_", input_features), dtype=object)
