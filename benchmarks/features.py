@@ -169,13 +169,20 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
                       f"count(*) FILTER (WHERE ends_session AND age_d <= {w}) AS sessions_{w}d")
     orders_w = ", ".join(f"count(*) FILTER (WHERE age_d <= {w}) AS orders_{w}d" for w in WINDOWS)
     shares = "".join(
-        f", coalesce(sum(n) FILTER (WHERE category = '{c}'), 0) / sum(n) AS \"cat_share__{c}\"" for c in categories)
+        f", coalesce(sum(n) FILTER (WHERE category = '{c}'), 0) / nullif(sum(n), 0) AS \"cat_share__{c}\""
+        f", sum(coalesce(spend, 0) - coalesce(refunded, 0)) FILTER (WHERE category = '{c}') AS \"net__{c}\""
+        for c in categories)
+    spend_shares = "".join(f"coalesce(c.\"net__{c}\", 0) / nullif(m.gross, 0) AS \"spend_share__{c}\", "
+                           for c in categories)
+    nets = "".join(f", \"net__{c}\"" for c in categories)
+    days = ", ".join(f"dow{d}" for d in range(7))
     return f"""
     WITH ev AS NOT MATERIALIZED (
         SELECT user_id, event_type, ts, item_id, category, price, amount, order_id, session_id,
             event_type = 'view' AS is_view, event_type = 'search' AS is_search, event_type = 'cart' AS is_cart,
             event_type = 'fav' AS is_fav, event_type = 'purchase' AS is_buy, event_type = 'refund' AS is_refund,
-            epoch(ts) AS t, ({e} - epoch(ts)) / 86400.0 AS age_d, {lt} AS lt
+            epoch(ts) AS t, ({e} - epoch(ts)) / 86400.0 AS age_d, {lt} AS lt,
+            CAST(floor({lt} / 86400) + 3 AS BIGINT) % 7 AS dow
         FROM events WHERE user_id IS NOT NULL AND ts < TIMESTAMP '{utc}'
     ), main AS (
         SELECT user_id,
@@ -189,7 +196,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
             count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
             coalesce(sum(amount) FILTER (WHERE is_refund), 0) / nullif(sum(amount) FILTER (WHERE is_buy), 0)
                 AS refund_rate,
-            avg(CASE WHEN CAST(floor(lt / 86400) + 3 AS BIGINT) % 7 >= 5 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+            avg(CASE WHEN dow >= 5 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+            {"".join(f"count(*) FILTER (WHERE dow = {d}) AS dow{d}, " for d in range(7))}
             (count(*) FILTER (WHERE age_d <= 30) + 1) / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1)
                 AS trend_30d
         FROM ev GROUP BY user_id
@@ -219,14 +227,16 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
               FROM ev WHERE event_type IN ('cart', 'purchase') AND item_id IS NOT NULL GROUP BY user_id, item_id)
         GROUP BY user_id
     ), cats AS (
-        SELECT user_id, arg_min(category, struct_pack(k := -n, c := category)) AS top_category,
-            max(n) / sum(n) AS top_category_share,
-            greatest(log2(sum(n)) - sum(n * log2(n)) / sum(n), 0.0) AS category_entropy,
+        SELECT user_id, arg_min(category, struct_pack(k := -n, c := category)) FILTER (WHERE n > 0) AS top_category,
+            max(n) / nullif(sum(n), 0) AS top_category_share,
+            CASE WHEN sum(n) > 0 THEN greatest(log2(sum(n)) - sum(n * log2(n)) FILTER (WHERE n > 0) / sum(n), 0.0)
+                END AS category_entropy,
             arg_min(category, struct_pack(k := -spend, c := category)) FILTER (WHERE spend > 0) AS top_spend_category,
             max(spend) / sum(spend) AS top_spend_category_share {shares}
-        FROM (SELECT user_id, category, count(*) AS n, sum(amount) FILTER (WHERE event_type = 'purchase') AS spend
+        FROM (SELECT user_id, category, count(*) FILTER (WHERE NOT is_refund) AS n,
+                     sum(amount) FILTER (WHERE is_buy) AS spend, sum(amount) FILTER (WHERE is_refund) AS refunded
               FROM ev
-              WHERE category IS NOT NULL AND event_type NOT IN ('refund', 'remove_cart') GROUP BY ALL)
+              WHERE category IS NOT NULL AND event_type <> 'remove_cart' GROUP BY ALL)
         GROUP BY user_id
     ), hours AS (
         SELECT user_id, arg_max(h, n * 24 + 23 - h) AS preferred_hour,
@@ -261,16 +271,21 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
     )
     SELECT user_id,
         coalesce(COLUMNS(m.* EXCLUDE (user_id, gross, first_age, recency_days, recency_visit_days,
-            view_to_cart_rate, refund_rate, weekend_share, trend_30d)), 0),
+            view_to_cart_rate, refund_rate, weekend_share, trend_30d, {days})), 0),
         m.recency_days, m.recency_visit_days, m.view_to_cart_rate, m.refund_rate, m.weekend_share, m.trend_30d,
         coalesce(COLUMNS(o.* EXCLUDE (user_id, ipi_mean_days, ipi_std_days)), 0), o.ipi_mean_days, o.ipi_std_days,
         coalesce(COLUMNS(v.* EXCLUDE (user_id)), 0),
         m.gross / nullif(o.frequency, 0) AS aov, greatest(m.first_age, p.signup_age) AS tenure_days,
-        k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate, c.* EXCLUDE (user_id),
+        k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate, c.* EXCLUDE (user_id{nets}),
+        {spend_shares}
         pr.* EXCLUDE (user_id), h.preferred_hour,
         CASE greatest(h.morning, h.afternoon, h.evening, h.night) WHEN h.morning THEN 'morning'
             WHEN h.afternoon THEN 'afternoon' WHEN h.evening THEN 'evening' WHEN h.night THEN 'night'
             END AS preferred_daypart,
+        CASE greatest({days}) {" ".join(f"WHEN m.dow{d} THEN {d + 1}" for d in range(7))} END AS preferred_weekday,
+        CASE WHEN (m.dow5 + m.dow6) * 5 > (m.dow0 + m.dow1 + m.dow2 + m.dow3 + m.dow4) * 2 THEN 'weekend'
+             WHEN (m.dow5 + m.dow6) * 5 <= (m.dow0 + m.dow1 + m.dow2 + m.dow3 + m.dow4) * 2 THEN 'weekday'
+             END AS preferred_weekday_band,
         CASE WHEN p.years BETWEEN 0 AND 120 THEN p.years END AS age,
         CASE WHEN p.years < 0 OR p.years > 120 THEN NULL WHEN p.years >= 60 THEN 'senior'
              WHEN p.years >= 35 THEN 'middle-aged' WHEN p.years >= 18 THEN 'young adult'
@@ -390,6 +405,14 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     wide = uc.pivot_table(index="user_id", columns="category", values="n", aggfunc="sum", fill_value=0)
     for c in shop_top:
         out[f"cat_share__{c}"] = (wide[c] / wide.sum(axis=1)) if c in wide else 0.0
+    # spend shares: per category, purchases less refunds, over all purchase amount before refunds
+    money = ev[(buy | ref) & ev["category"].notna()]
+    signed_money = money["amount"].where(money["event_type"] == "purchase", -money["amount"])
+    net = signed_money.groupby([money["user_id"], money["category"]]).sum().unstack()
+    whole = gross.reindex(out.index).replace(0, np.nan)
+    for c in shop_top:
+        in_c = net[c].reindex(out.index).fillna(0) if c in net else pd.Series(0.0, index=out.index)
+        out[f"spend_share__{c}"] = in_c / whole
 
     lines = events[(events["event_type"] == "purchase") & (events["ts"] < as_of_ts) & (events["price"] > 0)]
     lines = lines.assign(k=lines["category"].fillna(""))
@@ -408,6 +431,13 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     part = pd.cut(uh["hour"], [-1, 5, 11, 17, 23], labels=["night", "morning", "afternoon", "evening"])
     parts = uh.groupby(["user_id", part], observed=False)["n"].sum().unstack()
     out["preferred_daypart"] = parts[["morning", "afternoon", "evening", "night"]].idxmax(axis=1)
+    ud = ev.groupby(["user_id", "dow"]).size().rename("n").reset_index()
+    best_day = ud.sort_values(["user_id", "n", "dow"], ascending=[True, False, True]).drop_duplicates("user_id")
+    out["preferred_weekday"] = best_day.set_index("user_id")["dow"].astype(float) + 1
+    weekend = (ev["dow"] >= 5).groupby(ev["user_id"]).sum()
+    workdays = (ev["dow"] < 5).groupby(ev["user_id"]).sum()
+    out["preferred_weekday_band"] = pd.Series(np.where(weekend * 5 > workdays * 2, "weekend", "weekday"),
+                                              index=weekend.index)
     out["weekend_share"] = (ev["dow"] >= 5).groupby(ev["user_id"]).mean()
     recent = (ev["age_d"] <= 30).groupby(ev["user_id"]).sum()
     before = ((ev["age_d"] > 30) & (ev["age_d"] <= 60)).groupby(ev["user_id"]).sum()
@@ -428,7 +458,8 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     for c in ("gender", "city", "member_level"):
         out[c] = people[c].reindex(out.index)
     counts = [c for c in out.columns if c.split("_")[0] in {"views", "searches", "carts", "favs", "purchases",
-                                                            "orders", "active", "sessions", "spend"}]
+                                                            "orders", "active", "sessions", "spend"}
+              and not c.startswith("spend_share__")]
     filled = [*counts, "frequency", "monetary"]
     out[filled] = out[filled].fillna(0)
     return out

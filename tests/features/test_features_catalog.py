@@ -47,6 +47,8 @@ def test_the_composed_query_transpiles_to_spark_sql() -> None:
     assert "MATERIALIZED" not in spark.upper()      # DuckDB's planning hint is DuckDB's only
     assert "MIN_BY(" in spark.upper()               # DuckDB arg_min
     assert "`cat_share__女装`" in spark
+    assert "`spend_share__女装`" in spark and "`spend_share__home_garden`" in spark
+    assert "`preferred_weekday`" in spark and "`preferred_weekday_band`" in spark
     parsed = sqlglot.parse_one(spark, read="spark")
     assert [s.alias_or_name for s in parsed.selects][:3] == ["user_id", "recency_days", "recency_visit_days"]
 
@@ -61,6 +63,8 @@ def test_every_declared_column_is_produced_once_in_catalog_order() -> None:
     assert [c.name for c in query.columns if c.template == "views_{W}d"] == ["views_7d", "views_30d"]
     assert [c.name for c in query.columns if c.template == "cat_share__{category}"] == [
         "cat_share__女装", "cat_share__home_garden"]
+    assert [c.name for c in query.columns if c.template == "spend_share__{category}"] == [
+        "spend_share__女装", "spend_share__home_garden"]
 
 
 def test_the_families_and_their_headers() -> None:
@@ -85,6 +89,10 @@ def test_category_column_names_are_identifiers_and_unique() -> None:
         ("cat_share__home_garden_2", "home-garden"),
         ("cat_share__女装_童装", "女装/童装"),
         ("cat_share__blank", "  "),
+    ]
+    assert category_columns(["Home & Garden", "home-garden"], prefix="spend_share__") == [
+        ("spend_share__home_garden", "Home & Garden"),
+        ("spend_share__home_garden_2", "home-garden"),
     ]
 
 

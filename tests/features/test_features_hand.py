@@ -98,12 +98,18 @@ EXPECTED: dict[str, dict[str, object]] = {
         # purchase amount by category: 女装 200, 鞋 50 + 80 (the id-less lines have no category)
         "top_spend_category": "女装", "top_spend_category_share": 200 / 330,
         "cat_share__女装": 0.4, "cat_share__鞋": 0.6,
+        # net purchase amount per category / all purchase amount before refunds (200 + 50 + 80 + 30 + 20):
+        # 女装 200 bought, 100 refunded; 鞋 50 + 80; the id-less 50 has no category (shares sum to 1 - 100/380)
+        "spend_share__女装": (200 - 100) / 380, "spend_share__鞋": 130 / 380,
         # medians: 女装 (100, 80) = 90; 鞋 (50, 80, 90) = 80; no category (30, 20) = 25
         "price_level": (100 / 90 + 50 / 80 + 80 / 80 + 30 / 25 + 20 / 25) / 5,
         # items sold at several prices: i1 (100, 80; median 90), i3 (80, 90; median 85): 80 < 85 only
         "low_price_share": 0.5,
         # hours: 9 x4, 12 x3, 10, 19, 20 x2, 21, 22, 23: morning 5, afternoon 3, evening 6
         "preferred_hour": 9.0, "preferred_daypart": "evening",
+        # weekdays: Mon 01-01 x4 and 02-26; Tue 02-20; Wed 02-28 x2; Thu 02-29 x2; Sat 02-10 x3; Sun 02-25
+        # -> Monday 5. Weekend 4 of 14 events is exactly 2/7: 4 per 2 days = 10 per 5 days, a tie -> weekday
+        "preferred_weekday": 1.0, "preferred_weekday_band": "weekday",
         "weekend_share": 4 / 14,            # three events on Saturday 02-10, one on Sunday 02-25
         "trend_30d": (10 + 1) / (4 + 1),    # 10 events in the last 30 days, 4 in the 30 before
         "age": 34.0, "age_band": "young adult",   # born 1990-03-01: 34 on the as_of date itself
@@ -127,8 +133,10 @@ EXPECTED: dict[str, dict[str, object]] = {
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
         "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": 1.0, "cat_share__鞋": 0.0,
+        "spend_share__女装": NAN, "spend_share__鞋": NAN,  # no purchase amount
         "price_level": NAN, "low_price_share": NAN,
         "preferred_hour": 8.0, "preferred_daypart": "morning",  # 8 x3, 9, 2 (night)
+        "preferred_weekday": 2.0, "preferred_weekday_band": "weekday",  # Tue 02-27 x4, Wed 02-28
         "weekend_share": 0.0, "trend_30d": 6.0,
         "age": 45.0, "age_band": "middle-aged", "gender": "male", "city": "北京", "member_level": None,
     },
@@ -148,8 +156,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "refund_rate": NAN,
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
         "top_spend_category": None, "top_spend_category_share": NAN,
-        "cat_share__女装": NAN, "cat_share__鞋": NAN, "price_level": NAN, "low_price_share": NAN,
-        "preferred_hour": 10.0, "preferred_daypart": "morning", "weekend_share": 0.0, "trend_30d": 3.0,
+        "cat_share__女装": NAN, "cat_share__鞋": NAN,
+        "spend_share__女装": NAN, "spend_share__鞋": NAN,  # refunds only: no purchase amount
+        "price_level": NAN, "low_price_share": NAN,
+        "preferred_hour": 10.0, "preferred_daypart": "morning",
+        "preferred_weekday": 4.0, "preferred_weekday_band": "weekday",  # Thursday 02-15
+        "weekend_share": 0.0, "trend_30d": 3.0,
         "age": NAN, "age_band": None, "gender": None, "city": None, "member_level": None,
     },
     "dave": {
@@ -169,8 +181,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "refund_rate": NAN,
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
         "top_spend_category": None, "top_spend_category_share": NAN,
-        "cat_share__女装": 1.0, "cat_share__鞋": 0.0, "price_level": NAN, "low_price_share": NAN,
-        "preferred_hour": 0.0, "preferred_daypart": "night", "weekend_share": 0.0, "trend_30d": 2.0,
+        "cat_share__女装": 1.0, "cat_share__鞋": 0.0,
+        "spend_share__女装": NAN, "spend_share__鞋": NAN,  # the purchases at and after as_of do not count
+        "price_level": NAN, "low_price_share": NAN,
+        "preferred_hour": 0.0, "preferred_daypart": "night",
+        "preferred_weekday": 4.0, "preferred_weekday_band": "weekday",  # Thursday 02-01
+        "weekend_share": 0.0, "trend_30d": 2.0,
         "age": 13.0, "age_band": "under 18",  # born 2010-06-15
         "gender": None, "city": None, "member_level": None,
     },
@@ -191,8 +207,10 @@ EXPECTED: dict[str, dict[str, object]] = {
         "refund_rate": NAN,
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
         "top_spend_category": None, "top_spend_category_share": NAN,
-        "cat_share__女装": NAN, "cat_share__鞋": NAN, "price_level": NAN, "low_price_share": NAN,
-        "preferred_hour": NAN, "preferred_daypart": None, "weekend_share": NAN, "trend_30d": NAN,
+        "cat_share__女装": NAN, "cat_share__鞋": NAN, "spend_share__女装": NAN, "spend_share__鞋": NAN,
+        "price_level": NAN, "low_price_share": NAN,
+        "preferred_hour": NAN, "preferred_daypart": None, "preferred_weekday": NAN, "preferred_weekday_band": None,
+        "weekend_share": NAN, "trend_30d": NAN,
         "age": 64.0, "age_band": "senior",  # born 1960-02-29, had the birthday by 03-01
         "gender": None, "city": "深圳", "member_level": "钻石",
     },

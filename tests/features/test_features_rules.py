@@ -42,6 +42,53 @@ def test_hours_weekdays_and_days_use_the_shops_zone(ws: Workspace, add_events, w
     assert utc["recency_visit_days"] == pytest.approx((21 + 50 / 60) / 24)
 
 
+def test_preferred_weekday_and_band_use_the_shops_zone(ws: Workspace, add_events, with_settings) -> None:
+    # 2024-03-03 is a Sunday. Three evening events on Sunday in UTC are early Monday in Shanghai
+    # (UTC+8): 17:00 -> Mon 01:00, 18:30 -> Mon 02:30, 20:00 -> Mon 04:00; two more on Wednesday
+    # 2024-03-06 (10:00 and 11:00 UTC: 18:00 and 19:00 in Shanghai, still Wednesday)
+    add_events(ws, [
+        ("u1", "view", "2024-03-03 17:00"), ("u1", "view", "2024-03-03 18:30"), ("u1", "view", "2024-03-03 20:00"),
+        ("u1", "view", "2024-03-06 10:00"), ("u1", "view", "2024-03-06 11:00"),
+    ])
+    utc = load_features(ws.store, build_features(ws, as_of="2024-03-12").run_id)[1].loc["u1"]
+    sh = load_features(ws.store, build_features(with_settings(ws, time=SHANGHAI), as_of="2024-03-12").run_id)[1]
+    # UTC: Sunday 3, Wednesday 2 -> 7; weekend 3 per 2 days against 2 per 5 days -> weekend
+    assert (utc["preferred_weekday"], utc["preferred_weekday_band"]) == (7.0, "weekend")
+    # Shanghai: Monday 3, Wednesday 2 -> 1; nothing at the weekend -> weekday
+    assert (sh.at["u1", "preferred_weekday"], sh.at["u1", "preferred_weekday_band"]) == (1.0, "weekday")
+    zh = with_settings(ws, lang="zh")
+    assert load_features(ws.store, build_features(zh, as_of="2024-03-12").run_id)[1].at[
+        "u1", "preferred_weekday_band"] == "周末"
+    zh_sh = with_settings(ws, lang="zh", time=SHANGHAI)
+    assert load_features(ws.store, build_features(zh_sh, as_of="2024-03-12").run_id)[1].at[
+        "u1", "preferred_weekday_band"] == "工作日"
+
+
+def test_weekday_ties_and_the_band_per_day(ws: Workspace, add_events) -> None:
+    # the week of Monday 2024-03-04 to Sunday 2024-03-10, all at 10:00 UTC
+    day = {"mon": "2024-03-04", "tue": "2024-03-05", "wed": "2024-03-06", "thu": "2024-03-07",
+           "fri": "2024-03-08", "sat": "2024-03-09", "sun": "2024-03-10"}
+
+    def on(user: str, *days: str) -> list[tuple[str, str, str]]:
+        return [(user, "view", f"{day[d]} 10:00") for d in days]
+
+    workweek = ("mon", "tue", "wed", "thu", "fri")
+    add_events(ws, [
+        *on("tie", "tue", "fri"),                    # Tuesday 1, Friday 1 -> the earlier, Tuesday
+        *on("wrap", "mon", "sun"),                   # Monday 1, Sunday 1 -> Monday, first in the week
+        *on("even", *workweek, "sat", "sun"),        # every day once: 2 per 2 days = 5 per 5 days
+        *on("weekend", *workweek, "sat", "sat", "sun"),  # 3 per 2 days beat 5 per 5 days
+    ])
+    df = load_features(ws.store, build_features(ws, as_of="2024-03-12").run_id)[1]
+    got = {u: (df.at[u, "preferred_weekday"], df.at[u, "preferred_weekday_band"]) for u in df.index}
+    assert got == {
+        "tie": (2.0, "weekday"),
+        "wrap": (1.0, "weekend"),     # one event each: 1 per weekend day against 1 / 5 per weekday
+        "even": (1.0, "weekday"),     # a tie in the band goes to weekday
+        "weekend": (6.0, "weekend"),  # Saturday 2; weekend, though weekdays hold 5 of the 8 events
+    }
+
+
 def test_daylight_saving_moves_the_local_hour(ws: Workspace, add_events, with_settings) -> None:
     # London: GMT (UTC+0) in winter, BST (UTC+1) from 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC
     add_events(ws, [

@@ -67,11 +67,17 @@ FROM (
 ) AS s
 
 -- relation: user_category
--- Events per user and category, counting interest (views, searches, carts, favourites, purchases)
--- and leaving out refunds and cart removals, with the purchase amount (`spend`, before refunds).
-SELECT user_id, category, count(*) AS n, sum(amount) FILTER (WHERE is_purchase) AS spend
+-- Per user and category (cart removals left out): `n` the interest events (views, searches, carts,
+-- favourites, purchases; 0 where the user only had refunds), `spend` the purchase amount before
+-- refunds and `refunded` the refund amount.
+SELECT
+    user_id,
+    category,
+    count(*) FILTER (WHERE NOT is_refund) AS n,
+    sum(amount) FILTER (WHERE is_purchase) AS spend,
+    sum(amount) FILTER (WHERE is_refund) AS refunded
 FROM ev
-WHERE category IS NOT NULL AND NOT is_refund AND NOT is_remove_cart
+WHERE category IS NOT NULL AND NOT is_remove_cart
 GROUP BY user_id, category
 
 -- relation: user_hour

@@ -41,6 +41,12 @@ DIALECT = "duckdb"
 DERIVED_SOURCE = "features"
 """The relation name a section reads to compute from the other columns of the same user."""
 
+WEEKDAY_BANDS: dict[str, dict[str, str]] = {
+    "en": {"weekday": "weekday", "weekend": "weekend"},
+    "zh": {"weekday": "工作日", "weekend": "周末"},
+}
+"""The values of ``preferred_weekday_band`` in each workspace language."""
+
 _SECTION = re.compile(r"^--\s*section:\s*(\w+)\s*$", re.MULTILINE)
 _RELATION = re.compile(r"^--\s*relation:\s*(\w+)\s*$", re.MULTILINE)
 
@@ -99,15 +105,15 @@ class FeatureQuery:
         return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
-def category_columns(categories: Sequence[str]) -> list[tuple[str, str]]:
-    """(column name, category value) for each top category: ``cat_share__<lowercased, \\w only>``."""
+def category_columns(categories: Sequence[str], prefix: str = "cat_share__") -> list[tuple[str, str]]:
+    """(column name, category value) for each top category: ``<prefix><lowercased, \\w only>``."""
     out: list[tuple[str, str]] = []
     used: set[str] = set()
     for value in categories:
         slug = re.sub(r"\W+", "_", str(value).strip().lower()).strip("_") or "blank"
-        name, n = f"cat_share__{slug}", 2
+        name, n = f"{prefix}{slug}", 2
         while name in used:
-            name, n = f"cat_share__{slug}_{n}", n + 1
+            name, n = f"{prefix}{slug}_{n}", n + 1
         used.add(name)
         out.append((name, value))
     return out
@@ -116,12 +122,14 @@ def category_columns(categories: Sequence[str]) -> list[tuple[str, str]]:
 def expected_columns(params: BuildParams) -> list[FeatureColumn]:
     """The catalog for these parameters: templates expanded per window and top category."""
     columns: list[FeatureColumn] = []
-    cats = category_columns(params.top_categories)
     for family in families():
         for col in family.columns:
             if "{W}" in col.name:
                 columns.extend(col.expand(W=w) for w in params.windows)
             elif "{category}" in col.name:
+                if not col.name.endswith("{category}"):
+                    raise ValueError(f"{col.family}.sql: {col.name}: {{category}} must end the column name")
+                cats = category_columns(params.top_categories, prefix=col.name.removesuffix("{category}"))
                 columns.extend(replace(col.expand(category=value), name=name) for name, value in cats)
             else:
                 columns.append(col)
@@ -200,8 +208,10 @@ def _context(params: BuildParams) -> dict[str, object]:
         "session_gap_seconds": params.session_gap_minutes * 60,
         "windows": list(params.windows),
         "top_categories": category_columns(params.top_categories),
+        "spend_categories": category_columns(params.top_categories, prefix="spend_share__"),
         "age_bands": [{"min": b.min, "label": b.zh if params.lang == "zh" else b.en}
                       for b in params.age_bands],
+        "weekday_bands": WEEKDAY_BANDS["zh" if params.lang == "zh" else "en"],
     }
 
 
