@@ -155,13 +155,23 @@ def test_cdnow_purchases(shared_data):
 
 
 @pytest.mark.parametrize("scale", [3, 5])
-def test_scorer_reproduces_quantile_scores(scale):
+def test_scores_follow_the_documented_formula(scale):
+    """Each score is 1 + floor(scale * w / n), w the buyers strictly worse, counted here one buyer
+    at a time (no sorting, no cut points), on heavily tied data whose size is not a multiple of
+    the scale; ``rfm_scores`` and a scorer fitted on the same users agree with it."""
     rng = np.random.default_rng(scale)
-    n = 997  # not a multiple of the scale
+    n = 997
     f = frame(recency=rng.integers(0, 60, n), frequency=rng.geometric(0.5, n), monetary=rng.gamma(2, 50, n))
     f.loc[f.index[:100], ["frequency", "recency_days"]] = [0, np.nan]
-    scorer = RFMScorer.fit(f, scale=scale)
-    pd.testing.assert_frame_equal(scorer.transform(f), rfm_scores(f, scale=scale))
+    buyers = f.iloc[100:]
+    rec, freq, mon = (buyers[c].to_numpy(dtype=float) for c in ("recency_days", "frequency", "monetary"))
+    expected = np.zeros((n, 3), dtype=np.int64)
+    for i in range(len(buyers)):
+        worse = [(rec > rec[i]).sum(), (freq < freq[i]).sum(), (mon < mon[i]).sum()]
+        expected[100 + i] = [1 + (scale * w) // len(buyers) for w in worse]
+    want = pd.DataFrame(expected, index=f.index, columns=["r_score", "f_score", "m_score"])
+    pd.testing.assert_frame_equal(rfm_scores(f, scale=scale), want)
+    pd.testing.assert_frame_equal(RFMScorer.fit(f, scale=scale).transform(f), want)
 
 
 def test_scorer_scores_new_users_against_the_fitted_population():

@@ -201,25 +201,12 @@ def _columns(features: pd.DataFrame, recency: str, frequency: str, monetary: str
 
 def rfm_scores(features: pd.DataFrame, *, recency: str = "recency_days", frequency: str = "frequency",
                monetary: str = "monetary", scale: int = 5) -> pd.DataFrame:
-    """R, F and M scores per user (same index as ``features``); 0 for users without a purchase."""
-    rec, freq, mon, buyer = _columns(features, recency, frequency, monetary, scale)
-    out = np.zeros((len(features), 3), dtype=np.int64)
-    if buyer.any():
-        out[buyer, 0] = _quantile_score(rec[buyer], scale, higher_is_better=False)
-        out[buyer, 1] = _quantile_score(freq[buyer], scale, higher_is_better=True)
-        out[buyer, 2] = _quantile_score(mon[buyer], scale, higher_is_better=True)
-    return pd.DataFrame(out, index=features.index, columns=["r_score", "f_score", "m_score"])
+    """R, F and M scores per user (same index as ``features``); 0 for users without a purchase.
 
-
-def _quantile_score(values: np.ndarray, scale: int, *, higher_is_better: bool) -> np.ndarray:
-    """``1 + floor(scale * strictly_worse / n)``: quantile scores where ties share a score."""
-    ordered = np.sort(values)
-    n = len(values)
-    if higher_is_better:
-        worse = np.searchsorted(ordered, values, side="left")
-    else:
-        worse = n - np.searchsorted(ordered, values, side="right")
-    return (1 + (scale * worse) // n).astype(np.int64)
+    The buyers' own quantile cut points scored back onto them: ``RFMScorer.fit(...).transform``.
+    """
+    scorer = RFMScorer.fit(features, recency=recency, frequency=frequency, monetary=monetary, scale=scale)
+    return scorer.transform(features)
 
 
 def rfm_segments(scores: pd.DataFrame, rules: Sequence[RFMRule] | None = None, *,
