@@ -204,9 +204,9 @@ class SegmentSettings(_Section):
     @field_validator("k")
     @classmethod
     def _k(cls, v: int | str) -> int | str:
-        if v != "auto" and int(v) < 2:
-            raise ValueError("k must be auto or at least 2")
-        return v
+        from segmark.core.segment.model import check_n_clusters
+
+        return check_n_clusters(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> SegmentSettings:

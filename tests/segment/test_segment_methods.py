@@ -10,8 +10,10 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
+from segmark.config import parse_settings
 from segmark.core.segment.methods import METHODS
-from segmark.core.segment.model import SegmentModel, kprototypes_assign
+from segmark.core.segment.model import SegmentModel, check_n_clusters, kprototypes_assign
+from segmark.errors import ConfigError
 
 from .conftest import blobs_frame
 
@@ -106,7 +108,7 @@ def test_features_parameter_and_errors(three_blobs):
         SegmentModel("kmeans", 3, features=["recency"]).fit(X)
     with pytest.raises(ValueError, match="unknown method"):
         SegmentModel("spectral", 3).fit(X)
-    with pytest.raises(ValueError, match="n_clusters"):
+    with pytest.raises(ValueError, match="at least 2, not 1"):
         SegmentModel("kmeans", 1).fit(X)
     with pytest.raises(TypeError, match="DataFrame"):
         SegmentModel("kmeans", 3).fit(X.to_numpy())
@@ -124,3 +126,26 @@ def test_automatic_selection_tries_kprototypes_with_categories():
     assert "kprototypes" in set(model.selection_.candidates["method"])
     assert model.n_clusters_ == 3
     assert adjusted_rand_score(group, model.labels_) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("given", "expected"), [("auto", "auto"), (6, 6), ("6", 6), (" 12", 12), (np.int64(3), 3),
+                                                 (2, 2)])
+def test_k_accepted(given, expected):
+    assert check_n_clusters(given) == expected
+    assert type(check_n_clusters(given)) is type(expected)
+
+
+@pytest.mark.parametrize("given", [1, 0, -3, "1", "many", "6.0", 2.5, True, None, "Auto", ""])
+def test_k_refused_in_one_place_for_settings_options_and_the_model(given):
+    with pytest.raises(ValueError, match="k must be auto or a whole number of segments of at least 2"):
+        check_n_clusters(given)
+    X, _ = blobs_frame(60, 3, seed=2)
+    with pytest.raises(ValueError, match="k must be auto or a whole number"):
+        SegmentModel("kmeans", given).fit(X)
+
+
+def test_settings_check_k_the_same_way():
+    assert parse_settings({"segment": {"k": 4}}).segment.k == 4
+    assert parse_settings({"segment": {"k": "auto"}}).segment.k == "auto"
+    with pytest.raises(ConfigError, match="k must be auto or a whole number of segments of at least 2, not 1"):
+        parse_settings({"segment": {"k": 1}})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from segmark.core.segment.migration import GONE, NEW, migration_matrix
-from segmark.core.segment.naming import archetype_scores, describe, name_segments
+from segmark.core.segment.naming import apply_name_overrides, archetype_scores, describe, name_segments
 from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
 
 
@@ -100,12 +100,20 @@ def test_names_without_archetype_are_descriptive_and_unique():
     assert describe(pd.Series({"my_score": 0.8}))[1] == "my_score高用户"
 
 
-def test_name_overrides_by_id_or_key():
-    effects = pd.DataFrame({"tenure_days": [-2.0, 0.5], "frequency": [0.0, 0.0]}, index=[0, 1])
-    names = name_segments(effects, overrides={"newcomers": {"en": "Fresh faces", "zh": "新面孔"},
-                                              1: {"en": "Everyone else"}})
-    assert names.loc[0, ["name", "name_zh", "source"]].tolist() == ["Fresh faces", "新面孔", "override"]
-    assert names.loc[1, "name"] == "Everyone else"
+def test_name_overrides_by_segmentation_and_segment_id_then_by_kind_and_key():
+    names = pd.DataFrame({"key": ["newcomers", "typical"], "name": ["Newcomers", "Typical users"],
+                          "name_zh": ["新用户", "普通用户"], "source": ["archetype", "description"]}, index=[0, 1])
+    overrides = {"cluster:newcomers": {"en": "Fresh faces", "zh": "新面孔"}, "7:0": {"zh": "新朋友"},
+                 "7:1": {"en": "Everyone else"}, "rfm:typical": {"en": "Not this kind"}}
+    got = apply_name_overrides(names, overrides, kind="cluster", segmentation_id=7)
+    # "7:0" names segment 0 of segmentation 7 and comes before the key; it leaves the English name.
+    assert got.loc[0, ["name", "name_zh", "source"]].tolist() == ["Newcomers", "新朋友", "override"]
+    assert got.loc[1, ["name", "name_zh", "source"]].tolist() == ["Everyone else", "普通用户", "override"]
+    # Another segmentation: only the kind-and-key override applies; another kind's key does not.
+    other = apply_name_overrides(names, overrides, kind="cluster", segmentation_id=8)
+    assert other.loc[0, ["name", "name_zh"]].tolist() == ["Fresh faces", "新面孔"]
+    assert other.loc[1, ["name", "source"]].tolist() == ["Typical users", "description"]
+    assert names.loc[0, "name_zh"] == "新用户"  # the input is not changed
 
 
 def test_archetype_scores_ignore_missing_features():

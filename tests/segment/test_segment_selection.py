@@ -111,3 +111,13 @@ def test_cluster_scores_by_hand():
     assert s["silhouette"] == pytest.approx(np.mean([1 - 1 / 10.5, 1 - 1 / 9.5, 1 - 1 / 9.5, 1 - 1 / 10.5]))
     assert s["n_clusters"] == 2 and s["min_share"] == 0.5
     assert np.isnan(cluster_scores(Z, np.zeros(4, dtype=int))["silhouette"])
+
+
+def test_json_value_is_the_one_conversion_for_stored_figures():
+    from segmark.core.segment.selection import json_value
+
+    assert json_value(np.float32("nan")) is None and json_value(pd.NA) is None and json_value(float("nan")) is None
+    assert json_value(np.int64(7)) == 7 and type(json_value(np.int64(7))) is int
+    assert json_value(np.float64(0.1234567891)) == 0.1234567891
+    assert json_value(np.float64(0.1234567891), 6) == 0.123457
+    assert json_value("kmeans") == "kmeans" and json_value(None) is None

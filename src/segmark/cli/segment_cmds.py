@@ -13,6 +13,7 @@ from rich.table import Table
 
 from segmark.cli import app
 from segmark.cli._common import JsonOpt, WorkspaceOpt, console, fail, print_json, workspace
+from segmark.core.segment.model import check_n_clusters
 from segmark.pipeline.segments import (
     Segmentation,
     assign_users,
@@ -163,14 +164,12 @@ def cluster(
 
       segmark segment cluster --features recency_visit_days,frequency,monetary,age,city
     """
-    k_value: int | str | None = k
-    if k is not None and k != "auto":
+    k_value: int | str | None = None
+    if k is not None:
         try:
-            k_value = int(k)
-        except ValueError:
-            fail(f"--k {k!r}: give a number of segments or auto")
-        if int(k) < 2:
-            fail("--k: at least 2 segments")
+            k_value = check_n_clusters(k)
+        except ValueError as exc:
+            fail(f"--k: {exc}")
     chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with workspace(ws_dir) as ws:
         result = run_cluster(ws, method=method.value if method else None, k=k_value, features=chosen,

@@ -24,6 +24,7 @@ import pandas as pd
 from segmark.core.segment import (
     RFMScorer,
     SegmentModel,
+    apply_name_overrides,
     default_features,
     default_rfm_rules,
     effect_matrix,
@@ -40,6 +41,7 @@ from segmark.core.segment import (
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
 from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
+from segmark.core.segment.selection import json_value
 from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
 from segmark.store.duckdb import DuckDBStore, utc_now
@@ -179,7 +181,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
         [{"text": r.text, "text_zh": r.text_zh, "users": r.users, "precision": r.precision,
           "coverage": r.coverage} for r in surrogate.rules_for(int(i))] for i in segments.index]
     segments["definition"] = None
-    metrics = {"users": len(table), **{k: _num(v) for k, v in model.scores_.items()},
+    metrics = {"users": len(table), **{k: json_value(v) for k, v in model.scores_.items()},
                "surrogate_fidelity": surrogate.fidelity, "log_features": model.log_features_}
     selection = {k: v for k, v in model.selection_.to_dict().items() if k != "candidates"}
     candidates = model.selection_.candidates
@@ -219,28 +221,8 @@ def _rule_dict(r: RFMRule) -> dict[str, Any]:
             "r": list(r.r) if r.r else None, "f": list(r.f) if r.f else None, "m": list(r.m) if r.m else None}
 
 
-def _apply_overrides(segments: pd.DataFrame, names: dict[str, dict[str, str]], kind: str,
-                     segmentation_id: int | None) -> None:
-    for seg_id in segments.index:
-        for ref in (f"{segmentation_id}:{seg_id}", f"{kind}:{segments.loc[seg_id, 'key']}"):
-            if ref in names:
-                o = names[ref]
-                segments.loc[seg_id, "name"] = o.get("en", segments.loc[seg_id, "name"])
-                segments.loc[seg_id, "name_zh"] = o.get("zh", segments.loc[seg_id, "name_zh"])
-                segments.loc[seg_id, "name_source"] = "override"
-                break
-
-
-def _num(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
-
-
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_num)
+    return json.dumps(value, ensure_ascii=False, default=json_value)
 
 
 def _versions() -> dict[str, str]:
@@ -262,7 +244,8 @@ def _store(store: DuckDBStore, *, kind: str, method: str, run: FeatureRun, featu
     """Write one segmentation and everything about it in one transaction, with its run record."""
     seg_id = store.next_run_id()
     if overrides:
-        _apply_overrides(segments, overrides, kind, seg_id)
+        segments = apply_name_overrides(segments, overrides, kind=kind, segmentation_id=seg_id,
+                                        source="name_source")
     summary = segment_summary(features, labels)
     segments = segments.join(summary, how="left")
     segments["size"] = segments["size"].fillna(0).astype(np.int64)
@@ -401,8 +384,8 @@ def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list
     """The features that set a segment apart most (largest absolute effect)."""
     part = profile[(profile["segment_id"] == segment_id) & profile["effect"].notna()]
     part = part.reindex(part["effect"].abs().sort_values(ascending=False).index).head(top)
-    return [{"feature": r.feature, "median": _num(r.median), "overall_median": _num(r.overall_median),
-             "lift": _num(r.lift), "effect": _num(r.effect)} for r in part.itertuples()]
+    return [{"feature": r.feature, "median": json_value(r.median), "overall_median": json_value(r.overall_median),
+             "lift": json_value(r.lift), "effect": json_value(r.effect)} for r in part.itertuples()]
 
 
 def feature_labels_zh(store: DuckDBStore, feature_run_id: int) -> dict[str, str]:
@@ -595,11 +578,11 @@ class MigrationReport:
         def table(df: pd.DataFrame | None) -> dict[str, dict[str, float]] | None:
             if df is None:
                 return None
-            return {str(i): {str(c): _num(v) for c, v in row.items()} for i, row in df.iterrows()}
+            return {str(i): {str(c): json_value(v) for c, v in row.items()} for i, row in df.iterrows()}
 
         return {"from": self.before.to_dict(), "to": self.after.to_dict(),
                 "users": table(self.migration.users), "revenue": table(self.migration.revenue),
-                "stayed_share": _num(self.migration.stayed_share)}
+                "stayed_share": json_value(self.migration.stayed_share)}
 
 
 def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int | None = None, *,

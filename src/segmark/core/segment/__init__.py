@@ -12,7 +12,7 @@ from segmark.core.segment.feature_sets import DEFAULT_BEHAVIOUR_FEATURES, defaul
 from segmark.core.segment.methods import AUTO_METHODS, METHODS
 from segmark.core.segment.migration import Migration, migration_matrix
 from segmark.core.segment.model import NoStructureError, SegmentModel
-from segmark.core.segment.naming import ARCHETYPES, Archetype, name_segments
+from segmark.core.segment.naming import ARCHETYPES, Archetype, apply_name_overrides, name_segments
 from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
 from segmark.core.segment.rfm import (
     RFMRule,
@@ -38,6 +38,7 @@ __all__ = [
     "SegmentModel",
     "Selection",
     "Surrogate",
+    "apply_name_overrides",
     "default_features",
     "default_rfm_rules",
     "effect_matrix",

@@ -47,6 +47,21 @@ class NoStructureError(SegmarkError):
         self.selection = selection
 
 
+def check_n_clusters(value: object) -> int | str:
+    """A number of segments as given by a user (setting, option or argument): ``"auto"`` or a
+    whole number of at least 2, as an int (``"6"`` -> 6). Raises ``ValueError`` otherwise.
+
+    The one check of k: the settings, the command line and :class:`SegmentModel` all use it.
+    """
+    if value == "auto":
+        return "auto"
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
+        raise ValueError(f"k must be auto or a whole number of segments of at least 2, not {value!r}")
+    return int(value)
+
+
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
 
@@ -97,16 +112,15 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     def _check_params(self) -> tuple[bool, list[str], list[int]]:
         if self.method != "auto":
             check_method(self.method)
-        auto_k = self.n_clusters == "auto"
-        if not auto_k and (not isinstance(self.n_clusters, int | np.integer) or self.n_clusters < 2):
-            raise ValueError(f"n_clusters must be 'auto' or an integer >= 2, not {self.n_clusters!r}")
+        n_clusters = check_n_clusters(self.n_clusters)
+        auto_k = n_clusters == "auto"
         if not 2 <= self.k_min <= self.k_max:
             raise ValueError("need 2 <= k_min <= k_max")
         methods = list(self.methods) if self.method == "auto" else [self.method]
         for m in methods:
             check_method(m)
         needs_k = any(METHODS[m].needs_k for m in methods)
-        k_values = list(range(self.k_min, self.k_max + 1)) if auto_k or not needs_k else [int(self.n_clusters)]
+        k_values = list(range(self.k_min, self.k_max + 1)) if auto_k or not needs_k else [int(n_clusters)]
         forced = self.method != "auto" and not auto_k
         return forced, methods, k_values
 

@@ -11,7 +11,8 @@ already taken (two kinds of newcomers) gets the archetype's name qualified by it
 difference ("Newcomers (quick repurchase)" / "新用户（复购快）"). A segment with no archetype gets a
 descriptive name from its two strongest effects ("High views & low orders" / "浏览多、订单少用户");
 with none strong enough it is "Typical users" / "普通用户". Names are unique within a
-segmentation (a repeated name gets " 2", " 3"...). Users override any name in settings.
+segmentation (a repeated name gets " 2", " 3"...). Users override any name in settings
+(:func:`apply_name_overrides`).
 """
 
 from __future__ import annotations
@@ -170,13 +171,12 @@ def _unique(names: list[str], sep: str) -> list[str]:
 
 
 def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = ARCHETYPES,
-                  overrides: Mapping[object, Mapping[str, str]] | None = None,
                   min_score: float = MIN_SCORE) -> pd.DataFrame:
     """Name every segment (rows of ``effects``, a segments x features effect table).
 
-    ``overrides`` maps a segment id, or a generated key such as ``"cart_abandoners"``, to
-    ``{"en": ..., "zh": ...}``. Returns columns key, name, name_zh, score (the archetype's score,
-    NaN for descriptive names) and source ("archetype", "description", "override").
+    Returns columns key, name, name_zh, score (the archetype's score, NaN for descriptive names)
+    and source ("archetype" or "description"); :func:`apply_name_overrides` applies the
+    workspace's own names afterwards.
     """
     scores = archetype_scores(effects, archetypes)
     by_key = {a.key: a for a in archetypes}
@@ -213,12 +213,27 @@ def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = AR
     out["key"] = _unique(list(out["key"]), "_")
     out["name"] = _unique(list(out["name"]), " ")
     out["name_zh"] = _unique(list(out["name_zh"]), " ")
+    return out
+
+
+def apply_name_overrides(names: pd.DataFrame, overrides: Mapping[str, Mapping[str, str]], *, kind: str,
+                         segmentation_id: int | None = None, source: str = "source") -> pd.DataFrame:
+    """The names of a segmentation's segments with the workspace's own names applied.
+
+    ``names`` is indexed by segment id with columns key, name, name_zh and ``source``. A segment
+    is renamed by ``overrides["<segmentation id>:<segment id>"]`` (that one segmentation), else by
+    ``overrides["<kind>:<key>"]`` (the same segment in every run, e.g. ``"rfm:champions"``); an
+    override gives ``en``, ``zh`` or both, and the name it leaves out is kept. Returns a copy whose
+    renamed segments have ``source`` "override". Names stay unique only if the overrides keep them so.
+    """
+    out = names.copy()
     for seg in out.index:
-        for ref in (seg, str(seg), out.loc[seg, "key"]):
-            if overrides and ref in overrides:
-                o = overrides[ref]
-                out.loc[seg, "name"] = o.get("en", o.get("name", out.loc[seg, "name"]))
-                out.loc[seg, "name_zh"] = o.get("zh", o.get("name_zh", out.loc[seg, "name_zh"]))
-                out.loc[seg, "source"] = "override"
-                break
+        refs = ([] if segmentation_id is None else [f"{segmentation_id}:{seg}"]) + [f"{kind}:{out.loc[seg, 'key']}"]
+        ref = next((r for r in refs if r in overrides), None)
+        if ref is None:
+            continue
+        o = overrides[ref]
+        out.loc[seg, "name"] = o.get("en", out.loc[seg, "name"])
+        out.loc[seg, "name_zh"] = o.get("zh", out.loc[seg, "name_zh"])
+        out.loc[seg, source] = "override"
     return out

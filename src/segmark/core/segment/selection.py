@@ -90,19 +90,23 @@ class Selection:
         return {
             "method": self.method, "k": self.k, "n_clusters": self.n_clusters,
             "structure_found": self.structure_found, "reason": self.reason,
-            "silhouette": _num(self.silhouette), "stability": _num(self.stability),
-            "reference_silhouette": _num(self.reference_silhouette),
-            "silhouette_gain": _num(self.silhouette_gain), "thresholds": self.thresholds,
-            "candidates": [{k: _num(v) for k, v in row.items()}
+            "silhouette": json_value(self.silhouette, 6), "stability": json_value(self.stability, 6),
+            "reference_silhouette": json_value(self.reference_silhouette, 6),
+            "silhouette_gain": json_value(self.silhouette_gain, 6), "thresholds": self.thresholds,
+            "candidates": [{k: json_value(v, 6) for k, v in row.items()}
                            for row in self.candidates.to_dict(orient="records")],
         }
 
 
-def _num(v: Any) -> Any:
+def json_value(v: Any, digits: int | None = None) -> Any:
+    """A value as JSON can hold it: NumPy numbers as Python ones, NaN and pd.NA as None, floats
+    rounded to ``digits`` when given; anything else unchanged."""
     if v is pd.NA:
         return None
     if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else round(float(v), 6)
+        if np.isnan(v):
+            return None
+        return float(v) if digits is None else round(float(v), digits)
     if isinstance(v, np.integer):
         return int(v)
     return v
