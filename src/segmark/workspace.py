@@ -6,6 +6,7 @@ Chosen by ``--workspace DIR``, else ``SEGMARK_WORKSPACE``, else the current fold
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +81,43 @@ def open_workspace(root: Path | str | None = None, *, read_only: bool = False) -
     settings = load_settings(settings_file)
     store = DuckDBStore(path / DATABASE_FILE, settings.store, read_only=read_only)
     return Workspace(path, settings, store)
+
+
+KEY_FILE = ".segmark-key"
+"""The workspace's secret key, kept beside the database (never in it), readable by its owner only."""
+
+
+def workspace_key(root: Path | str, *, create: bool = False) -> bytes | None:
+    """The workspace's secret key (32 random bytes), used to sign what it stores and later trusts,
+    such as its pickled segment models. ``create`` makes the key file when it does not exist yet
+    (mode 0600); without it a workspace that never needed a key gets None."""
+    path = Path(root) / KEY_FILE
+    if create and not path.exists():
+        tmp = path.with_name(f"{KEY_FILE}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)  # atomic, and never replaces a key another process made first
+            except FileExistsError:
+                pass  # another process made it first: that one is the key
+            except OSError:  # a file system without hard links
+                if not path.exists():
+                    os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"cannot read the workspace key {path}: {exc}") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise WorkspaceError(f"the workspace key {path} is damaged (expected 64 hex digits)")
+    return key

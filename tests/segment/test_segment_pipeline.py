@@ -3,8 +3,13 @@ then segmented, stored, explained, assigned and compared across dates."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
+import pickle
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +19,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmark.core.segment.model import NoStructureError
+from segmark.errors import StoreError
 from segmark.pipeline.features import load_features
 from segmark.pipeline.segments import (
     assign_users,
@@ -30,7 +36,7 @@ from segmark.pipeline.segments import (
     segment_migration,
     segments_table,
 )
-from segmark.workspace import Workspace, open_workspace
+from segmark.workspace import Workspace, init_workspace, open_workspace, workspace_key
 
 # The generator's planted types and the archetype each should be named after.
 EXPECTED_NAME = {"loyal_high_spender": "high_value_loyal", "bargain_hunter": "bargain_hunters",
@@ -137,7 +143,7 @@ def test_assign_new_users_without_refitting_and_migration(ws: Workspace):
     new_users = after[after["source"] == "assign"]
     assert (new_users["feature_run_id"] == late_run).all()
     # They were placed by the stored model as fitted, not by a refit.
-    model = load_model(ws.store, cluster.segmentation_id)["model"]
+    model = load_model(ws, cluster.segmentation_id)["model"]
     expected = model.predict(late_features.loc[new_users.index])
     assert (new_users["segment_id"].to_numpy() == expected).all()
     # Placing everyone again moves some users and replaces, never duplicates, rows.
@@ -235,3 +241,88 @@ def test_listing_and_lookup(ws: Workspace):
     assert np.all(np.diff(table["size"].to_numpy()) <= 0)  # 0 is the largest
     with pytest.raises(Exception, match="no segmentation 999"):
         get_segmentation(ws.store, 999)
+
+
+class _Planted:
+    """A pickle that runs code when loaded: here it makes a folder, so a test can see whether it ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+def _expected_signature(key: bytes, segmentation_id: int, blob: bytes) -> str:
+    message = b"segmark-model\0" + f"{segmentation_id}\0pickle\0".encode() + blob
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def test_models_are_signed_with_the_workspace_key_and_round_trip(ws: Workspace):
+    assert not (ws.root / ".segmark-key").exists()  # made when first needed
+    cluster = run_cluster(ws, method="kmeans", k=4).segmentation
+    key_file = ws.root / ".segmark-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = bytes.fromhex(key_file.read_text(encoding="ascii").strip())
+    assert len(key) == 32
+    rfm = run_rfm(ws).segmentation
+    assert bytes.fromhex(key_file.read_text(encoding="ascii").strip()) == key  # one key per workspace
+    for seg in (cluster, rfm):
+        blob, signature = ws.store.query_rows(
+            "SELECT model, signature FROM segment_models WHERE segmentation_id = ?", [seg.segmentation_id])[0]
+        assert signature == _expected_signature(key, seg.segmentation_id, blob)
+        assert key.hex() not in json.dumps(ws.store.query_rows("SELECT * FROM segment_models"), default=str)
+    got = members(ws.store, cluster.segmentation_id)
+    _, features = load_features(ws.store)
+    model = load_model(ws, cluster.segmentation_id)["model"]
+    assert (model.predict(features.loc[got.index[:50]]) == got["segment_id"].to_numpy()[:50]).all()
+    assert explain_user(ws, got.index[0], cluster.segmentation_id)["segment_id"] == got["segment_id"].iloc[0]
+
+
+def test_a_model_from_another_workspace_is_refused(shop_template: Path, tmp_path: Path):
+    with _open(shop_template, tmp_path) as ws:
+        cluster = run_cluster(ws, method="kmeans", k=4).segmentation
+        rfm = run_rfm(ws).segmentation
+        user = members(ws.store, cluster.segmentation_id).index[0]
+        source = ws.root
+    # Someone else's database, opened in a workspace with its own key ...
+    other = init_workspace(tmp_path / "other")
+    workspace_key(other, create=True)
+    shutil.copy(source / "segmark.duckdb", other / "segmark.duckdb")
+    # ... and the same database copied without any key.
+    bare = init_workspace(tmp_path / "bare")
+    shutil.copy(source / "segmark.duckdb", bare / "segmark.duckdb")
+    for root, why in ((other, "written by another workspace"), (bare, "has no .segmark-key")):
+        with open_workspace(root) as w:
+            for seg in (cluster, rfm):
+                with pytest.raises(StoreError, match=why):
+                    load_model(w, seg.segmentation_id)
+            with pytest.raises(StoreError, match="not loaded"):
+                explain_user(w, user, cluster.segmentation_id)
+            with pytest.raises(StoreError, match="not loaded"):
+                assign_users(w, rfm.segmentation_id)
+            assert explain_user(w, user, rfm.segmentation_id)["kind"] == "rfm"  # RFM's why needs no model
+
+
+def test_a_changed_or_unsigned_model_is_refused_and_never_run(ws: Workspace, tmp_path: Path):
+    cluster = run_cluster(ws, method="kmeans", k=4).segmentation
+    marker = tmp_path / "the-pickle-ran"
+    planted = pickle.dumps(_Planted(marker))
+    ws.store.execute("UPDATE segment_models SET model = ? WHERE segmentation_id = ?",
+                     [planted, cluster.segmentation_id])
+    with pytest.raises(StoreError, match="changed since"):
+        load_model(ws, cluster.segmentation_id)
+    with pytest.raises(StoreError, match="changed since"):
+        explain_user(ws, members(ws.store, cluster.segmentation_id).index[0])
+    assert not marker.exists()
+    # A signature that does not belong to the blob is no better than none.
+    key = workspace_key(ws.root)
+    ws.store.execute("UPDATE segment_models SET signature = ? WHERE segmentation_id = ?",
+                     [_expected_signature(key, cluster.segmentation_id + 1, planted), cluster.segmentation_id])
+    with pytest.raises(StoreError, match="changed since"):
+        load_model(ws, cluster.segmentation_id)
+    ws.store.execute("UPDATE segment_models SET signature = NULL WHERE segmentation_id = ?",
+                     [cluster.segmentation_id])
+    with pytest.raises(StoreError, match="no signature"):
+        load_model(ws, cluster.segmentation_id)
+    assert not marker.exists()

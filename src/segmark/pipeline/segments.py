@@ -9,6 +9,8 @@ between the segments of two segmentations).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import pickle
 from collections.abc import Sequence
@@ -42,10 +44,10 @@ from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
 from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
-from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError
+from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError, StoreError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
 from segmark.store.duckdb import DuckDBStore, utc_now
-from segmark.workspace import Workspace
+from segmark.workspace import KEY_FILE, Workspace, workspace_key
 
 KINDS = ("rfm", "cluster")
 _AXIS_NAMES = {"r": "recency", "f": "number of orders", "m": "net spend"}
@@ -123,7 +125,7 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
     members = pd.DataFrame({"user_id": features.index.astype(str), "segment_id": labels,
                             "r_score": named["r_score"].to_numpy(), "f_score": named["f_score"].to_numpy(),
                             "m_score": named["m_score"].to_numpy()})
-    return _store(ws.store, kind="rfm", method="rfm", run=run, features=features, labels=labels,
+    return _store(ws, kind="rfm", method="rfm", run=run, features=features, labels=labels,
                   segments=segments, members=members, feature_names=["recency_days", "frequency", "monetary"],
                   params=params, metrics=metrics, selection=None, candidates=None, reason=reason,
                   model={"kind": "rfm", "scorer": scorer, "rules": rules}, started=started,
@@ -187,7 +189,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
     candidates = model.selection_.candidates
     members = pd.DataFrame({"user_id": table.index.astype(str), "segment_id": labels,
                             "r_score": None, "f_score": None, "m_score": None})
-    result = _store(ws.store, kind="cluster", method=model.method_, run=run, features=table, labels=labels,
+    result = _store(ws, kind="cluster", method=model.method_, run=run, features=table, labels=labels,
                     segments=segments, members=members, feature_names=chosen, params=params, metrics=metrics,
                     selection=selection, candidates=candidates, reason=model.selection_.reason,
                     model={"kind": "cluster", "model": model.compact(), "surrogate": surrogate},
@@ -235,13 +237,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _store(store: DuckDBStore, *, kind: str, method: str, run: FeatureRun, features: pd.DataFrame,
+def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: pd.DataFrame,
            labels: np.ndarray, segments: pd.DataFrame, members: pd.DataFrame, feature_names: list[str],
            params: dict[str, Any], metrics: dict[str, Any], selection: dict[str, Any] | None,
            candidates: pd.DataFrame | None, reason: str, model: dict[str, Any], started: datetime,
            profile: pd.DataFrame | None = None, overrides: dict[str, dict[str, str]] | None = None,
            ) -> SegmentationResult:
     """Write one segmentation and everything about it in one transaction, with its run record."""
+    store = ws.store
+    key = workspace_key(ws.root, create=True)
     seg_id = store.next_run_id()
     if overrides:
         segments = apply_name_overrides(segments, overrides, kind=kind, segmentation_id=seg_id,
@@ -287,8 +291,9 @@ def _store(store: DuckDBStore, *, kind: str, method: str, run: FeatureRun, featu
                 cand = candidates.assign(segmentation_id=seg_id)
                 cand = cand[["segmentation_id", *[c for c in candidates.columns]]]
                 _insert(con, "segment_candidates", cand)
-            con.execute("INSERT INTO segment_models VALUES (?, ?, ?, ?)",
-                        [seg_id, MODEL_FORMAT, _json(_versions()), blob])
+            con.execute("INSERT INTO segment_models (segmentation_id, format, versions, model, signature) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [seg_id, MODEL_FORMAT, _json(_versions()), blob, _signature(key, seg_id, MODEL_FORMAT, blob)])
             store.record_run(seg_id, step, "ok", started_at=started, as_of=run.as_of, params=params,
                              metrics={**metrics, "segments": n_segments})
     except (Exception, KeyboardInterrupt) as exc:
@@ -394,16 +399,40 @@ def feature_labels_zh(store: DuckDBStore, feature_run_id: int) -> dict[str, str]
                                  "IS NOT NULL AND label_zh <> ''", [feature_run_id]))
 
 
-def load_model(store: DuckDBStore, segmentation_id: int) -> dict[str, Any]:
-    """The stored model of a segmentation (written by this workspace: see segment_models)."""
-    row = store.query_rows("SELECT format, model FROM segment_models WHERE segmentation_id = ?",
-                           [segmentation_id])
+def _signature(key: bytes, segmentation_id: int, fmt: str, blob: bytes) -> str:
+    """HMAC-SHA256 of a stored model under the workspace's key, bound to its segmentation and format."""
+    message = b"segmark-model\0" + f"{int(segmentation_id)}\0{fmt}\0".encode() + bytes(blob)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def load_model(ws: Workspace, segmentation_id: int) -> dict[str, Any]:
+    """The stored model of a segmentation, unpickled only when its signature shows that this
+    workspace wrote it, unchanged (its key is the file ``.segmark-key`` beside the database).
+
+    Raises ``StoreError`` for a model written by another workspace (another key, or a database
+    copied without its key), changed since it was written, or stored before models were signed.
+    """
+    store = ws.store
+    signed = bool(store.query_rows("SELECT 1 FROM information_schema.columns WHERE table_name = 'segment_models' "
+                                   "AND column_name = 'signature'"))
+    row = store.query_rows(f"SELECT format, model, {'signature' if signed else 'NULL'} FROM segment_models "
+                           "WHERE segmentation_id = ?", [segmentation_id])
     if not row:
         raise NotReadyError(f"segmentation {segmentation_id} has no stored model")
-    fmt, blob = row[0]
+    fmt, blob, signature = row[0]
     if fmt != MODEL_FORMAT:
         raise SegmarkError(f"segmentation {segmentation_id}: unknown model format {fmt!r}")
-    return pickle.loads(blob)  # the workspace's own model, written by _store
+    key = workspace_key(ws.root)
+    refusal = (f"the stored model of segmentation {segmentation_id} is not loaded: a model is code, and segmark "
+               "only loads models signed with this workspace's own key ({why}). Make a new segmentation here "
+               "(`segmark segment rfm` or `segmark segment cluster`) to use one.")
+    if key is None:
+        raise StoreError(refusal.format(why=f"this workspace has no {KEY_FILE}, so it wrote no model"))
+    if not signature:
+        raise StoreError(refusal.format(why="this one has no signature"))
+    if not hmac.compare_digest(str(signature), _signature(key, segmentation_id, fmt, blob)):
+        raise StoreError(refusal.format(why="this one was written by another workspace or changed since"))
+    return pickle.loads(blob)  # verified: written by this workspace's _store, unchanged
 
 
 def members(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
@@ -469,7 +498,7 @@ def explain_user(ws: Workspace, user_id: str, segmentation_id: int | None = None
                     "because": f"R={r}, F={f}, M={m} matches {names.loc[segment_id, 'name']}: {definition}",
                     "because_zh": f"R={r}、F={f}、M={m}，符合“{names.loc[segment_id, 'name_zh']}”：{definition}"})
         return out
-    stored = load_model(store, seg.segmentation_id)
+    stored = load_model(ws, seg.segmentation_id)
     model: SegmentModel = stored["model"]
     frame = pd.DataFrame([values], index=pd.Index([user_id], name="user_id"))
     frame = _typed_like(frame, model)
@@ -517,7 +546,7 @@ def assign_users(ws: Workspace, segmentation_id: int | None = None, feature_run_
                             [seg.segmentation_id]).set_index("user_id")["segment_id"]
     if only_new:
         table = table[~table.index.isin(before.index)]
-    stored = load_model(store, seg.segmentation_id)
+    stored = load_model(ws, seg.segmentation_id)
     if len(table) == 0:
         labels = np.array([], dtype=np.int64)
         scores = None

@@ -82,7 +82,7 @@ CREATE TABLE segment_candidates (
 );
 
 -- The fitted model (preprocessing, estimator, assignment, surrogate tree, or the RFM cut points),
--- pickled: a workspace only loads models it wrote itself.
+-- pickled. 0004 adds its signature: a workspace only loads models signed with its own key.
 CREATE TABLE segment_models (
     segmentation_id  INTEGER PRIMARY KEY,
     format           VARCHAR NOT NULL,     -- pickle

@@ -1,0 +1,6 @@
+-- Stored models are signed: segment_models.signature is the HMAC-SHA256, under the workspace's own
+-- secret key (the file .segmark-key beside the database, never in it), of the segmentation id, the
+-- format and the pickled model. A model is unpickled only when its signature verifies, so a
+-- database from elsewhere, or a blob changed after it was written, is refused rather than run.
+-- Rows written before this migration have no signature and are refused too (segment again).
+ALTER TABLE segment_models ADD COLUMN signature VARCHAR;
