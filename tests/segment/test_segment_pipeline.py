@@ -161,8 +161,8 @@ def test_assign_new_users_without_refitting_and_migration(ws: Workspace):
     assert users.to_numpy().sum() == len(late_features)
     assert users.drop(index="(new)", errors="ignore").sum(axis=1).sum() == len(before)
     assert users.loc["(new)"].sum() == len(late_features) - len(before)
-    by_name = before["name"].value_counts()
-    assert (users.drop(index="(new)").sum(axis=1) == by_name.reindex(users.index.drop("(new)"))).all()
+    by_key = before["key"].value_counts()
+    assert (users.drop(index="(new)").sum(axis=1) == by_key.reindex(users.index.drop("(new)"))).all()
     json.dumps(report.to_dict(), default=str)
 
 
@@ -326,3 +326,33 @@ def test_a_changed_or_unsigned_model_is_refused_and_never_run(ws: Workspace, tmp
     with pytest.raises(StoreError, match="no signature"):
         load_model(ws, cluster.segmentation_id)
     assert not marker.exists()
+
+
+def test_migration_is_keyed_by_segment_key_and_carries_both_names(shop_template: Path, tmp_path: Path):
+    """A segment renamed between two runs is still the same segment: users who stay Champions
+    while Champions is renamed VIP / 贵宾 count as staying."""
+    with _open(shop_template, tmp_path) as ws:
+        early_run, late_run = sorted(r for (r,) in ws.store.query_rows("SELECT run_id FROM feature_runs"))
+        early = run_rfm(ws, feature_run_id=early_run).segmentation
+    (tmp_path / "ws" / "segmark.toml").write_text(
+        '[segment.names]\n"rfm:champions" = { en = "VIP", zh = "贵宾" }\n', encoding="utf-8")
+    with open_workspace(tmp_path / "ws") as ws:
+        late = run_rfm(ws, feature_run_id=late_run).segmentation
+        report = segment_migration(ws.store)
+        a = members(ws.store, early.segmentation_id)["key"]
+        b = members(ws.store, late.segmentation_id)["key"]
+    assert (report.before.segmentation_id, report.after.segmentation_id) == (early.segmentation_id,
+                                                                             late.segmentation_id)
+    users = report.migration.users
+    both = a.index.intersection(b.index)
+    kept = both[(a[both] == b[both]).to_numpy()]
+    champions = int(((a[both] == "champions") & (b[both] == "champions")).sum())
+    assert champions > 0 and users.loc["champions", "champions"] == champions
+    assert "Champions" not in users.index and "VIP" not in users.columns
+    assert report.migration.stayed_share == pytest.approx(len(kept) / len(both))
+    assert report.names_before["champions"] == ("Champions", "冠军用户")
+    assert report.names_after["champions"] == ("VIP", "贵宾")
+    assert report.name("champions", "zh", later=True) == "贵宾" and report.name("(new)", "zh") == "(new)"
+    out = report.to_dict()
+    assert out["names"]["to"]["champions"] == {"name": "VIP", "name_zh": "贵宾"}
+    assert out["users"]["champions"]["champions"] == champions

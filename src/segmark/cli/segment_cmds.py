@@ -337,8 +337,8 @@ def migration(
     segmark features build && segmark segment rfm && segmark segments migration[/]
     """
     with workspace(ws_dir, read_only=True) as ws:
-        zh = (lang or ws.settings.lang) == "zh"
-        report = segment_migration(ws.store, from_id, to_id, lang="zh" if zh else "en")
+        language = "zh" if (lang or ws.settings.lang) == "zh" else "en"
+        report = segment_migration(ws.store, from_id, to_id)
     if json_out:
         print_json(report.to_dict())
         return
@@ -348,8 +348,8 @@ def migration(
               title_justify="left")
     t.add_column("from \\ to")
     for c in users.columns:
-        t.add_column(str(c), justify="right", overflow="fold")
-    for name, row in users.iterrows():
-        t.add_row(str(name), *[f"{v:,}" if v else "" for v in row])
+        t.add_column(report.name(str(c), language, later=True), justify="right", overflow="fold")
+    for key, row in users.iterrows():
+        t.add_row(report.name(str(key), language), *[f"{v:,}" if v else "" for v in row])
     console.print(t)
     console.print(f"{report.migration.stayed_share:.0%} of the users present at both dates kept their segment")

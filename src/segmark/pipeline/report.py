@@ -222,24 +222,21 @@ def _selection(record: dict[str, Any], candidates: pd.DataFrame) -> Selection:
 def collect_migration(store: DuckDBStore, latest: Segmentation) -> MigrationView | None:
     """Users moving between the latest segmentation of a kind and the one before it (earlier as_of)."""
     try:
-        report = segment_migration(store, to_id=latest.segmentation_id, lang="en")
+        report = segment_migration(store, to_id=latest.segmentation_id)
     except NotReadyError:
         return None
     before, after = report.before, report.after
-    sb, _ = _segments(store, before)
-    sa, _ = _segments(store, after)
-    # the matrix is keyed by English name: turn names back into keys, and keep both languages
-    by_name_before = {n: (k, n, z) for k, n, z in zip(sb.table.index, sb.table["name"], sb.table["name_zh"],
-                                                       strict=True)}
-    by_name_after = {n: (k, n, z) for k, n, z in zip(sa.table.index, sa.table["name"], sa.table["name_zh"],
-                                                      strict=True)}
-    users = report.migration.users.copy()
-    users.index = [by_name_before.get(str(n), (str(n),))[0] for n in users.index]
-    users.columns = [by_name_after.get(str(n), (str(n),))[0] for n in users.columns]
-    return MigrationView(
-        after.kind, before.segmentation_id, after.segmentation_id, _local(store, before.feature_run_id),
-        _local(store, after.feature_run_id), users,
-        {k: (n, z) for k, n, z in by_name_before.values()}, {k: (n, z) for k, n, z in by_name_after.values()})
+
+    def names(seg: Segmentation, pairs: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        # the segments the page shows first, in its order (their colours follow it), then empty ones
+        shown = [str(k) for k in _segments(store, seg)[0].table.index]
+        return {k: pairs[k] for k in [*shown, *pairs] if k in pairs}
+
+    users = report.migration.users.rename(index=str, columns=str)  # keyed by segment key, like the page
+    names_before, names_after = names(before, report.names_before), names(after, report.names_after)
+    return MigrationView(after.kind, before.segmentation_id, after.segmentation_id,
+                         _local(store, before.feature_run_id), _local(store, after.feature_run_id), users,
+                         names_before, names_after)
 
 
 def _local(store: DuckDBStore, feature_run_id: int) -> datetime | None:

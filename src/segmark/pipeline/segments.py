@@ -14,7 +14,7 @@ import hmac
 import json
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -598,10 +598,23 @@ def assign_users(ws: Workspace, segmentation_id: int | None = None, feature_run_
 
 @dataclass
 class MigrationReport:
+    """Users and revenue moving between two segmentations; the matrices are keyed by segment key
+    (stable across runs and languages), with ``(new)`` and ``(gone)`` for users at one date only."""
+
     before: Segmentation
     after: Segmentation
     migration: Migration
-    lang: str = "en"
+    names_before: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Segment key -> (English name, Chinese name) in the earlier segmentation."""
+    names_after: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """The same for the later segmentation."""
+
+    def name(self, key: str, lang: str = "en", *, later: bool = False) -> str:
+        """A row (or, with ``later``, column) key's display name in ``lang``; (new) and (gone) as they are."""
+        pair = (self.names_after if later else self.names_before).get(key)
+        if pair is None:
+            return key
+        return (pair[1] or pair[0]) if lang == "zh" else pair[0]
 
     def to_dict(self) -> dict[str, Any]:
         def table(df: pd.DataFrame | None) -> dict[str, dict[str, float]] | None:
@@ -609,19 +622,23 @@ class MigrationReport:
                 return None
             return {str(i): {str(c): json_value(v) for c, v in row.items()} for i, row in df.iterrows()}
 
+        def names(pairs: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+            return {k: {"name": n, "name_zh": z} for k, (n, z) in pairs.items()}
+
         return {"from": self.before.to_dict(), "to": self.after.to_dict(),
                 "users": table(self.migration.users), "revenue": table(self.migration.revenue),
-                "stayed_share": json_value(self.migration.stayed_share)}
+                "stayed_share": json_value(self.migration.stayed_share),
+                "names": {"from": names(self.names_before), "to": names(self.names_after)}}
 
 
-def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int | None = None, *,
-                      lang: str = "en") -> MigrationReport:
+def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int | None = None) -> MigrationReport:
     """Users and revenue moving between the segments of two segmentations.
 
     By default the pair is the latest segmentation and the latest one of the same kind made on a
-    feature build with another as_of, the earlier date first. Segments are matched by name, so RFM
-    schemes and clusterings named alike compare directly. Revenue is each user's net spend in the
-    later build (in the earlier one for users who left).
+    feature build with another as_of, the earlier date first. Segments are matched by key (stable
+    across runs, whatever their names in either language, renamed or not), so RFM schemes and
+    clusterings with the same archetypes compare directly; the report carries both names of every
+    key. Revenue is each user's net spend in the later build (in the earlier one for users who left).
     """
     after = get_segmentation(store, to_id)
     if from_id is None:
@@ -637,16 +654,19 @@ def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int
             before, after = after, before
     else:
         before = get_segmentation(store, from_id)
-    column = "name_zh" if lang == "zh" else "name"
     m_before, m_after = members(store, before.segmentation_id), members(store, after.segmentation_id)
     revenue = _revenue(store, after.feature_run_id).reindex(m_after.index)
     gone = m_before.index.difference(m_after.index)
     if len(gone):
         revenue = pd.concat([revenue, _revenue(store, before.feature_run_id).reindex(gone)])
-    order = list(dict.fromkeys(list(segments_table(store, before.segmentation_id)[column])
-                               + list(segments_table(store, after.segmentation_id)[column])))
-    result = migration_matrix(m_before[column], m_after[column], revenue=revenue, order=order)
-    return MigrationReport(before, after, result, lang)
+    t_before, t_after = segments_table(store, before.segmentation_id), segments_table(store, after.segmentation_id)
+    names_before = {str(k): (str(n), str(z)) for k, n, z in zip(t_before["key"], t_before["name"],
+                                                                t_before["name_zh"], strict=True)}
+    names_after = {str(k): (str(n), str(z)) for k, n, z in zip(t_after["key"], t_after["name"], t_after["name_zh"],
+                                                               strict=True)}
+    order = list(dict.fromkeys([*names_before, *names_after]))
+    result = migration_matrix(m_before["key"], m_after["key"], revenue=revenue, order=order)
+    return MigrationReport(before, after, result, names_before, names_after)
 
 
 def _revenue(store: DuckDBStore, feature_run_id: int) -> pd.Series:

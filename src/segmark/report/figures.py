@@ -436,11 +436,11 @@ def migration_chart(mv: MigrationView, lang: Lang) -> Chart | None:
         return None
     special = {"(new)": tr("new", lang), "(gone)": tr("gone", lang)}
 
-    def label(names: Mapping[str, tuple[str, str]], key: str) -> tuple[str, str]:
+    def label(names: Mapping[str, tuple[str, str]], key: str) -> str:
         if key in special:
-            return special[key], key
+            return special[key]
         pair = names.get(key, (key, key))
-        return (pair[1] or pair[0]) if lang == "zh" else pair[0], pair[0]
+        return (pair[1] or pair[0]) if lang == "zh" else pair[0]
 
     m = m.rename(index=str, columns=str)
     rows = _ordered(list(m.index), list(mv.from_names), last="(new)")
@@ -454,10 +454,10 @@ def migration_chart(mv: MigrationView, lang: Lang) -> Chart | None:
         share = np.where(row_tot > 0, counts / row_tot, np.nan)
     row_labels = [label(mv.from_names, k) for k in rows]
     col_labels = [label(mv.to_names, k) for k in cols]
-    y = [chip(lbl, palette.get(k, "#999")) for (lbl, _), k in zip(row_labels, rows, strict=True)][::-1]
-    x = [lbl for lbl, _ in col_labels]
+    y = [chip(lbl, palette.get(k, "#999")) for lbl, k in zip(row_labels, rows, strict=True)][::-1]
+    x = col_labels
     text = [[fmt_int(v) if v else "" for v in row] for row in counts][::-1]
-    custom = [[[row_labels[i][0], col_labels[j][0], fmt_int(counts[i, j]), fmt_pct(share[i, j])]
+    custom = [[[row_labels[i], col_labels[j], fmt_int(counts[i, j]), fmt_pct(share[i, j])]
                for j in range(len(cols))] for i in range(len(rows))][::-1]
     fig = go.Figure(go.Heatmap(
         z=share[::-1].tolist(), x=x, y=y, text=text, texttemplate="%{text}", textfont={"size": 10},
@@ -470,19 +470,19 @@ def migration_chart(mv: MigrationView, lang: Lang) -> Chart | None:
     _style(fig, title, tr("x_to", lang), tr("y_from", lang), height=190 + 34 * len(rows), left=160)
     fig.update_xaxes(tickangle=-35, showgrid=False)
     fig.update_yaxes(showgrid=False)
-    # reading: stayed share among users in both runs (same English name), and the largest move
+    # reading: stayed share among users in both runs (the same segment key), and the largest move
     stayed = total = 0.0
     best: tuple[float, str, str] | None = None
-    for i, (rl, rkey) in enumerate(row_labels):
-        for j, (cl, ckey) in enumerate(col_labels):
+    for i, rkey in enumerate(rows):
+        for j, ckey in enumerate(cols):
             v = counts[i, j]
-            if rkey in special.values() or rows[i] in special or cols[j] in special:
+            if rkey in special or ckey in special:
                 continue
             total += v
             if rkey == ckey:
                 stayed += v
             elif v > 0 and (best is None or v > best[0]):
-                best = (v, rl, cl)
+                best = (v, row_labels[i], col_labels[j])
     stayed_share = stayed / total if total else float("nan")
     if best is None:
         reading = tr("r_migration_still", lang, stayed=fmt_pct(stayed_share))
