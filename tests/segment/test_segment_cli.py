@@ -89,3 +89,48 @@ def test_as_a_separate_process(shop_template: Path, tmp_path: Path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["kind"] == "rfm"
+
+
+def _column(table, header: str) -> list[str]:
+    (col,) = [c for c in table.columns if c.header == header]
+    return [str(v) for v in col._cells]
+
+
+def test_segments_table_labels_revenue_share_and_keeps_fit_figures_together(shop_template: Path, tmp_path: Path):
+    """users, share and revenue share all describe the fit; members placed later by `segments assign`
+    get a column of their own instead of changing "users" under a fit-time "share"."""
+    from segmark.cli.segment_cmds import _segments_view
+    from segmark.pipeline.features import load_features
+    from segmark.pipeline.segments import assign_users, members, profile_table, run_rfm, segments_table
+    from segmark.workspace import open_workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(shop_template, root)
+    with open_workspace(root) as ws:
+        early_run, late_run = sorted(r for (r,) in ws.store.query_rows("SELECT run_id FROM feature_runs"))
+        seg = run_rfm(ws, feature_run_id=early_run).segmentation
+        fitted = members(ws.store, seg.segmentation_id)
+        _, early = load_features(ws.store, early_run)
+        assign_users(ws, seg.segmentation_id, late_run, only_new=True)
+        now = members(ws.store, seg.segmentation_id)
+        table = segments_table(ws.store, seg.segmentation_id)
+        profile = profile_table(ws.store, seg.segmentation_id)
+    assert len(now) > len(fitted)  # newcomers were placed after the fit
+    # The expected figures, from the members at fit and the early build's net spend (negative as 0).
+    spend = early["monetary"].clip(lower=0).groupby(fitted["key"].reindex(early.index)).sum()
+    size = fitted["key"].value_counts()
+    shown = table[(table["size"] > 0) | (table["members"] > 0)]
+    view = _segments_view(seg, table, profile, zh=False)
+    headers = [c.header for c in view.columns]
+    assert headers[:6] == ["id", "segment", "users", "share", "revenue share", "members now"]
+    assert "revenue" not in headers
+    keys = list(shown["key"])
+    assert _column(view, "users") == [f"{int(size.get(k, 0)):,}" for k in keys]
+    assert _column(view, "share") == [f"{size.get(k, 0) / len(fitted):.1%}" for k in keys]
+    assert _column(view, "revenue share") == [f"{spend.get(k, 0.0) / spend.sum():.1%}" for k in keys]
+    assert _column(view, "members now") == [f"{int((now['key'] == k).sum()):,}" for k in keys]
+    zh = _segments_view(seg, table, profile, zh=True)
+    assert [c.header for c in zh.columns][2:6] == ["用户数", "用户占比", "收入占比", "当前成员数"]
+    # Without later placements the table has no members column.
+    fit_only = table.assign(members=table["size"])
+    assert "members now" not in [c.header for c in _segments_view(seg, fit_only, profile, zh=False).columns]

@@ -88,12 +88,22 @@ def _apart(profile: Any, seg_id: int, labels: dict[str, str] | None) -> str:
 
 def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
                    labels: dict[str, str] | None = None) -> Table:
+    """One row per segment. Users, share and revenue share are the segmentation's own figures (at
+    fit); when ``segments assign`` has placed users since, a last figure column counts the members now."""
     t = Table(title=f"segmentation {seg.segmentation_id}: {seg.kind} ({seg.method}), {seg.n_segments} segments "
               f"of {seg.n_users:,} users, features as of {seg.as_of:%Y-%m-%d}", title_justify="left")
-    for col in ("id", "segment", "users", "share", "revenue", "what sets it apart" if not zh else "特征",
-                "rule" if not zh else "规则"):
-        t.add_column(col, justify="right" if col in ("id", "users", "share", "revenue") else "left",
-                     overflow="fold")
+    assigned = bool((table["members"] != table["size"]).any())
+    headers = [("id", "id"), ("segment", "分群"), ("users", "用户数"), ("share", "用户占比"),
+               ("revenue share", "收入占比")]
+    if assigned:
+        headers.append(("members now", "当前成员数"))
+        t.caption = ("当前成员数包括此后由 segments assign 放入的用户；其余数字来自建模时。" if zh else
+                     "members now includes users placed by `segments assign` since; the other figures are "
+                     "from the fit.")
+    headers += [("what sets it apart", "特征"), ("rule", "规则")]
+    for en, cn in headers:
+        numeric = en not in ("segment", "what sets it apart", "rule")
+        t.add_column(cn if zh else en, justify="right" if numeric else "left", overflow="fold")
     for seg_id, row in table.iterrows():
         if row["size"] == 0 and row["members"] == 0:
             continue
@@ -103,8 +113,10 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         else:
             rules = row["rules"]
             rule = (rules[0]["text_zh"] if zh else rules[0]["text"]) if rules else "-"
-        t.add_row(str(seg_id), _name(row, zh), f"{row['members']:,}", _pct(row["share"]),
-                  _pct(row["revenue_share"]), apart, rule)
+        figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
+        if assigned:
+            figures.append(f"{row['members']:,}")
+        t.add_row(str(seg_id), _name(row, zh), *figures, apart, rule)
     return t
 
 
