@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,34 @@ def test_rfm_grid_and_map_agree_with_the_members(segmented_shop: Path) -> None:
     # every user of the later run is counted once (the "(gone)" column holds the earlier run's leavers)
     later = kinds["rfm"].users.drop(columns="(gone)", errors="ignore")
     assert int(later.to_numpy().sum()) == sum(cells.values())
+
+
+ENGLISH_SELECTION_WORDS = re.compile(
+    r"\b(silhouette|stable|stability|unstable|segments?|candidates?|structureless|resampling|below|above|asked|"
+    r"finest|largest|smallest|fit|measured|uniform|warning|users|preferred|real)\b", re.I)
+
+
+def _section_text(html: str, section: str) -> str:
+    found = re.search(rf'<section id="{section}".*?</section>', html, re.S)
+    assert found is not None, section
+    return unescape(re.sub(r"<[^>]+>", " ", found.group(0)))
+
+
+def test_the_chinese_page_says_why_in_chinese(segmented_shop: Path, tmp_path: Path) -> None:
+    """Model selection's reason and every candidate's reason are rendered from their codes: the
+    Chinese page (text and chart hovers) has no English selection sentence; the English page shows
+    the stored English text."""
+    with open_workspace(segmented_shop, read_only=True) as ws:
+        cluster = get_segmentation(ws.store, kind="cluster")
+        stored = ws.store.query_rows("SELECT reason FROM segment_candidates WHERE segmentation_id = ? "
+                                     "AND reason <> ''", [cluster.segmentation_id])
+        pages = {lang: write_report(ws, tmp_path / f"r-{lang}.html", lang).read_text(encoding="utf-8")
+                 for lang in ("en", "zh")}
+    zh = _section_text(pages["zh"], "selection")
+    assert "入选" in zh and re.search(r"重抽样 ARI|轮廓系数", zh)
+    assert not ENGLISH_SELECTION_WORDS.search(zh), ENGLISH_SELECTION_WORDS.search(zh)
+    hovers = json.dumps([t.get("customdata") for t in page_figures(pages["zh"])["selection"]["data"]],
+                        ensure_ascii=False)
+    assert re.search(r"[\u4e00-\u9fff]", hovers) and not ENGLISH_SELECTION_WORDS.search(hovers)
+    en = _section_text(pages["en"], "selection")
+    assert cluster.reason in en and all(r in en for (r,) in stored)

@@ -44,6 +44,13 @@ def test_segment_commands_end_to_end(shop_template: Path, tmp_path: Path):
     assert shown.exit_code == 0 and "candidates" in shown.stdout and "winner" in shown.stdout
     detail = json.loads(segmark("segments", "show", str(cluster_id), "--json", *w).stdout)
     assert len(detail["candidates"]) == 1 and detail["segments"][0]["distinguishing"]
+    # The JSON keeps the English reason with its code and figures; --lang zh says it in Chinese.
+    assert detail["reason"].startswith("kmeans k=6 as asked: silhouette ")
+    assert detail["selection"]["reason_code"] == "forced"
+    assert detail["candidates"][0]["reason_code"] == "asked_for" and detail["candidates"][0]["reason"] == "asked for"
+    chinese = segmark("segments", "show", str(cluster_id), "--lang", "zh", *w)
+    assert chinese.exit_code == 0 and "按指定使用 kmeans k=6：轮廓系数 " in chinese.stdout and "入选" in chinese.stdout
+    assert "as asked" not in chinese.stdout and "resampling" not in chinese.stdout
 
     user = pd.read_csv(shop_template / "truth.csv", dtype=str)["user_id"].iloc[0]
     why = json.loads(segmark("segments", "why", user, "--json", *w).stdout)
@@ -80,6 +87,9 @@ def test_errors_are_messages(shop_template: Path, tmp_path: Path):
     (ws / "segmark.toml").write_text("[segment]\nmin_silhouette_gain = 0.9\n", encoding="utf-8")
     refused = segmark("segment", "cluster", *w)
     assert refused.exit_code == 1 and "no real segments" in refused.output
+    refused_zh = segmark("segment", "cluster", "--lang", "zh", *w)
+    assert refused_zh.exit_code == 1 and "没有真实的分群：" in refused_zh.output
+    assert "no real segments" not in refused_zh.output
 
 
 def test_as_a_separate_process(shop_template: Path, tmp_path: Path):

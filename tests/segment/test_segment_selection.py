@@ -4,6 +4,7 @@ and picks k=5 on the Mall Customers data (income and spending score)."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -121,3 +122,54 @@ def test_json_value_is_the_one_conversion_for_stored_figures():
     assert json_value(np.float64(0.1234567891)) == 0.1234567891
     assert json_value(np.float64(0.1234567891), 6) == 0.123457
     assert json_value("kmeans") == "kmeans" and json_value(None) is None
+
+
+def test_reasons_render_from_code_and_figures_in_english_and_chinese():
+    from segmark.core.segment.reasons import reason_text
+
+    small = {"min_share": 0.0123, "threshold": 0.02}
+    assert reason_text("small_segment", small) == "smallest segment holds 1.2% of users, below the minimum 2%"
+    assert reason_text("small_segment", small, "zh") == "最小的分群只占用户的 1.2%，低于下限 2%"
+    assert reason_text("unstable", {"stability": 0.4149, "min_stability": 0.6}, "zh") == (
+        "不稳定：重抽样 ARI 为 0.41，低于 0.60")
+    best = {"min_gain": 0.05, "best_what": "kmeans k=3", "best_silhouette": 0.41, "best_reference": 0.4,
+            "best_n_clusters": 3}
+    assert reason_text("no_gain", best) == (
+        "no real segments: no candidate beats structureless data by 0.05 in silhouette (best: kmeans k=3, "
+        "silhouette 0.410 vs 0.400 for 3 segments on uniform data of the same extent)")
+    assert reason_text("no_gain", best, "zh", short=True) == (
+        "没有候选的轮廓系数比无结构数据高出 0.05（最佳：kmeans k=3，轮廓系数 0.410，"
+        "而同范围均匀数据分 3 群时为 0.400）")
+    forced = {"what": "kmeans k=4", "silhouette": 0.406, "reference": 0.401, "n_clusters": 4, "gain": 0.005,
+              "stability": 0.85, "min_stability": 0.6, "min_gain": 0.05}
+    assert reason_text("forced", {**forced, "weak": False}) == (
+        "kmeans k=4 as asked: silhouette 0.406 vs 0.401 for 4 segments on structureless data of the same extent "
+        "(gain +0.005), resampling stability 0.85")
+    assert reason_text("forced", {**forced, "weak": True}, "zh").endswith(
+        "重抽样稳定性 0.85。警告：低于自动选择规则的阈值（增益 0.05，稳定性 0.60），这些分群可能并不真实")
+    assert reason_text("low_gain", {"gain": None, "min_gain": 0.05}) == "silhouette gain – below 0.05"
+
+
+def test_selection_records_every_reason_as_code_and_figures():
+    import json as json_module
+
+    from segmark.core.segment.reasons import reason_text
+
+    X, _ = blobs_frame(600, 3, seed=1)
+    sel = SegmentModel(random_state=0).fit(X).selection_
+    record = json_module.loads(json_module.dumps(sel.to_dict()))  # as stored
+    assert record["reason"] == sel.reason == reason_text(record["reason_code"], record["reason_params"])
+    assert record["reason_code"] in {"largest", "finest"}
+    explained = [c for c in record["candidates"] if c["reason"]]
+    assert {c["status"] for c in explained} >= {"winner", "eligible"}
+    for c in explained:
+        assert c["reason"] == reason_text(c["reason_code"], c["reason_params"])
+        assert re.search(r"[\u4e00-\u9fff]", reason_text(c["reason_code"], c["reason_params"], "zh"))
+    (winner,) = [c for c in record["candidates"] if c["status"] == "winner"]
+    assert winner["reason_code"] in {"largest_gain", "finest_peak"}
+    with pytest.raises(NoStructureError) as refused:
+        SegmentModel(random_state=0).fit(pd.DataFrame(np.random.default_rng(0).uniform(size=(500, 2)),
+                                                      columns=["a", "b"]))
+    why = refused.value.selection.why
+    assert why.code == "no_gain" and str(refused.value) == why.text("en")
+    assert why.text("zh").startswith("没有真实的分群：没有候选的轮廓系数比无结构数据高出 0.05")

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from segmark.cli import app
 from segmark.cli._common import JsonOpt, WorkspaceOpt, console, fail, print_json, workspace
-from segmark.core.segment.model import check_n_clusters
+from segmark.core.segment.model import NoStructureError, check_n_clusters
+from segmark.core.segment.reasons import reason_text
 from segmark.pipeline.segments import (
     Segmentation,
     assign_users,
@@ -148,7 +149,7 @@ def rfm(
         print_json(_result_json(result.segmentation, result.segments))
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, zh, labels))
-    console.print(result.segmentation.reason)
+    console.print(_reason(result.segmentation, zh), highlight=False)
 
 
 @segment_app.command("cluster")
@@ -184,18 +185,24 @@ def cluster(
             fail(f"--k: {exc}")
     chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with workspace(ws_dir) as ws:
-        result = run_cluster(ws, method=method.value if method else None, k=k_value, features=chosen,
-                             feature_run_id=features_run)
         zh = (lang or ws.settings.lang) == "zh"
+        try:
+            result = run_cluster(ws, method=method.value if method else None, k=k_value, features=chosen,
+                                 feature_run_id=features_run)
+        except NoStructureError as exc:
+            if zh and exc.selection.why is not None:
+                fail(exc.selection.why.text("zh"))
+            raise
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
         labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, zh, labels))
-    m = result.segmentation.metrics
-    console.print(f"{result.segmentation.reason}\nrules agree with the segments for "
-                  f"{m['surrogate_fidelity']:.0%} of held-out users")
+    fidelity = f"{result.segmentation.metrics['surrogate_fidelity']:.0%}"
+    console.print(_reason(result.segmentation, zh), highlight=False)
+    console.print(f"规则与分群结果在留出用户中的一致率为 {fidelity}" if zh else
+                  f"rules agree with the segments for {fidelity} of held-out users")
 
 
 @segments_app.command("list")
@@ -242,7 +249,7 @@ def show(
         print_json(out)
         return
     console.print(_segments_view(seg, table, profile, zh, labels))
-    console.print(seg.reason)
+    console.print(_reason(seg, zh), highlight=False)
     if len(candidates):
         t = Table(title="candidates (sample of users)", title_justify="left")
         for col in ("method", "k", "segments", "silhouette", "gain", "CH", "DB", "stability", "min share",
@@ -252,8 +259,29 @@ def show(
             t.add_row(r.method, "-" if r.k is None or (isinstance(r.k, float) and math.isnan(r.k)) else str(int(r.k)),
                       str(r.n_clusters), _f(r.silhouette, 3), _f(r.gain, 3), _f(r.calinski_harabasz, 0),
                       _f(r.davies_bouldin, 2), _f(r.stability, 2), _pct(r.min_share),
-                      r.status if r.status != "rejected" else f"rejected: {r.reason}")
+                      _status(r, zh))
         console.print(t)
+
+
+def _reason(seg: Segmentation, zh: bool) -> str:
+    """Why this segmentation: the stored English sentence, or its code rendered in Chinese."""
+    code = (seg.selection or {}).get("reason_code")
+    if zh and code:
+        return reason_text(code, seg.selection.get("reason_params"), "zh")
+    return seg.reason
+
+
+_STATUS_ZH = {"winner": "入选", "eligible": "合格", "rejected": "淘汰"}
+
+
+def _status(row: Any, zh: bool) -> str:
+    """A candidate's status, and for a rejected one why (in Chinese from its code with ``zh``)."""
+    if row.status != "rejected":
+        return _STATUS_ZH.get(row.status, row.status) if zh else row.status
+    code = row.reason_code if isinstance(row.reason_code, str) else None
+    if zh:
+        return f"淘汰：{reason_text(code, row.reason_params, 'zh') if code else row.reason}"
+    return f"rejected: {row.reason}"
 
 
 def _f(v: Any, digits: int) -> str:

@@ -214,9 +214,11 @@ def collect_failed_cluster(store: DuckDBStore) -> ClusterView | None:
 
 def _selection(record: dict[str, Any], candidates: pd.DataFrame) -> Selection:
     k = record.get("k")
+    code, params = record.get("reason_code"), record.get("reason_params")
     return Selection(candidates, record.get("method"), None if k is None else int(k), str(record.get("reason") or ""),
                      bool(record.get("structure_found", True)),
-                     {str(a): float(b) for a, b in (record.get("thresholds") or {}).items() if b is not None})
+                     {str(a): float(b) for a, b in (record.get("thresholds") or {}).items() if b is not None},
+                     code if isinstance(code, str) else None, params if isinstance(params, dict) else {})
 
 
 def collect_migration(store: DuckDBStore, latest: Segmentation) -> MigrationView | None:

@@ -43,7 +43,7 @@ from segmark.core.segment import (
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
 from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
-from segmark.core.segment.selection import json_value
+from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
 from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError, StoreError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
 from segmark.store.duckdb import DuckDBStore, utc_now
@@ -289,7 +289,8 @@ def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: 
             _insert(con, "segment_profiles", profile_rows)
             if candidates is not None and len(candidates):
                 cand = candidates.assign(segmentation_id=seg_id)
-                cand = cand[["segmentation_id", *[c for c in candidates.columns]]]
+                cand["reason_params"] = [_json(p) if isinstance(p, dict) else None for p in cand["reason_params"]]
+                cand = cand[["segmentation_id", *CANDIDATE_COLUMNS]]
                 _insert(con, "segment_candidates", cand)
             con.execute("INSERT INTO segment_models (segmentation_id, format, versions, model, signature) "
                         "VALUES (?, ?, ?, ?, ?)",
@@ -379,10 +380,13 @@ def profile_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
 
 
 def candidates_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
-    """The model-selection candidates of a clustering (empty for RFM)."""
-    return store.query_df(
-        "SELECT * EXCLUDE (segmentation_id) FROM segment_candidates WHERE segmentation_id = ?",
-        [segmentation_id])
+    """The model-selection candidates of a clustering (empty for RFM), in the order they were tried;
+    ``reason_params`` as dicts (None for candidates stored before reasons had codes)."""
+    df = store.query_df(
+        f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM segment_candidates WHERE segmentation_id = ? "
+        "ORDER BY rowid", [segmentation_id])
+    df["reason_params"] = [json.loads(v) if isinstance(v, str) else None for v in df["reason_params"]]
+    return df
 
 
 def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from segmark.report.text import (
     fmt_num,
     fmt_pct,
     reason_label,
+    selection_reason,
     status_label,
     table_label,
     tr,
@@ -382,7 +383,8 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
         sub = c[c["method"].astype(str) == method].sort_values("_x")
         st = status.loc[sub.index]
         color = QUALITATIVE[i % len(QUALITATIVE)]
-        why = sub["reason"].fillna("").astype(str) if "reason" in sub else pd.Series([""] * len(sub), index=sub.index)
+        why = [selection_reason(r.get("reason_code"), r.get("reason_params"), r.get("reason"), lang)
+               for r in sub.to_dict(orient="records")]
         fig.add_trace(go.Scatter(
             x=sub["_x"].tolist(), y=sub[metric].astype(float).round(4).tolist(), mode="lines+markers", name=method,
             line={"color": color, "width": 2},

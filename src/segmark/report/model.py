@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -107,14 +108,19 @@ class Selection:
 
     candidates: pd.DataFrame
     """Columns as ``segmark.core.segment.selection.CANDIDATE_COLUMNS`` (method, k, n_clusters,
-    silhouette, gain, calinski_harabasz, davies_bouldin, stability, min_share, status, reason...);
-    any of them may be missing."""
+    silhouette, gain, calinski_harabasz, davies_bouldin, stability, min_share, status, reason,
+    reason_code, reason_params...); any of them may be missing. A row's reason is shown from its
+    code and parameters in the page's language, else as its stored (English) text."""
     method: str | None
     k: int | None
     reason: str = ""
+    """The stored English sentence: shown only when there is no ``reason_code``."""
     structure_found: bool = True
     thresholds: dict[str, float] = field(default_factory=dict)
     """The selection rule's thresholds (min_share, min_stability, min_gain)."""
+    reason_code: str | None = None
+    """The reason as a code of ``segmark.core.segment.reasons``, with ``reason_params``."""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

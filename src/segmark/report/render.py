@@ -42,6 +42,7 @@ from segmark.report.text import (
     fmt_int,
     fmt_num,
     fmt_pct,
+    selection_reason,
     status_label,
     table_label,
     tr,
@@ -176,7 +177,10 @@ def build_sections(data: ReportData, lang: Lang) -> list[Section]:
         if cl_seg is not None:
             _add(sz, sizes_chart(cl_seg, cl_colors, lang), tr("missing_cluster", lang))
         elif cv is not None and cv.selection is not None and not cv.selection.structure_found:
-            reason = re.sub(r"^no real segments:\s*", "", cv.selection.reason.strip().rstrip("."))
+            sel = cv.selection
+            reason = selection_reason(sel.reason_code, sel.reason_params, None, lang, short=True)
+            if not sel.reason_code:  # a record made before reasons had codes: its English sentence
+                reason = re.sub(r"^no real segments:\s*", "", sel.reason.strip().rstrip("."))
             sz.append(Block("missing", text=tr("no_structure", lang, reason=reason)))
         else:
             sz.append(Block("missing", text=tr("missing_cluster", lang)))
@@ -206,8 +210,9 @@ def build_sections(data: ReportData, lang: Lang) -> list[Section]:
         sel_blocks.append(Block("missing", text=tr("missing_selection", lang)))
     else:
         _add(sel_blocks, selection_chart(cv.selection, lang), None)
-        if cv.selection.reason:
-            sel_blocks.append(Block("note", text=cv.selection.reason))
+        note = selection_reason(cv.selection.reason_code, cv.selection.reason_params, cv.selection.reason, lang)
+        if note:
+            sel_blocks.append(Block("note", text=note))
         sel_blocks.append(candidates_table(cv.selection.candidates, lang))
 
     # migration
@@ -282,7 +287,7 @@ def candidates_table(c: pd.DataFrame, lang: Lang) -> Block:
             Cell(fmt_num(_f(get(r, "davies_bouldin")), 2), numeric=True),
             Cell(fmt_num(_f(get(r, "stability")), 2), numeric=True),
             Cell(fmt_pct(_f(get(r, "min_share"))), numeric=True),
-            Cell("" if pd.isna(get(r, "reason")) else str(get(r, "reason"))),
+            Cell(selection_reason(get(r, "reason_code"), get(r, "reason_params"), get(r, "reason"), lang)),
         ])
         classes.append(status)
     cols = ["col_method", "col_k", "col_found", "col_status", "col_silhouette", "col_gain", "col_ch", "col_db",

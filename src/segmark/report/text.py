@@ -12,6 +12,9 @@ import numbers
 from datetime import date, datetime
 from typing import Any, Literal
 
+from segmark.core.segment.reasons import TEMPLATES as REASON_TEMPLATES
+from segmark.core.segment.reasons import reason_text
+
 Lang = Literal["en", "zh"]
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -255,6 +258,14 @@ def event_label(event_type: str, lang: Lang) -> str:
 def reason_label(reason: str, lang: Lang) -> str:
     pair = REASON_TEXT.get(reason)
     return (pair[1] if lang == "zh" else pair[0]) if pair else reason
+
+
+def selection_reason(code: Any, params: Any, fallback: Any, lang: Lang, *, short: bool = False) -> str:
+    """A model-selection reason in ``lang`` from its code and parameters; the stored (English) text
+    ``fallback`` for records made before reasons had codes."""
+    if isinstance(code, str) and code in REASON_TEMPLATES:
+        return reason_text(code, params if isinstance(params, dict) else {}, lang, short=short)
+    return "" if fallback is None or (isinstance(fallback, float) and math.isnan(fallback)) else str(fallback)
 
 
 def status_label(status: str, lang: Lang) -> str:

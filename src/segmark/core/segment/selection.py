@@ -46,6 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from segmark.core.segment.methods import check_method, fit_labels, ward_cuts
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
+from segmark.core.segment.reasons import Reason
 
 SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "kprototypes": 1}
 """Restarts per fit during selection: cheap on a sample, and they keep a bad start from making a
@@ -62,7 +63,9 @@ STABILITY_FRACTION = 0.5
 
 CANDIDATE_COLUMNS = ["method", "k", "n_clusters", "silhouette", "reference_silhouette", "gain",
                      "calinski_harabasz", "davies_bouldin", "stability", "min_share", "max_share",
-                     "noise_share", "peak", "status", "reason"]
+                     "noise_share", "peak", "status", "reason", "reason_code", "reason_params"]
+"""One row per candidate; ``reason`` is the English text of ``reason_code`` with ``reason_params``
+(see :mod:`segmark.core.segment.reasons`), which render it in other languages too."""
 
 
 @dataclass
@@ -82,6 +85,8 @@ class Selection:
     thresholds: dict[str, float] = field(default_factory=dict)
     labels: np.ndarray | None = field(default=None, repr=False)
     """The winner's labels on the selection sample."""
+    why: Reason | None = None
+    """``reason`` as a code and parameters, to render in any language."""
     estimator: Any = field(default=None, repr=False)
     """The winner fitted on the selection sample."""
 
@@ -90,6 +95,8 @@ class Selection:
         return {
             "method": self.method, "k": self.k, "n_clusters": self.n_clusters,
             "structure_found": self.structure_found, "reason": self.reason,
+            "reason_code": None if self.why is None else self.why.code,
+            "reason_params": None if self.why is None else self.why.params,
             "silhouette": json_value(self.silhouette, 6), "stability": json_value(self.stability, 6),
             "reference_silhouette": json_value(self.reference_silhouette, 6),
             "silhouette_gain": json_value(self.silhouette_gain, 6), "thresholds": self.thresholds,
@@ -112,12 +119,25 @@ def json_value(v: Any, digits: int | None = None) -> Any:
     return v
 
 
+def _reason(code: str, **params: Any) -> Reason:
+    """A reason whose figures are stored as they are quoted (JSON numbers, six decimals)."""
+    return Reason(code, {k: json_value(v, 6) for k, v in params.items()})
+
+
+def _explain(rec: dict[str, Any], why: Reason | None) -> None:
+    """Set a candidate's reason: its code, its figures and the English text."""
+    rec["reason_code"] = None if why is None else why.code
+    rec["reason_params"] = None if why is None else why.params
+    rec["reason"] = "" if why is None else why.text("en")
+
+
 def _failed(method: str, k: int | None, exc: Exception) -> dict[str, Any]:
     nan = float("nan")
-    return {"method": method, "k": k, "n_clusters": 0, "silhouette": nan, "reference_silhouette": nan,
-            "gain": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "stability": nan, "min_share": nan,
-            "max_share": nan, "noise_share": nan, "peak": False, "status": "rejected",
-            "reason": f"could not fit: {exc}"}
+    rec = {"method": method, "k": k, "n_clusters": 0, "silhouette": nan, "reference_silhouette": nan,
+           "gain": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "stability": nan, "min_share": nan,
+           "max_share": nan, "noise_share": nan, "peak": False, "status": "rejected"}
+    _explain(rec, _reason("fit_failed", error=str(exc)))
+    return rec
 
 
 def _peaks(records: list[dict[str, Any]], eligible: list[int], k_max: int) -> list[int]:
@@ -217,15 +237,17 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
                "gain": float("nan"), "calinski_harabasz": scores["calinski_harabasz"],
                "davies_bouldin": scores["davies_bouldin"], "stability": float("nan"),
                "min_share": scores["min_share"], "max_share": scores["max_share"],
-               "noise_share": noise, "peak": False, "status": "eligible", "reason": ""}
+               "noise_share": noise, "peak": False, "status": "eligible"}
+        _explain(rec, None)
         if rec["n_clusters"] < 2 or np.isnan(rec["silhouette"]):
-            rec["status"], rec["reason"] = "rejected", "found fewer than two segments"
+            rec["status"] = "rejected"
+            _explain(rec, _reason("too_few_segments"))
         elif rec["n_clusters"] > k_values[-1]:
             rec["status"] = "rejected"
-            rec["reason"] = f"{rec['n_clusters']} segments, above the maximum {k_values[-1]}"
+            _explain(rec, _reason("too_many_segments", n_clusters=rec["n_clusters"], k_max=k_values[-1]))
         elif rec["min_share"] < min_share and not force:
-            rec["status"], rec["reason"] = ("rejected", f"smallest segment holds {rec['min_share']:.1%} "
-                                            f"of users, below the minimum {min_share:.0%}")
+            rec["status"] = "rejected"
+            _explain(rec, _reason("small_segment", min_share=rec["min_share"], threshold=min_share))
         else:
             rec["reference_silhouette"] = reference(rec["n_clusters"])
             rec["gain"] = rec["silhouette"] - rec["reference_silhouette"]
@@ -254,17 +276,17 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
         except ValueError:  # a refit on a subset could not even start: as unstable as it gets
             rec["stability"] = 0.0
         if rec["stability"] < min_stability and not force:
-            rec["status"], rec["reason"] = "rejected", (f"unstable: resampling ARI {rec['stability']:.2f} "
-                                                        f"below {min_stability:.2f}")
+            rec["status"] = "rejected"
+            _explain(rec, _reason("unstable", stability=rec["stability"], min_stability=min_stability))
         elif winner is None:
             winner = i
     for i in order:
         if records[i]["status"] != "eligible" or i == winner:
             continue
         if records[i]["gain"] < min_gain:
-            records[i]["reason"] = f"silhouette gain {records[i]['gain']:+.3f} below {min_gain:.2f}"
+            _explain(records[i], _reason("low_gain", gain=records[i]["gain"], min_gain=min_gain))
         elif np.isnan(records[i]["stability"]):
-            records[i]["reason"] = "stability not measured: a preferred candidate was stable"
+            _explain(records[i], _reason("not_measured"))
 
     thresholds = {"min_share": min_share, "min_stability": min_stability, "min_gain": min_gain,
                   "finer_ratio": finer_ratio}
@@ -272,56 +294,49 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
     table["k"] = table["k"].astype("Int64")
     if winner is None:
         if not eligible:
-            why = f"no candidate keeps every segment above {min_share:.0%} of users"
+            why = _reason("no_candidate", min_share=min_share)
         else:
             top = records[max(eligible, key=lambda i: records[i]["gain"])]
-            best = (f"{_label(top['method'], top['k'])}, silhouette {top['silhouette']:.3f} vs "
-                    f"{top['reference_silhouette']:.3f} for {top['n_clusters']} segments on uniform data of the "
-                    f"same extent")
+            best = {"best_what": _label(top["method"], top["k"]), "best_silhouette": top["silhouette"],
+                    "best_reference": top["reference_silhouette"], "best_n_clusters": top["n_clusters"]}
             if top["gain"] < min_gain:
-                why = f"no candidate beats structureless data by {min_gain:.2f} in silhouette (best: {best})"
+                why = _reason("no_gain", min_gain=min_gain, **best)
             else:
                 tried = [records[i] for i in eligible if not np.isnan(records[i]["stability"])]
-                stab = max(r["stability"] for r in tried)
-                why = (f"some candidates beat structureless data (best: {best}) but none refits stably: the "
-                       f"highest resampling ARI among them is {stab:.2f}, below {min_stability:.2f}")
-        return Selection(table, None, None, 0, False, f"no real segments: {why}", thresholds=thresholds)
+                why = _reason("no_stable", best_stability=max(r["stability"] for r in tried),
+                              min_stability=min_stability, **best)
+        return Selection(table, None, None, 0, False, why.text("en"), thresholds=thresholds, why=why)
 
     best = records[winner]
     gain, ref_mean = best["gain"], best["reference_silhouette"]
     structure = bool(gain >= min_gain and best["stability"] >= min_stability)
     table.loc[winner, "status"] = "winner"
-    what = _label(best["method"], best["k"])
-    compare = (f"silhouette {best['silhouette']:.3f} vs {ref_mean:.3f} for {best['n_clusters']} segments "
-               f"on structureless data of the same extent (gain {gain:+.3f})")
+    figures = {"what": _label(best["method"], best["k"]), "silhouette": best["silhouette"], "reference": ref_mean,
+               "n_clusters": best["n_clusters"], "gain": gain, "stability": best["stability"],
+               "min_stability": min_stability}
     if force:
-        table.loc[winner, "reason"] = "asked for"
-        reason = f"{what} as asked: {compare}, resampling stability {best['stability']:.2f}"
-        if not structure:
-            reason += (f". Warning: below the automatic rule's thresholds (gain {min_gain:.2f}, "
-                       f"stability {min_stability:.2f}); these segments may not be real")
+        cell = _reason("asked_for")
+        why = _reason("forced", min_gain=min_gain, weak=not structure, **figures)
     else:
         n_ok = sum(r["status"] != "rejected" for r in records)
         top = records[max(eligible, key=lambda i: records[i]["gain"])]
-        stable = f"stable (resampling ARI {best['stability']:.2f} >= {min_stability:.2f})"
         if winner in finer and best["gain"] < top["gain"]:
-            table.loc[winner, "reason"] = "finest stable peak of the gain curve near the best gain"
-            reason = (f"{what}: the finest segmentation whose silhouette gain is a peak of its method's "
-                      f"curve and at least {finer_ratio:.0%} of the best ({_label(top['method'], top['k'])}, "
-                      f"gain {top['gain']:+.3f}), among {n_ok} candidates that keep every segment above "
-                      f"{min_share:.0%} of users; {compare}; {stable}")
+            cell = _reason("finest_peak")
+            why = _reason("finest", finer_ratio=finer_ratio, top_what=_label(top["method"], top["k"]),
+                          top_gain=top["gain"], n_ok=n_ok, min_share=min_share, **figures)
         else:
-            table.loc[winner, "reason"] = "largest silhouette gain among stable candidates"
-            reason = (f"{what}: the largest silhouette gain over structureless data among {n_ok} candidates "
-                      f"that keep every segment above {min_share:.0%} of users ({compare}), and {stable}")
+            cell = _reason("largest_gain")
             runner = next((records[i] for i in order if i != winner and records[i]["status"] == "eligible"),
                           None)
-            if runner is not None:
-                reason += (f"; next {_label(runner['method'], runner['k'])} "
-                           f"(gain {runner['gain']:+.3f}, silhouette {runner['silhouette']:.3f})")
+            after = {} if runner is None else {"next_what": _label(runner["method"], runner["k"]),
+                                               "next_gain": runner["gain"], "next_silhouette": runner["silhouette"]}
+            why = _reason("largest", n_ok=n_ok, min_share=min_share, **figures, **after)
+    table.at[winner, "reason_code"] = cell.code
+    table.at[winner, "reason_params"] = cell.params
+    table.loc[winner, "reason"] = cell.text("en")
     return Selection(
-        table, best["method"], best["k"], best["n_clusters"], structure, reason,
+        table, best["method"], best["k"], best["n_clusters"], structure, why.text("en"),
         silhouette=best["silhouette"], stability=best["stability"], reference_silhouette=ref_mean,
         silhouette_gain=gain, thresholds=thresholds, labels=fitted[winner][1],
-        estimator=fitted[winner][0],
+        estimator=fitted[winner][0], why=why,
     )
