@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+from datetime import date
 from html import unescape
 from pathlib import Path
 
 import pytest
 
+from segmark.core.segment.model import NoStructureError
 from segmark.errors import NotReadyError
 from segmark.pipeline.report import collect_report_data, resolve_lang, write_report
-from segmark.pipeline.segments import get_segmentation, segments_table
+from segmark.pipeline.segments import get_segmentation, last_refused_clustering, run_cluster, run_rfm, segments_table
 from segmark.report import SECTIONS
 from segmark.report.text import fmt_pct
 from segmark.workspace import Workspace, init_workspace, open_workspace
@@ -192,3 +195,44 @@ def test_the_chinese_page_says_why_in_chinese(segmented_shop: Path, tmp_path: Pa
     assert re.search(r"[\u4e00-\u9fff]", hovers) and not ENGLISH_SELECTION_WORDS.search(hovers)
     en = _section_text(pages["en"], "selection")
     assert cluster.reason in en and all(r in en for (r,) in stored)
+
+
+def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_the_newest_part(
+        segmented_shop: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(segmented_shop, root)
+    with open_workspace(root) as ws:
+        earlier, latest = (r for (r,) in ws.store.query_rows("SELECT run_id FROM feature_runs ORDER BY as_of"))
+        stored = get_segmentation(ws.store, kind="cluster")
+        assert stored.feature_run_id == latest
+        # The newest segmentation is now an RFM one on the earlier build (2025-11-01): it dates the header,
+        # even though the clustering shown was made on the later build (2026-01-01).
+        run_rfm(ws, feature_run_id=earlier)
+        data = collect_report_data(ws.store, max_points=300)
+        assert data.overview.as_of.date() == date(2025, 11, 1)
+        assert data.cluster.segments is not None and data.cluster.segments.run_id == stored.segmentation_id
+    (root / "segmark.toml").write_text("[segment]\nmin_silhouette_gain = 0.9\n", encoding="utf-8")
+    with open_workspace(root) as ws:
+        with pytest.raises(NoStructureError):
+            run_cluster(ws, feature_run_id=latest)
+        refused = last_refused_clustering(ws.store)
+        assert refused is not None and refused.run_id > stored.segmentation_id
+        assert refused.feature_run_id == latest and len(refused.candidates) == 28
+        assert refused.reason.startswith("no real segments: ") and refused.reason_code == "no_gain"
+        data = collect_report_data(ws.store, max_points=300)
+        pages = {lang: write_report(ws, tmp_path / f"r-{lang}.html", lang).read_text(encoding="utf-8")
+                 for lang in ("en", "zh")}
+    # The refusal is newer than the stored clustering: the page shows it, not the older clusters.
+    cv = data.cluster
+    assert cv.segments is None and cv.map is None and not cv.selection.structure_found
+    assert len(cv.selection.candidates) == 28 and data.overview.as_of.date() == date(2026, 1, 1)
+    assert 'data-chart="sizes_cluster"' not in pages["en"] and 'data-chart="map"' not in pages["en"]
+    assert "No behaviour segments: the clustering found no real structure (no candidate beats" in pages["en"]
+    assert "没有行为分群：聚类未发现真实的分群结构（没有候选的轮廓系数比无结构数据高出 0.90" in pages["zh"]
+    assert "data as of 2026-01-01" in pages["en"]
+    # A clustering stored after the refusal is the latest attempt again.
+    with open_workspace(root) as ws:
+        forced = run_cluster(ws, method="kmeans", k=4, feature_run_id=earlier).segmentation
+        data = collect_report_data(ws.store, max_points=300)
+    assert data.cluster.segments is not None and data.cluster.segments.run_id == forced.segmentation_id
+    assert data.overview.as_of.date() == date(2025, 11, 1)

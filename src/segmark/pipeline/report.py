@@ -10,7 +10,6 @@ place), so a failed render never leaves half a report.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from datetime import datetime
@@ -22,8 +21,10 @@ import pandas as pd
 from segmark.errors import InputError, NotReadyError
 from segmark.pipeline.features import get_feature_run
 from segmark.pipeline.segments import (
+    RefusedClustering,
     Segmentation,
     candidates_table,
+    last_refused_clustering,
     list_segmentations,
     profile_table,
     segment_migration,
@@ -88,7 +89,12 @@ def collect_overview(store: DuckDBStore, shop: str) -> Overview:
 
 def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: int = MAX_POINTS,
                          projection: str = "auto", random_state: int = 0) -> None:
-    """Fill the RFM, clustering and migration parts from the latest segmentation of each kind."""
+    """Fill the RFM, clustering and migration parts from the latest segmentation of each kind.
+
+    The clustering shown is the latest attempt: the latest stored clustering, unless a later
+    ``segment cluster`` found no real segments, whose candidates and reason are shown instead. The
+    header's date is the as_of of the newest of what is shown (RFM segmentation or clustering attempt).
+    """
     if not store.table_exists("segmentations"):
         return
     latest: dict[str, Segmentation] = {}
@@ -97,15 +103,21 @@ def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: in
         latest.setdefault(seg.kind, seg)
         dates.setdefault(seg.kind, set()).add(seg.as_of)
     data.runs_by_kind = {kind: len(d) for kind, d in dates.items()}
+    shown: list[tuple[int, int | None]] = []  # (run id, feature build) of each part shown
     if "rfm" in latest:
         data.rfm = collect_rfm(store, latest["rfm"])
-        data.overview.as_of = _local(store, latest["rfm"].feature_run_id) or data.overview.as_of
-    if "cluster" in latest:
+        shown.append((latest["rfm"].segmentation_id, latest["rfm"].feature_run_id))
+    refused = last_refused_clustering(store)
+    if refused is not None and ("cluster" not in latest or refused.run_id > latest["cluster"].segmentation_id):
+        data.cluster = collect_refused_cluster(refused)
+        shown.append((refused.run_id, refused.feature_run_id))
+    elif "cluster" in latest:
         data.cluster = collect_cluster(store, latest["cluster"], max_points=max_points, projection=projection,
                                        random_state=random_state)
-        data.overview.as_of = _local(store, latest["cluster"].feature_run_id) or data.overview.as_of
-    else:
-        data.cluster = collect_failed_cluster(store)
+        shown.append((latest["cluster"].segmentation_id, latest["cluster"].feature_run_id))
+    if shown:
+        newest = max(shown, key=lambda part: part[0])[1]
+        data.overview.as_of = (None if newest is None else _local(store, newest)) or data.overview.as_of
     for kind in ("rfm", "cluster"):
         if data.runs_by_kind.get(kind, 0) >= 2:
             data.migrations.append(collect_migration(store, latest[kind]))
@@ -197,19 +209,9 @@ def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, 
         raise InputError(f"map of users: {exc}") from None
 
 
-def collect_failed_cluster(store: DuckDBStore) -> ClusterView | None:
-    """When no clustering was stored, the latest attempt that found no structure: its candidates and why."""
-    rows = store.query_rows("SELECT metrics, message FROM runs WHERE step = 'segment cluster' AND status = 'failed' "
-                            "ORDER BY run_id DESC LIMIT 1")
-    if not rows:
-        return None
-    metrics = _loads(rows[0][0])
-    record = metrics.get("selection")
-    if not isinstance(record, dict) or not record.get("candidates"):
-        return None
-    selection = _selection(record, pd.DataFrame(record["candidates"]))
-    selection.reason = selection.reason or str(rows[0][1] or "")
-    return ClusterView(None, selection)
+def collect_refused_cluster(refused: RefusedClustering) -> ClusterView:
+    """A clustering attempt that found no real segments: its candidates and why, and no segments."""
+    return ClusterView(None, _selection(refused.selection, refused.candidates))
 
 
 def _selection(record: dict[str, Any], candidates: pd.DataFrame) -> Selection:
@@ -247,16 +249,6 @@ def _local(store: DuckDBStore, feature_run_id: int) -> datetime | None:
         return get_feature_run(store, feature_run_id).as_of_local
     except NotReadyError:
         return None
-
-
-def _loads(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    try:
-        out = json.loads(value) if value else {}
-    except (TypeError, ValueError):
-        return {}
-    return out if isinstance(out, dict) else {}
 
 
 def _float(value: Any) -> float | None:

@@ -2,9 +2,10 @@
 explain the segments, and store everything with the fitted model, in one transaction.
 
 Later commands read what this step stored: ``list_segmentations``/``get_segmentation`` and the
-tables, ``explain_user`` ("why is this user here"), ``assign_users`` (place new or changed users
-with the stored model, without refitting) and ``segment_migration`` (users and revenue moving
-between the segments of two segmentations).
+tables, ``last_refused_clustering`` (the last clustering attempt that found no real segments),
+``explain_user`` ("why is this user here"), ``assign_users`` (place new or changed users with the
+stored model, without refitting) and ``segment_migration`` (users and revenue moving between the
+segments of two segmentations).
 """
 
 from __future__ import annotations
@@ -356,6 +357,61 @@ def get_segmentation(store: DuckDBStore, segmentation_id: int | None = None,
             what = f"{kind} segmentation" if kind else "segmentation"
             raise NotReadyError(f"no {what} yet: run `segmark segment {kind or 'cluster'}`")
     return _segmentation(rows[0])
+
+
+@dataclass(frozen=True)
+class RefusedClustering:
+    """A ``segment cluster`` attempt that found no real segments: nothing was stored but its run
+    record, which keeps every candidate's figures and why (see ``run_cluster``)."""
+
+    run_id: int
+    """Its run id: comparable with segmentation ids, which are run ids too (higher is later)."""
+    feature_run_id: int | None
+    as_of: datetime | None
+    """The feature build's as_of (UTC)."""
+    selection: dict[str, Any]
+    """The selection record without its candidates: reason, reason_code, reason_params, thresholds..."""
+    candidates: pd.DataFrame
+    """Every candidate, columns as ``segment_candidates``."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.selection.get("reason") or "")
+
+    @property
+    def reason_code(self) -> str | None:
+        return self.selection.get("reason_code")
+
+    @property
+    def reason_params(self) -> dict[str, Any]:
+        return self.selection.get("reason_params") or {}
+
+
+def last_refused_clustering(store: DuckDBStore) -> RefusedClustering | None:
+    """The last clustering attempt that found no structure, with its candidates and reason; None
+    when no attempt was refused. Whether it is newer than the latest stored clustering is for the
+    caller to compare (``run_id`` against ``segmentation_id``)."""
+    rows = store.query_rows("SELECT run_id, as_of, params, metrics, message FROM runs "
+                            "WHERE step = 'segment cluster' AND status = 'failed' ORDER BY run_id DESC")
+    for run_id, as_of, params, metrics, message in rows:
+        record = _json_dict(metrics).get("selection")
+        if not isinstance(record, dict) or not record.get("candidates") or record.get("structure_found", False):
+            continue  # a failure of another kind (nothing was selected)
+        feature_run = _json_dict(params).get("feature_run_id")
+        candidates = pd.DataFrame(record["candidates"]).reindex(columns=CANDIDATE_COLUMNS)
+        selection = {k: v for k, v in record.items() if k != "candidates"}
+        selection["reason"] = selection.get("reason") or message or ""
+        return RefusedClustering(int(run_id), None if feature_run is None else int(feature_run), as_of, selection,
+                                 candidates)
+    return None
+
+
+def _json_dict(value: Any) -> dict[str, Any]:
+    try:
+        out = json.loads(value) if isinstance(value, str | bytes) else value
+    except ValueError:
+        return {}
+    return out if isinstance(out, dict) else {}
 
 
 def segments_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
