@@ -101,7 +101,8 @@ class FeatureSettings(_Section):
     session_gap_minutes: int = Field(default=30, ge=1)
     """Inactivity gap that starts a new session when events carry no session_id."""
     top_categories: int = Field(default=10, ge=0, le=100)
-    """How many of the shop's most active categories get a ``cat_share__<category>`` column."""
+    """How many of the shop's most active categories get ``cat_share__<category>`` (interest) and
+    ``spend_share__<category>`` (spend) columns."""
     age_bands: list[AgeBand] = Field(default_factory=lambda: list(DEFAULT_AGE_BANDS))
     """Age bands with English and Chinese labels; each starts at ``min`` years."""
     custom: dict[str, CustomFeature] = Field(default_factory=dict)
@@ -284,7 +285,7 @@ max_future_days = 1          # events later than now + this are quarantined
 [features]
 windows = [7, 30, 90, 365]   # activity windows, days
 session_gap_minutes = 30     # gap that starts a new session when there is no session_id
-top_categories = 10          # categories that get a cat_share__<category> column
+top_categories = 10          # categories that get cat_share__ and spend_share__<category> columns
 age_bands = [                # each band starts at min years; labels in English and Chinese
   { min = 0, en = "under 18", zh = "未成年" },
   { min = 18, en = "young adult", zh = "青年" },

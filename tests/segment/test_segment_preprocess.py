@@ -33,6 +33,15 @@ def test_fill_rules_by_feature_name():
     assert new.tolist() == [[40.0, 1.0, 0.0, 3.0]]
 
 
+def test_fill_rules_by_pattern():
+    """Per-category columns take the rule of their pattern: no purchase means no spend share (0), while a
+    column no rule names takes its median."""
+    X = pd.DataFrame({"spend_share__服装": [0.5, np.nan, 0.25, 1.0], "my_score": [1.0, np.nan, 3.0, 5.0]})
+    out = FeatureFiller().fit_transform(X)
+    assert out[:, 0].tolist() == [0.5, 0.0, 0.25, 1.0]
+    assert out[:, 1].tolist() == [1.0, 3.0, 3.0, 5.0]
+
+
 def test_tail_log_only_on_skewed_columns():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.lognormal(3, 1, 2000), rng.normal(50, 5, 2000), -rng.lognormal(2, 1, 2000)])

@@ -79,3 +79,28 @@ def test_old_workspace_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
     store = DuckDBStore(db)
     assert store.migrate() == []
     store.close()
+
+
+def test_a_migration_merged_late_is_still_applied(tmp_path: Path) -> None:
+    """Migrations are applied by set, not by maximum: a database that recorded a later number first
+    (0005 merged before 0004) still gets the one it lacks."""
+    import duckdb
+
+    db = tmp_path / "segmark.duckdb"
+    packaged = migrations()
+    late_version = next(v for v, name, _ in packaged if name.startswith("0004_"))
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMP NOT NULL)")
+    for version, name, sql in packaged:
+        if version != late_version:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.close()
+    store = DuckDBStore(db)
+    try:
+        recorded = [v for (v,) in store.query_rows("SELECT version FROM schema_migrations ORDER BY 1")]
+        assert store.migrate() == []
+    finally:
+        store.close()
+    assert recorded == [v for v, _, _ in packaged]

@@ -76,15 +76,15 @@ class DuckDBStore:
         return int(rows[0][0] or 0) if rows else 0
 
     def migrate(self) -> list[str]:
-        """Apply every packaged migration newer than the database; returns the names applied."""
+        """Apply every packaged migration the database has not recorded, in order; returns their names."""
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-        current = self.schema_version()
+        done = {v for (v,) in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
         for version, name, sql in migrations():
-            if version <= current:
+            if version in done:  # by set, not by maximum: a migration merged late still applies
                 continue
             with self.transaction():
                 self.con.execute(sql)

@@ -51,13 +51,15 @@ FILL_RULES: dict[str, FillRule] = {
     "top_category_share": 0.0,
     "category_entropy": 0.0,
     "trend_30d": 1.0,
+    "spend_share__*": 0.0,  # no purchases: nothing spent in the category
 }
-"""How a missing value is filled, by feature name; other numeric features use the median."""
+"""How a missing value is filled, by feature name or ``*`` pattern; other numeric features use the median."""
 
 LOG_RULES: tuple[tuple[str, bool], ...] = (
     ("*_rate", False),
     ("*_share", False),
     ("cat_share__*", False),
+    ("spend_share__*", False),
     ("category_entropy", False),
     ("*_days", True),
     ("frequency", True),
@@ -103,6 +105,14 @@ def _fill_value(values: np.ndarray, rule: FillRule) -> float:
     raise ValueError(f"unknown fill rule {rule!r}")
 
 
+def _fill_rule(name: str, rules: Mapping[str, FillRule], default: FillRule) -> FillRule:
+    """The rule for a feature: its own name first, then the first ``*`` pattern that matches it."""
+    if name in rules:
+        return rules[name]
+    return next((rule for pattern, rule in rules.items() if "*" in pattern and fnmatch.fnmatchcase(name, pattern)),
+                default)
+
+
 class FeatureFiller(TransformerMixin, BaseEstimator):
     """Fill missing values by a rule per feature name (see :data:`FILL_RULES`)."""
 
@@ -116,7 +126,7 @@ class FeatureFiller(TransformerMixin, BaseEstimator):
         rules = FILL_RULES if self.rules is None else self.rules
         names = names or [f"x{i}" for i in range(A.shape[1])]
         self.fill_values_ = np.array(
-            [_fill_value(A[:, j], rules.get(name, self.default)) for j, name in enumerate(names)]
+            [_fill_value(A[:, j], _fill_rule(name, rules, self.default)) for j, name in enumerate(names)]
         )
         return self
 
