@@ -179,6 +179,9 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
             store.record_run(run_id, "ingest", "ok", started_at=started, params=params,
                              metrics={k: v for k, v in report.to_dict().items() if k != "files"})
     except duckdb.Error as exc:
+        if isinstance(exc, duckdb.InterruptException) or "KeyboardInterrupt" in str(exc):
+            # Ctrl-C while DuckDB was reading a chunk reaches us wrapped in a DuckDB error
+            raise KeyboardInterrupt from None
         _record_failure(store, run_id, started, params, str(exc))
         raise StoreError(f"ingestion failed, nothing was written: {exc}") from None
     except InputError as exc:
