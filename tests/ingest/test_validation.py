@@ -174,3 +174,15 @@ def test_items(ws: Workspace, tmp_path: Path) -> None:
     assert (r.accepted, r.by_reason) == (1, {"non_numeric_price": 1})
     assert ws.store.query_rows("SELECT item_id, category, brand, price, attributes->>'colour' FROM items") == [
         ("i1", "服装", "优衣库", 199.0, "红")]
+
+
+def test_amount_reasons(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,event_type,ts,amount\n"
+                    "u1,purchase,2024-03-01 10:00:00,30\n"
+                    "u1,purchase,2024-03-01 10:01:00,三十\n"
+                    "u1,purchase,2024-03-01 10:02:00,-5\n", encoding="utf-8")
+    r = ingest_file(ws, "events", path)
+    assert (r.accepted, r.quarantined) == (1, 2)
+    assert ws.store.query_rows("SELECT line, column_name, reason, value FROM quarantine ORDER BY line") == [
+        (3, "amount", "non_numeric_amount", "三十"), (4, "amount", "negative_amount", "-5")]
