@@ -23,6 +23,15 @@ DATABASE_FILE = "segmark.duckdb"
 Lang = Literal["en", "zh"]
 
 
+def known_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone; a ValueError that says what to write otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from exc
+    return name
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,11 +46,7 @@ class TimeSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from exc
-        return v
+        return known_zone(v)
 
 
 class StoreSettings(_Section):

@@ -51,11 +51,10 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from segmark.config import validation_problems
+from segmark.config import known_zone, validation_problems
 from segmark.errors import ConfigError
 from segmark.schema import EVENT_TYPES, TableSpec
 
@@ -92,12 +91,7 @@ class TimeOptions(_Part):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from exc
-        return v
+        return None if v is None else known_zone(v)
 
 
 class Rules(_Part):
