@@ -19,25 +19,14 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import timed
 from segmark.demo import Shop, generate_shop, write_shop
-
-
-def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def _peak_mb() -> float:
@@ -64,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     console = Console(width=130)
-    gen_s, shop = _timed(
+    gen_s, shop = timed(
         lambda: generate_shop(n_users=args.users, seed=args.seed, events_per_user=args.events_per_user),
         args.repeat,
     )
@@ -82,8 +71,8 @@ def main(argv: list[str] | None = None) -> None:
             ours = root / f"segmark-{fmt}"
             theirs = root / f"pandas-{fmt}"
             theirs.mkdir()
-            ours_s, paths = _timed(lambda fmt=fmt, ours=ours: write_shop(shop, ours, format=fmt), args.repeat)
-            plain_s, _ = _timed(lambda plain=plain, theirs=theirs: plain(shop, theirs), args.repeat)
+            ours_s, paths = timed(lambda fmt=fmt, ours=ours: write_shop(shop, ours, format=fmt), args.repeat)
+            plain_s, _ = timed(lambda plain=plain, theirs=theirs: plain(shop, theirs), args.repeat)
             assert isinstance(paths, dict)
             size_mb = sum(p.stat().st_size for p in paths.values()) / 1e6
             table.add_row(

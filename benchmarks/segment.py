@@ -27,10 +27,8 @@ at least 0.8).
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +39,7 @@ from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
+from benchmarks.common import timed
 from segmark.core.segment import SegmentModel
 
 TYPES = np.array(["loyal_high_spender", "bargain_hunter", "window_shopper", "cart_abandoner", "lapsed",
@@ -82,15 +81,6 @@ def planted_features(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         "price_level": np.where(freq > 0, np.clip(price, 0.05, None), np.nan),
     }, index=pd.Index(np.char.add("u", np.arange(n).astype(str)), name="user_id"))
     return table, TYPES[t]
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def demo_ari(n_users: int, seeds: list[int]) -> Table:

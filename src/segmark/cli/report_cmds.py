@@ -9,12 +9,7 @@ from typing import Annotated
 import typer
 
 from segmark.cli import app
-from segmark.cli._common import WorkspaceOpt, console, guarded, workspace
-
-
-class ReportLang(StrEnum):
-    en = "en"
-    zh = "zh"
+from segmark.cli._common import Lang, WorkspaceOpt, console, guarded, workspace
 
 
 class Projection(StrEnum):
@@ -26,7 +21,7 @@ class Projection(StrEnum):
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path("report.html"),
-    lang: Annotated[ReportLang | None, typer.Option(
+    lang: Annotated[Lang | None, typer.Option(
         "--lang", help="Language of the page: en or zh (default: report.lang, else lang, in segmark.toml).",
         show_default=False)] = None,
     projection: Annotated[Projection, typer.Option(

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, fail, print_json, workspace
+from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, fail, print_json, workspace
 from segmark.core.segment.model import NoStructureError, check_n_clusters
 from segmark.core.segment.reasons import reason_text
 from segmark.pipeline.segments import (
@@ -48,11 +48,6 @@ class Method(StrEnum):
     hdbscan = "hdbscan"
     dbscan = "dbscan"
     kprototypes = "kprototypes"
-
-
-class Lang(StrEnum):
-    en = "en"
-    zh = "zh"
 
 
 FeatureRunOpt = Annotated[int | None, typer.Option("--features-run", help="Feature build to use "
