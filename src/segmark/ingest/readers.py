@@ -67,7 +67,6 @@ class Source:
     encoding: str | None = None
     delimiter: str | None = None
     header: bool | None = None
-    _options: ReadOptions = field(default_factory=ReadOptions, repr=False)
     _chunk_bytes: int = 16 << 20
 
     def chunks(self) -> Iterator[Chunk]:
@@ -161,15 +160,14 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
         return Source(path, fmt, list(meta.schema_arrow.names), meta.metadata.num_rows,
-                      _options=options, _chunk_bytes=chunk_bytes)
+                      _chunk_bytes=chunk_bytes)
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     encoding = _detect_encoding(head, options.encoding, path, utf8)
     text = _decode_head(head, encoding)
     if fmt == "jsonl":
         columns = _jsonl_columns(text)
-        return Source(path, fmt, columns, size, encoding=encoding, _options=options,
-                      _chunk_bytes=chunk_bytes)
+        return Source(path, fmt, columns, size, encoding=encoding, _chunk_bytes=chunk_bytes)
     delimiter = options.delimiter or _sniff_delimiter(text)
     rows = _first_rows(text, delimiter)
     if not rows:
@@ -189,7 +187,7 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
     if dupes:
         raise InputError(f"{path}: line 1: repeated column names {dupes}")
     return Source(path, fmt, columns, size, encoding=encoding, delimiter=delimiter, header=header,
-                  _options=options, _chunk_bytes=chunk_bytes)
+                  _chunk_bytes=chunk_bytes)
 
 
 # -- sniffing -----------------------------------------------------------------------------------

@@ -102,11 +102,6 @@ class IngestReport:
         }
 
 
-def file_hash(path: Path) -> str:
-    """Content hash: the same bytes under another name are the same file."""
-    return fingerprint(path)[0]
-
-
 def fingerprint(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
     """(content hash, whether the whole file is valid UTF-8) in one pass over the bytes.
 
