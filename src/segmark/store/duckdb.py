@@ -8,9 +8,11 @@ database as it was before the command.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,8 +25,11 @@ import pyarrow as pa
 
 from segmark.config import StoreSettings
 from segmark.errors import StoreError, WorkspaceError
+from segmark.sql import ident, literal
+from segmark.store.base import EXPORT_CAPABILITY, Capability, ExportFormat, Frame, frame_columns, iter_where, require
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_SEQUENCE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -47,11 +52,15 @@ class DuckDBStore:
     """A workspace's database: connection, migrations, transactions and the run log."""
 
     name = "duckdb"
-    capabilities = frozenset({"sql", "transactions", "arrow", "migrations"})
+    capabilities = frozenset(Capability)
+    dialect = "duckdb"
 
     def __init__(self, path: Path | str, settings: StoreSettings | None = None,
                  *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self._depth = 0
+        self._trace: list[str] | None = None
+        self._frames = itertools.count()
         settings = settings or StoreSettings()
         config: dict[str, Any] = {"memory_limit": settings.memory_limit}
         if settings.threads:
@@ -103,58 +112,200 @@ class DuckDBStore:
     # -- execution --------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: commit on success, roll back on any exception (Ctrl-C included)."""
+    def atomic(self) -> Iterator[None]:
+        """All-or-nothing: commit on success, roll back on any exception (Ctrl-C included).
+        An inner block joins the outer transaction (DuckDB has no savepoints)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
-            yield self.con
+            yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._depth = 0
+            with contextlib.suppress(duckdb.Error):  # a lost transaction is already rolled back
+                self.con.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.con.execute("COMMIT")
 
-    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+    transaction = atomic
+    """The older name of ``atomic``."""
+
+    @contextmanager
+    def tracing(self) -> Iterator[list[str]]:
+        """Record every statement steps pass in while the block runs (engine-internal SQL is not
+        recorded): the transpile test checks each one against Spark SQL."""
+        previous, self._trace = self._trace, []
         try:
-            self.con.execute(sql, params or [])
+            yield self._trace
+        finally:
+            if previous is not None:
+                previous.extend(self._trace)
+            self._trace = previous
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
+        """Execute one statement; DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
+        if shared and self._trace is not None:
+            self._trace.append(sql)
+        try:
+            return self.con.execute(sql, list(params) if params else [])
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
         except duckdb.Error as exc:
+            if "KeyboardInterrupt" in str(exc):  # Ctrl-C while DuckDB called back into Python
+                raise KeyboardInterrupt from None
             raise StoreError(str(exc)) from None
 
-    def query_arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        try:
-            return self.con.execute(sql, params or []).to_arrow_table()
-        except duckdb.Error as exc:
-            raise StoreError(str(exc)) from None
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._run(sql, params)
 
-    def query_df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        try:
-            return self.con.execute(sql, params or []).df()
-        except duckdb.Error as exc:
-            raise StoreError(str(exc)) from None
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        result = self._run(sql, params)
+        to_table = getattr(result, "to_arrow_table", None) or result.arrow  # 1.2 has only .arrow()
+        table = to_table()
+        return table if isinstance(table, pa.Table) else table.read_all()
 
-    def query_rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        try:
-            return self.con.execute(sql, params or []).fetchall()
-        except duckdb.Error as exc:
-            raise StoreError(str(exc)) from None
+    def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self._run(sql, params).df()
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+    def query_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._run(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self.query_rows(sql, params)
         return rows[0][0] if rows else None
 
+    def table_columns(self, name: str) -> list[str]:
+        rows = self._run("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                         "ORDER BY ordinal_position", [name], shared=False).fetchall()
+        return [r[0] for r in rows]
+
+    def _select(self, table: str, columns: Sequence[str] | None, where: Mapping[str, Any] | None,
+                order_by: Sequence[str] | None) -> tuple[str, list[Any]]:
+        cols = ", ".join(ident(c) for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM {ident(table)}"
+        pairs = list(iter_where(where))
+        if pairs:
+            sql += " WHERE " + " AND ".join(f"{ident(c)} = ?" for c, _ in pairs)
+        if order_by:
+            sql += " ORDER BY " + ", ".join(ident(c) for c in order_by)
+        return sql, [v for _, v in pairs]
+
+    def read_frame(self, table: str, *, columns: Sequence[str] | None = None,
+                   where: Mapping[str, Any] | None = None, order_by: Sequence[str] | None = None) -> pd.DataFrame:
+        return self.query_df(*self._select(table, columns, where, order_by))
+
+    def read_arrow(self, table: str, *, columns: Sequence[str] | None = None,
+                   where: Mapping[str, Any] | None = None, order_by: Sequence[str] | None = None) -> pa.Table:
+        return self.query_arrow(*self._select(table, columns, where, order_by))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create_table_as(self, name: str, sql: str, params: Sequence[Any] | None = None, *,
+                        replace: bool = False, temporary: bool = False) -> int:
+        verb = "CREATE OR REPLACE" if replace else "CREATE"
+        kind = " TEMP" if temporary else ""
+        if self._trace is not None:
+            self._trace.append(sql)
+        self._run(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
+        return int(self._run(f"SELECT count(*) FROM {ident(name)}", shared=False).fetchone()[0])
+
+    @contextmanager
+    def _registered(self, frame: Frame) -> Iterator[str]:
+        """The frame visible to SQL under a private name for the block."""
+        name = f"_segmark_frame_{next(self._frames)}"
+        self.con.register(name, frame)
+        try:
+            yield name
+        finally:
+            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
+                self.con.unregister(name)
+
+    def insert(self, table: str, frame: Frame) -> int:
+        cols = frame_columns(frame)
+        if not cols or len(frame) == 0:
+            return 0
+        names = ", ".join(ident(c) for c in cols)
+        with self._registered(frame) as view:
+            self._run(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
+        return len(frame)
+
+    def upsert(self, table: str, frame: Frame, key: Sequence[str]) -> int:
+        if not key:
+            raise ValueError("upsert needs at least one key column")
+        if len(frame) == 0:
+            return 0
+        keys = frame.select(list(key)) if isinstance(frame, pa.Table) else frame[list(key)]
+        with self.atomic():
+            self.delete_keys(table, keys)
+            return self.insert(table, frame)
+
+    def delete_keys(self, table: str, keys: Frame, *, where: Mapping[str, Any] | None = None) -> int:
+        cols = frame_columns(keys)
+        if not cols:
+            raise ValueError("delete_keys needs at least one key column")
+        if len(keys) == 0:
+            return 0
+        pairs = list(iter_where(where))
+        match = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM k.{ident(c)}" for c in cols)
+        extra = "".join(f" AND t.{ident(c)} = ?" for c, _ in pairs)
+        with self._registered(keys) as view:
+            row = self._run(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
+                            f"{extra}", [v for _, v in pairs], shared=False).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop_table(self, name: str) -> None:
+        self._run(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+
+    def publish_table(self, name: str, sql: str, params: Sequence[Any] | None = None) -> int:
+        with self.atomic():
+            return self.create_table_as(name, sql, params, replace=True)
+
     # -- run log ----------------------------------------------------------------------------
 
+    def next_id(self, sequence: str) -> int:
+        if not _SEQUENCE.match(sequence):
+            raise ValueError(f"not a sequence name: {sequence!r}")
+        return int(self._run(f"SELECT nextval('{sequence}')", shared=False).fetchone()[0])
+
     def next_run_id(self) -> int:
-        return int(self.scalar("SELECT nextval('run_id_seq')"))
+        return self.next_id("run_id_seq")
 
     def record_run(self, run_id: int, step: str, status: str, *, started_at: datetime,
                    as_of: datetime | None = None, params: dict[str, Any] | None = None,
                    metrics: dict[str, Any] | None = None, message: str | None = None) -> None:
         """Write one run record (call inside the step's transaction, or after its rollback)."""
-        self.con.execute(
+        self._run(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, step, status, as_of, json.dumps(params or {}, default=str),
-             json.dumps(metrics or {}, default=str), message, started_at, utc_now()],
+            [run_id, step, status, as_of, json.dumps(params or {}, default=str, ensure_ascii=False),
+             json.dumps(metrics or {}, default=str, ensure_ascii=False), message, started_at, utc_now()],
+            shared=False,
         )
+
+    # -- export and lifetime ----------------------------------------------------------------
+
+    def export(self, sql: str, path: Path | str, fmt: ExportFormat,
+               params: Sequence[Any] | None = None) -> Path:
+        capability = EXPORT_CAPABILITY.get(fmt)
+        if capability is None:
+            raise ValueError(f"unknown export format {fmt!r}")
+        require(self, capability, f"export {fmt}")
+        out = Path(path)
+        options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
+                   "json": "FORMAT json, ARRAY true"}[fmt]
+        if self._trace is not None:
+            self._trace.append(sql)
+        self._run(f"COPY ({sql}) TO {literal(str(out))} ({options})", params, shared=False)
+        return out
+
+    def interrupt(self) -> None:
+        self.con.interrupt()
 
     def close(self) -> None:
         self.con.close()

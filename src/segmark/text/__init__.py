@@ -1,0 +1,52 @@
+"""Every user-visible string in English and Chinese, in one catalogue.
+
+Text is data: each area of segmark has one module here (``text/report.py``, ``text/predict.py``...)
+holding ``MESSAGES``, a dict of ``key -> (English, Chinese)`` format strings written side by side.
+Keys are namespaced by area (``"predict.train.done"``), so areas never collide. ``msg`` renders one;
+a missing key or translation is a ``KeyError`` in the tests, never a half-English page. A test
+checks that every key has both languages and that both use the same placeholders.
+
+To add an area: create ``text/<area>.py`` with ``MESSAGES`` and list it in ``AREAS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import string
+from functools import cache
+from typing import Any, Literal
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+
+AREAS: tuple[str, ...] = ()
+"""The modules of this package that hold messages (each defines ``MESSAGES``)."""
+
+
+@cache
+def catalogue() -> dict[str, tuple[str, str]]:
+    """All messages of every area, by key; a key defined twice is an error."""
+    out: dict[str, tuple[str, str]] = {}
+    for area in AREAS:
+        messages: dict[str, tuple[str, str]] = importlib.import_module(f"segmark.text.{area}").MESSAGES
+        for key, pair in messages.items():
+            if key in out:
+                raise KeyError(f"message {key!r} is defined twice (segmark.text.{area})")
+            out[key] = pair
+    return out
+
+
+def template(key: str, lang: Lang = "en") -> str:
+    """The raw format string of ``key`` in ``lang``."""
+    en, zh = catalogue()[key]
+    return zh if lang == "zh" else en
+
+
+def msg(key: str, lang: Lang = "en", /, **params: Any) -> str:
+    """The message ``key`` in ``lang`` with ``params`` filled in."""
+    return template(key, lang).format(**params)
+
+
+def placeholders(text: str) -> set[str]:
+    """The field names a format string uses (``{n:,}`` -> ``n``)."""
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
