@@ -71,7 +71,7 @@ def prepare(X: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str])
     """The inputs as the candidates take them: numbers as floats, categories as text with a missing marker."""
     out = pd.DataFrame(index=X.index)
     for c in numeric:
-        out[c] = pd.to_numeric(X[c], errors="coerce").astype(float) if c in X else np.nan
+        out[c] = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=float) if c in X else np.nan
     for c in categorical:
         s = X[c] if c in X else pd.Series(None, index=X.index, dtype=object)
         out[c] = np.array([MISSING if v is None or v != v else str(v) for v in s.to_numpy(dtype=object)],
