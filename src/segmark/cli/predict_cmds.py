@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from segmark.pipeline.predict import (
     explain_user,
     export_scores,
     get_model,
+    local_date,
     score_model,
     train_model,
 )
@@ -52,13 +54,13 @@ def baseline_label(name: str, lang: str) -> str:
         return name
 
 
-def print_model(info: PredictionModelInfo, lang: str) -> None:
+def print_model(info: PredictionModelInfo, lang: str, tz: str) -> None:
     """The model's evaluation as tables and sentences."""
     ev = info.evaluation
     console.print(msg("predict.train.title", lang, name=info.name, target=info.target, algorithm=_algorithm(ev),
-                      rows=info.n_train, as_of=f"{info.as_of:%Y-%m-%d}"), highlight=False)
+                      rows=info.n_train, as_of=local_date(info.as_of, tz)), highlight=False)
     if info.label_source == "log":
-        cuts = ", ".join(o[:10] for o in info.params.get("origins", []))
+        cuts = ", ".join(str(local_date(datetime.fromisoformat(o), tz)) for o in info.params.get("origins", []))
         console.print(msg("predict.train.origins", lang, horizon=info.horizon_days,
                           n=len(info.params.get("origins", [])), cuts=cuts), highlight=False)
     else:
@@ -141,11 +143,11 @@ def train(
     with workspace(ws_dir) as ws:
         info = train_model(ws, target.value, name=name, horizon_days=horizon, as_of=as_of, label_column=label_column,
                            label_file=label_file, cv=cv)
-        out_lang = _lang(ws, lang)
+        out_lang, tz = _lang(ws, lang), ws.settings.time.timezone
     if json_out:
         print_json(info.to_dict())
         return
-    print_model(info, out_lang)
+    print_model(info, out_lang, tz)
 
 
 @predict_app.command("show")
@@ -161,11 +163,11 @@ def show(
     """
     with workspace(ws_dir, read_only=True) as ws:
         info = get_model(ws.store, name)
-        out_lang = _lang(ws, lang)
+        out_lang, tz = _lang(ws, lang), ws.settings.time.timezone
     if json_out:
         print_json(info.to_dict())
         return
-    print_model(info, out_lang)
+    print_model(info, out_lang, tz)
 
 
 @predict_app.command("score")
@@ -183,12 +185,12 @@ def score(
     """
     with workspace(ws_dir) as ws:
         result = score_model(ws, name, as_of)
-        out_lang = _lang(ws, lang)
+        out_lang, tz = _lang(ws, lang), ws.settings.time.timezone
     if json_out:
         print_json(result)
         return
     console.print(msg("predict.score.done", out_lang, users=result["users"], name=name,
-                      as_of=f"{result['as_of']:%Y-%m-%d}", mean=result["mean_probability"] or 0,
+                      as_of=local_date(result["as_of"], tz), mean=result["mean_probability"] or 0,
                       above=result["above_threshold"], threshold=result["threshold"]), highlight=False)
     t = Table()
     for key in ("predict.col.decile", "predict.col.users", "predict.col.mean_probability"):
@@ -212,13 +214,13 @@ def why(
     """
     with workspace(ws_dir, read_only=True) as ws:
         result = explain_user(ws, name, user_id)
-        out_lang = _lang(ws, lang)
+        out_lang, tz = _lang(ws, lang), ws.settings.time.timezone
     if json_out:
         print_json(result)
         return
     console.print(msg("predict.why.head", out_lang, user_id=user_id, name=name, p=result["probability"],
                       decile=result["decile"] if result["decile"] is not None else "-",
-                      threshold=result["threshold"], as_of=f"{result['as_of']:%Y-%m-%d}"), highlight=False)
+                      threshold=result["threshold"], as_of=local_date(result["as_of"], tz)), highlight=False)
     if not result["reasons"]:
         console.print(msg("predict.why.none", out_lang))
     for r in result["reasons"]:

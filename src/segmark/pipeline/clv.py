@@ -60,9 +60,12 @@ def purchase_days(store: Store, as_of: datetime, timezone: str) -> PurchaseDays:
         "SELECT d.user_id, f.first_day, max(d.day) AS last_day, count(*) - 1 AS x, "
         "sum(CASE WHEN d.day > f.first_day THEN d.v END) AS repeat_value, count(d.v) AS valued "
         "FROM d JOIN f ON f.user_id = d.user_id GROUP BY d.user_id, f.first_day ORDER BY d.user_id", [as_of])
-    as_of_day = int(store.scalar(f"SELECT {day} FROM (SELECT CAST(? AS TIMESTAMP) AS ts)", [as_of]))
+    # the last day included: the day before as_of when as_of is a local midnight, else as_of's own day
+    local = local_epoch_sql(timezone, store.scalar("SELECT min(ts) FROM events") or as_of, as_of)
+    end_day = int(store.scalar(f"SELECT CAST(ceil({local} / {_DAY}) AS BIGINT) - 1 "
+                               "FROM (SELECT CAST(? AS TIMESTAMP) AS ts) AS cut", [as_of]))
     has_spend = bool(len(df)) and bool((df["valued"] > 0).any())
-    return PurchaseDays(df.set_index("user_id").drop(columns="valued"), as_of_day - 1, has_spend)
+    return PurchaseDays(df.set_index("user_id").drop(columns="valued"), end_day, has_spend)
 
 
 @dataclass

@@ -21,15 +21,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from segmark.core.predict.attributes import AttributeTypes, attribute_frame, infer_types, latest_date
-from segmark.core.predict.baselines import BASELINE_COLUMNS, one_feature_baseline
+from segmark.core.predict.baselines import one_feature_baseline
 from segmark.core.predict.btyd import BetaGeoModel
 from segmark.core.predict.clv_data import repeat_summary
 from segmark.core.predict.evaluation import deciles, evaluate, headline
@@ -55,6 +56,9 @@ from segmark.workspace import Workspace
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CANONICAL_USER_COLUMNS = ("signup_date", "gender", "birth_date", "age", "city", "member_level")
 _EXCLUDED_FEATURES = {"user_id"}
+BGNBD = "bgnbd_expected_purchases"
+"""BG/NBD's expected purchases in the horizon, fitted before each cut: an input of log-label models
+(the purchase-count model's view of each buyer) and, alone, the BG/NBD baseline."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,15 @@ def _columns_of(features: pd.DataFrame, catalog: tuple[FeatureColumn, ...]) -> t
     return numeric, categorical
 
 
-def _attribute_inputs(raw: pd.DataFrame, types: AttributeTypes, as_of: datetime, taken: set[str]) -> pd.DataFrame:
+def _attribute_inputs(raw: pd.DataFrame, types: AttributeTypes, as_of: datetime,
+                      taken: set[str]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The typed attribute columns (renamed ``attr_<name>`` where a feature has the name), and which
+    of them are numeric and categorical."""
     frame = attribute_frame(raw, types, as_of)
-    return frame.rename(columns={c: f"attr_{c}" for c in frame.columns if c in taken})
+    names = {c: f"attr_{c}" if c in taken else c for c in frame.columns}
+    numeric = [names[c] for c in frame.columns if types.kinds[c] != "category"]
+    categorical = [names[c] for c in frame.columns if types.kinds[c] == "category"]
+    return frame.rename(columns=names), numeric, categorical
 
 
 def _buyers(store: Store, start: datetime, end: datetime) -> set[str]:
@@ -207,35 +217,38 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
         labels, source = _label_table(ws, label_column, label_file, raw)
         features, catalog = _feature_frame(ws, as_of)
         numeric, categorical = _columns_of(features, catalog)
-        attrs = _attribute_inputs(raw, types, as_of, set(features.columns))
+        attrs, a_num, a_cat = _attribute_inputs(raw, types, as_of, set(features.columns))
         X = features.join(attrs, how="left")
         known = labels.index.isin(X.index)
         dropped["labels_for_unknown_users"] = int((~known).sum())
         labels = labels[known]
         X = X.loc[labels.index]
-        return TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of],
-                            numeric + [c for c in attrs.columns if types.kinds.get(c.removeprefix("attr_")) != "category"],
-                            categorical + [c for c in attrs.columns
-                                           if types.kinds.get(c.removeprefix("attr_")) == "category"],
-                            types, source, "given", dropped)
+        return TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of], numeric + a_num,
+                            categorical + a_cat, types, source, "given", dropped)
     if target not in LOG_TARGETS:
         raise InputError(f"{target} needs its labels: --label-column COL (a column of the users table) or "
                          "--label-file FILE (user_id,label)")
+    tz = ws.settings.time.timezone
     start = store.scalar("SELECT min(ts) FROM events")
-    origins = rolling_origins(as_of, horizon_days, data_start=start, n_origins=n_origins)
+    # cuts and window ends at local midnights, as_of's included: whole days of the shop's calendar
+    local = [o.date() for o in rolling_origins(_local(as_of, tz), horizon_days, data_start=_local(start, tz),
+                                                n_origins=n_origins)]
+    origins = [parse_as_of(d, tz) for d in local]
     if not origins:
         raise NotReadyError(f"the events start {start:%Y-%m-%d}: a {horizon_days}-day label window ending by "
                             f"{as_of:%Y-%m-%d} leaves less than 30 days of history to learn from; give a later "
                             "--as-of or a shorter --horizon")
-    parts, ys, cuts, ends, numeric, categorical = [], [], [], [], [], []
-    for cut in origins:
-        end = cut + timedelta(days=horizon_days)
+    parts, ys, cuts, ends = [], [], [], []
+    numeric: list[str] = []
+    categorical: list[str] = []
+    for day, cut in zip(local, origins, strict=True):
+        end = parse_as_of(day + timedelta(days=horizon_days), tz)
         features, catalog = _feature_frame(ws, cut)
-        numeric, categorical = _columns_of(features, catalog)
-        attrs = _attribute_inputs(raw, types, cut, set(features.columns))
+        f_num, f_cat = _columns_of(features, catalog)
+        attrs, a_num, a_cat = _attribute_inputs(raw, types, cut, set(features.columns))
+        numeric, categorical = f_num + a_num, f_cat + a_cat
         X = features.join(attrs, how="left")
-        if target == "propensity":
-            X["bgnbd_expected_purchases"] = _bgnbd_expected(ws, cut, horizon_days).reindex(X.index)
+        X[BGNBD] = _bgnbd_expected(ws, cut, horizon_days).reindex(X.index)
         y = log_labels(target, X.index, X["frequency"], _buyers(store, cut, end))
         X = X.loc[y.index]
         parts.append(X)
@@ -243,12 +256,10 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
         cuts.append(np.full(len(y), np.datetime64(cut, "s")))
         ends.append(np.full(len(y), np.datetime64(end, "s")))
     X = pd.concat(parts)
-    attr_cols = [c for c in X.columns if c not in numeric and c not in categorical
-                 and c not in BASELINE_COLUMNS.values()]
-    kinds = {c: types.kinds.get(c.removeprefix("attr_")) for c in attr_cols}
-    return TrainingData(X, np.concatenate(ys), pd.Series(X.index.to_numpy()), np.concatenate(cuts), np.concatenate(ends),
-                        origins, numeric + [c for c, k in kinds.items() if k != "category"],
-                        categorical + [c for c, k in kinds.items() if k == "category"], types, "log", "log", dropped)
+    if X[BGNBD].notna().any():
+        numeric = [*numeric, BGNBD]
+    return TrainingData(X, np.concatenate(ys), pd.Series(X.index.to_numpy()), np.concatenate(cuts),
+                        np.concatenate(ends), origins, numeric, categorical, types, "log", "log", dropped)
 
 
 # -- training --------------------------------------------------------------------------------------
@@ -286,6 +297,16 @@ class PredictionModelInfo:
                 "feature_run_id": self.feature_run_id, "n_train": self.n_train, "evaluation": ev,
                 "importance": self.importance, "inputs": self.inputs, "params": self.params,
                 "created_at": self.created_at}
+
+
+def _local(value: datetime, timezone: str) -> datetime:
+    """A naive UTC time on the shop's wall clock (naive)."""
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def local_date(value: datetime, timezone: str) -> date:
+    """The shop's calendar day of a naive UTC time (how dates are shown)."""
+    return _local(value, timezone).date()
 
 
 def _check_name(name: str) -> str:
@@ -336,8 +357,8 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
     baselines = {}
     if "recency_days" in data.X.columns:
         baselines["recency"] = one_feature_baseline("recency_days")
-    if "bgnbd_expected_purchases" in data.X.columns and data.X["bgnbd_expected_purchases"].notna().any():
-        baselines["bgnbd"] = one_feature_baseline("bgnbd_expected_purchases")
+    if BGNBD in data.X.columns and data.X[BGNBD].notna().any():
+        baselines["bgnbd"] = one_feature_baseline(BGNBD)
     if not baselines:
         best = _best_single(data)
         if best is not None:
@@ -424,7 +445,8 @@ def _out_of_time(ws: Workspace, model: PredictiveModel, data: TrainingData, base
                  target: str, cutoff: datetime, horizon_days: int) -> dict[str, Any] | None:
     """Scores made as of ``as_of`` against what happened after it, when the log covers the window."""
     last = ws.store.scalar("SELECT max(ts) FROM events")
-    end = cutoff + timedelta(days=horizon_days)
+    tz = ws.settings.time.timezone
+    end = parse_as_of(_local(cutoff, tz).date() + timedelta(days=horizon_days), tz)
     if last is None or last < end - timedelta(days=1):
         return None
     X = _inputs_at(ws, {"model": model, "types": data.types, "mode": "log", "target": target,
@@ -434,7 +456,8 @@ def _out_of_time(ws: Workspace, model: PredictiveModel, data: TrainingData, base
     if y.nunique() < 2:
         return None
     p = model.score(X)
-    out: dict[str, Any] = {"window": [cutoff.isoformat(), end.isoformat()],
+    last_day = _local(end, tz).date() - timedelta(days=1)
+    out: dict[str, Any] = {"window": [_local(cutoff, tz).date().isoformat(), last_day.isoformat()],
                            "model": evaluate(y.to_numpy(), p, model.threshold_), "baselines": {}}
     for bname, pipe in baselines.items():
         fitted = pipe.fit(data.X, data.y)
@@ -495,10 +518,12 @@ def _inputs_at(ws: Workspace, payload: dict[str, Any], cutoff: datetime, users: 
         X = attribute_frame(raw, types, cutoff)
     else:
         features, _ = _feature_frame(ws, cutoff)
-        attrs = _attribute_inputs(raw, types, cutoff, set(features.columns))
+        attrs, _, _ = _attribute_inputs(raw, types, cutoff, set(features.columns))
         X = features.join(attrs, how="left")
         if payload["mode"] == "log" and payload["target"] == "churn":
             X = X[X["frequency"] > 0]
+        if payload["mode"] == "log":
+            X[BGNBD] = _bgnbd_expected(ws, cutoff, payload["horizon_days"]).reindex(X.index)
     if users is not None:
         missing = [u for u in users if u not in X.index]
         if missing:

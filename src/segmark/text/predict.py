@@ -36,9 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} does not beat the {baseline}: ROC-AUC {model:.3f} against {base:.3f}",
         "{name} 没有超过{baseline}：ROC-AUC {model:.3f} 对 {base:.3f}"),
     "predict.out_of_time": (
-        "Out-of-time check, scores as of {start} against {end}: ROC-AUC {auc:.3f} (PR-AUC {pr:.3f}, top-decile "
-        "lift {lift:.2f})",
-        "跨时间检验（{start} 的评分对照截至 {end} 的实际行为）：ROC-AUC {auc:.3f}（PR-AUC {pr:.3f}，"
+        "Out-of-time check, scores as of {start} against purchases through {end}: ROC-AUC {auc:.3f} "
+        "(PR-AUC {pr:.3f}, top-decile lift {lift:.2f})",
+        "跨时间检验（{start} 的评分对照截至 {end} 的实际购买）：ROC-AUC {auc:.3f}（PR-AUC {pr:.3f}，"
         "前 10% 提升度 {lift:.2f}）"),
     "predict.out_of_time.baseline": ("  {baseline}: ROC-AUC {auc:.3f}", "  {baseline}：ROC-AUC {auc:.3f}"),
     "predict.importance.title": (

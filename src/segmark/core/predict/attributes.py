@@ -8,7 +8,8 @@ column becomes one of:
   -> its age in days as of ``as_of`` (a customer-since date becomes days as a customer);
 - ``number``: every value parses as a number;
 - ``category``: anything else with few enough distinct values to learn from (identifiers and free
-  text, where nearly every value is distinct, are left out);
+  text are left out: every value distinct, or more than 20 distinct values covering more than half
+  of the rows);
 
 and columns with a single value are left out. "Every" allows 1% of unreadable values, which become
 missing. The typing is decided once, at training, and stored with the model (``AttributeTypes``),
@@ -90,7 +91,9 @@ def infer_types(raw: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> Attribut
             dropped[col] = "constant"
             continue
         text = present.astype(str).str.strip()
-        if text.str.lower().isin(FLAG_VALUES).mean() >= 1 - TOLERANCE and present.nunique() <= 2:
+        lower = text.str.lower()
+        if lower.isin(FLAG_VALUES).mean() >= 1 - TOLERANCE and lower[lower.isin(FLAG_VALUES)].map(
+                FLAG_VALUES).nunique() <= 2:
             kinds[col] = "flag"
             continue
         if pd.api.types.is_numeric_dtype(s) or pd.to_numeric(text, errors="coerce").notna().mean() >= 1 - TOLERANCE:
@@ -101,7 +104,9 @@ def infer_types(raw: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> Attribut
             if fmt is not None:
                 kinds[col], formats[col] = "date", fmt
                 continue
-        if present.nunique() > MAX_CATEGORY_SHARE * len(present):
+        distinct = present.nunique()
+        if (distinct == len(present) and distinct > 3) or (distinct > MAX_CATEGORY_SHARE * len(present)
+                                                           and distinct > 20):
             dropped[col] = "identifier"
             continue
         kinds[col] = "category"
