@@ -10,8 +10,6 @@ segments of two segmentations).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import pickle
 from collections.abc import Sequence
@@ -45,10 +43,11 @@ from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
 from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
 from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
-from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError, StoreError
+from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
+from segmark.signing import load_signed, signature
 from segmark.store.base import EXPORT_CAPABILITY, Capability, Store, require, utc_now
-from segmark.workspace import KEY_FILE, Workspace, workspace_key
+from segmark.workspace import Workspace, workspace_key
 
 KINDS = ("rfm", "cluster")
 _AXIS_NAMES = {"r": "recency", "f": "number of orders", "m": "net spend"}
@@ -452,8 +451,7 @@ def feature_labels_zh(store: Store, feature_run_id: int) -> dict[str, str]:
 
 def _signature(key: bytes, segmentation_id: int, fmt: str, blob: bytes) -> str:
     """HMAC-SHA256 of a stored model under the workspace's key, bound to its segmentation and format."""
-    message = b"segmark-model\0" + f"{int(segmentation_id)}\0{fmt}\0".encode() + bytes(blob)
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return signature(key, segmentation_id, fmt, blob)
 
 
 def load_model(ws: Workspace, segmentation_id: int) -> dict[str, Any]:
@@ -469,20 +467,11 @@ def load_model(ws: Workspace, segmentation_id: int) -> dict[str, Any]:
                            "WHERE segmentation_id = ?", [segmentation_id])
     if not row:
         raise NotReadyError(f"segmentation {segmentation_id} has no stored model")
-    fmt, blob, signature = row[0]
-    if fmt != MODEL_FORMAT:
-        raise SegmarkError(f"segmentation {segmentation_id}: unknown model format {fmt!r}")
-    key = workspace_key(ws.root)
-    refusal = (f"the stored model of segmentation {segmentation_id} is not loaded: a model is code, and segmark "
-               "only loads models signed with this workspace's own key ({why}). Make a new segmentation here "
-               "(`segmark segment rfm` or `segmark segment cluster`) to use one.")
-    if key is None:
-        raise StoreError(refusal.format(why=f"this workspace has no {KEY_FILE}, so it wrote no model"))
-    if not signature:
-        raise StoreError(refusal.format(why="this one has no signature"))
-    if not hmac.compare_digest(str(signature), _signature(key, segmentation_id, fmt, blob)):
-        raise StoreError(refusal.format(why="this one was written by another workspace or changed since"))
-    return pickle.loads(blob)  # verified: written by this workspace's _store, unchanged
+    fmt, blob, sig = row[0]
+    return load_signed(ws.root, segmentation_id, fmt, blob, sig,
+                       what=f"the stored model of segmentation {segmentation_id}",
+                       remedy="Make a new segmentation here (`segmark segment rfm` or `segmark segment cluster`) "
+                              "to use one.")
 
 
 def members(store: Store, segmentation_id: int) -> pd.DataFrame:
