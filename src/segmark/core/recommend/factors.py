@@ -34,9 +34,9 @@ class _FactorRecommender(Recommender):
     def _implicit_model(self): ...  # pragma: no cover - each subclass builds its own
 
     def fit(self, train: Interactions) -> Self:
-        model = self._implicit_model()
         # implicit's own threads do the work; a BLAS thread pool under them only fights for the cores
         with threadpool_limits(1, "blas"):
+            model = self._implicit_model()
             model.fit(sp.csr_matrix(train.weights, dtype=np.float32), show_progress=False)
         self.user_factors_ = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)

@@ -17,11 +17,18 @@ import numpy as np
 import pandas as pd
 
 
-def default_holdout_days(first_day: pd.Timestamp, last_day: pd.Timestamp) -> int:
-    """A tenth of the data's span in days, at least 1 and at most 28: a recent window that still
-    holds enough purchases to measure, whatever the log's length."""
-    span = (pd.Timestamp(last_day) - pd.Timestamp(first_day)).days + 1
-    return int(min(28, max(1, round(span / 10))))
+def data_span_days(days: pd.Series) -> int:
+    """Days from the 1st percentile of the rows' days to the last: a few stray old events (clock
+    errors, test orders) do not stretch the span."""
+    d = pd.to_datetime(pd.Series(days)).dt.normalize()
+    start = d.quantile(0.01, interpolation="lower")
+    return int((d.max() - start).days + 1)
+
+
+def default_holdout_days(days: pd.Series) -> int:
+    """A tenth of the data's span (``data_span_days``), at least 1 and at most 28: a recent window that
+    still holds enough purchases to measure, whatever the log's length."""
+    return int(min(28, max(1, round(data_span_days(days) / 10))))
 
 
 def _days(rows: pd.DataFrame) -> pd.Series:
