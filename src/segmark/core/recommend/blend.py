@@ -99,6 +99,7 @@ class BlendedRecommender(Recommender):
     def recommend(self, userid: np.ndarray, history: Interactions, N: int = 10, *,
                   exclude: sp.csr_matrix | None = None, filter_items: np.ndarray | None = None,
                   batch_size: int = 20_000, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
         own = self.exclusions(history)
         if exclude is None:
             exclude = own

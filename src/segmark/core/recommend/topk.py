@@ -49,8 +49,17 @@ def sparse_topk(scores: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         block = np.where(valid, scores.data[flat], -np.inf)
         kk = min(k, width)
         if width > kk:
-            # negate for a descending partition; stable order is restored by the sort below
+            # negate for a descending partition; the sort below orders what it kept
             part = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
+            # where equal scores straddle the k-th place the partition kept arbitrary ones: those
+            # rows are sorted in full (score, then item: columns are in item order within a row)
+            kth = np.take_along_axis(block, part, axis=1).min(axis=1)
+            above = (block > kth[:, None]).sum(axis=1)
+            tied = np.flatnonzero((block == kth[:, None]).sum(axis=1) > kk - above)
+            if len(tied):
+                part = part.copy()
+                full = np.lexsort((np.broadcast_to(offsets, (len(tied), width)), -block[tied]), axis=1)
+                part[tied] = full[:, :kk]
         else:
             part = np.broadcast_to(offsets, (len(rows), width))
         best = np.take_along_axis(block, part, axis=1)
