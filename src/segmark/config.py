@@ -240,7 +240,7 @@ class RecommendSettings(_Section):
     """Optional time decay: an event this many days old counts half. None: no decay."""
     repeat_half_life_days: float = Field(default=90.0, gt=0)
     """Half-life of a purchase in the repeat signal (the user's own frequency and recency)."""
-    min_repeat_rate: float = Field(default=0.1, ge=0, le=1)
+    min_repeat_rate: float = Field(default=0.02, ge=0, le=1)
     """Repeat rate from which a category's bought items may be recommended again (repurchase auto)."""
     list_length: int = Field(default=20, ge=1, le=500)
     """Items kept per user by a build (the most `recommend user|export --k` can show)."""
@@ -396,7 +396,7 @@ method = "auto"              # auto, popularity, repeat, item-knn, item-knn-bm25
 repurchase = "auto"          # may bought items come back: auto (per category), allow, exclude
 weights = { view = 1.0, fav = 2.0, cart = 3.0, purchase = 5.0 }   # a refund takes back a purchase
 # half_life_days = 30        # optional time decay of events
-min_repeat_rate = 0.1        # repurchase auto: categories bought again at least this often
+min_repeat_rate = 0.02       # repurchase auto: categories bought again at least this often
 list_length = 20             # items kept per user
 # holdout_days = 7           # evaluation window; default a tenth of the data's span (1-28 days)
 

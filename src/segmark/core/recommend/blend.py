@@ -88,11 +88,12 @@ class BlendedRecommender(Recommender):
         return total
 
     def exclusions(self, history: Interactions) -> sp.csr_matrix | None:
-        """The bought items each user must not be offered again (none when all may come back)."""
+        """The bought items each user must not be offered again (none when all may come back);
+        an item bought and returned is not offered again either."""
         allowed = self.allowed_items()
         if allowed.all():
             return None
-        out = sp.csr_matrix(history.purchases @ sp.diags((~allowed).astype(np.float32)))
+        out = sp.csr_matrix(history.purchase_days @ sp.diags((~allowed).astype(np.float32)))
         out.eliminate_zeros()
         return out
 
