@@ -84,8 +84,12 @@ class _FactorRecommender(Recommender):
         pattern = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=shape)
         pattern.sum_duplicates()
         pr = np.repeat(np.arange(len(users)), np.diff(pattern.indptr))
-        values = np.einsum("ij,ij->i", users[pr], self.item_factors_[pattern.indices])
-        pattern.data = values.astype(np.float32)
+        values = np.empty(len(pr), dtype=np.float32)
+        step = 200_000  # candidates gathered at once: a few tens of MB, not the whole batch's
+        for lo in range(0, len(pr), step):
+            hi = lo + step
+            values[lo:hi] = np.einsum("ij,ij->i", users[pr[lo:hi]], self.item_factors_[pattern.indices[lo:hi]])
+        pattern.data = values
         return pattern
 
     def similar_items(self, itemid: int, N: int = 10) -> tuple[np.ndarray, np.ndarray]:
