@@ -2,6 +2,7 @@
 
 from segmark.config import Settings, load_settings
 from segmark.errors import SegmarkError
+from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
 from segmark.pipeline.recommend import (
     build_recommendations,
     evaluate_recommendations,
@@ -15,6 +16,7 @@ from segmark.workspace import Workspace, init_workspace, open_workspace
 __version__ = "0.1.0"
 
 __all__ = [
+    "IngestReport",
     "SegmarkError",
     "Settings",
     "Workspace",
@@ -22,6 +24,8 @@ __all__ = [
     "build_recommendations",
     "evaluate_recommendations",
     "export_recommendations",
+    "ingest_file",
+    "ingest_frame",
     "init_workspace",
     "load_settings",
     "open_workspace",
