@@ -3,6 +3,14 @@
 from segmark.config import Settings, load_settings
 from segmark.errors import SegmarkError
 from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
+from segmark.pipeline.recommend import (
+    build_recommendations,
+    evaluate_recommendations,
+    export_recommendations,
+    recommend_user,
+    similar_items,
+    top_items,
+)
 from segmark.workspace import Workspace, init_workspace, open_workspace
 
 __version__ = "0.1.0"
@@ -13,9 +21,15 @@ __all__ = [
     "Settings",
     "Workspace",
     "__version__",
+    "build_recommendations",
+    "evaluate_recommendations",
+    "export_recommendations",
     "ingest_file",
     "ingest_frame",
     "init_workspace",
     "load_settings",
     "open_workspace",
+    "recommend_user",
+    "similar_items",
+    "top_items",
 ]

@@ -29,6 +29,7 @@ def main() -> None:
 from segmark.cli import (  # noqa: E402,F401
     features_cmds,
     ingest_cmds,
+    recommend_cmds,
     report_cmds,
     run_cmds,
     segment_cmds,
