@@ -225,6 +225,16 @@ class SegmentSettings(_Section):
         return self
 
 
+class AudienceSettings(_Section):
+    """Audiences and their exports (``segmark audience``)."""
+
+    min_export_size: int = Field(default=100, ge=1)
+    """An audience smaller than this is not exported: too few users to measure a campaign on, and
+    close to naming individuals."""
+    top_items: int = Field(default=5, ge=0, le=100)
+    """Recommended items per user in an export, where a recommendation build exists (0: none)."""
+
+
 class ReportSettings(_Section):
     """The HTML report."""
 
@@ -242,6 +252,7 @@ class Settings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    audience: AudienceSettings = Field(default_factory=AudienceSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
@@ -327,6 +338,10 @@ random_state = 0
 # r = [4, 5]
 # f = [4, 5]
 # m = [4, 5]
+
+[audience]
+min_export_size = 100        # smaller audiences are not exported
+top_items = 5                # recommended items per user in an export, where recommendations exist
 
 [report]
 lang = "en"                  # "en" or "zh"
