@@ -19,7 +19,10 @@ from typing import Any, Literal
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-AREAS: tuple[str, ...] = ()
+AREAS: tuple[str, ...] = (
+    "tags",
+    "audience",
+)
 """The modules of this package that hold messages (each defines ``MESSAGES``)."""
 
 

@@ -1,21 +1,15 @@
-"""Audiences and campaigns, pure: the expression language (``expression``), binding it into a plan
-with bound parameters (``plan``), the stratified holdout (``holdout``), campaign readout
-(``lift``), sample sizes (``power``) and uplift models with Qini curves (``uplift``)."""
+"""Audiences and campaigns, pure. One module per concern, imported where used (the statistical and
+learning modules load SciPy and scikit-learn, which the expression commands do not need):
+
+- ``expression``: the language's Lark grammar and syntax tree; ``plan``: binding it to a catalogue
+  of names into SQL condition text with bound parameters;
+- ``holdout``: the reproducible control group, stratified by segment;
+- ``playbook``: default actions per segment;
+- ``lift``: campaign readout (intervals, permutation p-value, bootstrap); ``power``: sample sizes;
+- ``uplift``: two-model and X-learner uplift, Qini and uplift curves, AUUC.
+"""
 
 from segmark.core.audience.expression import ExpressionError, parse
-from segmark.core.audience.holdout import stratified_holdout
-from segmark.core.audience.lift import readout, readout_by
 from segmark.core.audience.plan import Catalog, Field, Plan, bind, compile_expression
-from segmark.core.audience.power import sample_size
-from segmark.core.audience.uplift import (
-           METHODS,
-           TwoModelUplift,
-           XLearnerUplift,
-           qini_curve,
-           uplift_curve,
-           uplift_scores,
-)
 
-__all__ = ["METHODS", "Catalog", "ExpressionError", "Field", "Plan", "TwoModelUplift", "XLearnerUplift", "bind",
-           "compile_expression", "parse", "qini_curve", "readout", "readout_by", "sample_size", "stratified_holdout",
-           "uplift_curve", "uplift_scores"]
+__all__ = ["Catalog", "ExpressionError", "Field", "Plan", "bind", "compile_expression", "parse"]

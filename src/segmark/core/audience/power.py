@@ -40,7 +40,7 @@ def sample_size(baseline: float, lift: float, *, power: float = 0.8, alpha: floa
            + z_b * math.sqrt(baseline * (1 - baseline) + treated * (1 - treated) / k)) ** 2
     n_control = math.ceil(num / (treated - baseline) ** 2)
     n_treatment = math.ceil(k * n_control - 1e-9)
-    return {"baseline": baseline, "treatment_rate": treated, "lift": treated - baseline,
-            "relative_lift": treated / baseline - 1, "alpha": alpha, "power": power,
+    return {"baseline": baseline, "treatment_rate": round(treated, 12), "lift": round(treated - baseline, 12),
+            "relative_lift": round(treated / baseline - 1, 12), "alpha": alpha, "power": power,
             "control_share": control_share, "control": n_control, "treatment": n_treatment,
             "total": n_control + n_treatment}
