@@ -137,7 +137,10 @@ class _Seq(list):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """Safe YAML whose plain scalars stay text: ``yes``, ``no``, ``10`` and ``1.0`` are tag values as
+    written, not booleans or numbers (YAML 1.1 would turn ``value: yes`` into True)."""
+
+    yaml_implicit_resolvers: dict = {}  # noqa: RUF012 - the class attribute PyYAML reads
 
 
 def _mark(node: yaml.Node) -> Where:
