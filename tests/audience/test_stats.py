@@ -114,7 +114,7 @@ def test_qini_and_uplift_curves_by_hand() -> None:
     # after k: treated conversions minus control conversions scaled by N_t / N_c
     assert x.tolist() == [0, 1, 2, 3, 4, 5, 6]
     assert q.tolist() == pytest.approx([0, 1, 1, 1 - 1 * 2 / 1, 1 - 1 * 2 / 2, 2 - 1 * 3 / 2, 2 - 1 * 3 / 3])
-    xu, u = uplift_curve(y, t, s)
+    _, u = uplift_curve(y, t, s)
     assert u[-1] == pytest.approx((2 / 3 - 1 / 3) * 6)
     # tied scores are one step
     x2, _ = qini_curve(y, t, [1, 1, 1, 0, 0, 0])
