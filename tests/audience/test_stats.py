@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import fisher_exact, ttest_ind
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from segmark.core.audience.holdout import control_counts, stratified_holdout
 from segmark.core.audience.lift import newcombe, permutation_p, readout, relative_interval, wilson
@@ -130,6 +131,11 @@ def test_uplift_learners_find_the_planted_effect() -> None:
     y = rng.random(n) < 0.1 + 0.3 * (responds & t)
     train = np.arange(n) < n // 2
     small = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=7, random_state=0)
+    with threadpool_limits(1):  # OpenMP threads on a busy 2-core machine only slow small fits down
+        _planted(X, t, y, train, responds, rng, small)
+
+
+def _planted(X, t, y, train, responds, rng, small) -> None:
     for model in (TwoModelUplift(small), XLearnerUplift(small, HistGradientBoostingRegressor(max_iter=30,
                                                                                              max_leaf_nodes=7))):
         model.fit(X[train], t[train], y[train])

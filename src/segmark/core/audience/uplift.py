@@ -29,11 +29,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 
 
 def _default_classifier() -> BaseEstimator:
-    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, random_state=0)
+    return HistGradientBoostingClassifier(max_iter=50, learning_rate=0.1, max_leaf_nodes=15, random_state=0)
 
 
 def _default_regressor() -> BaseEstimator:
-    return HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, random_state=0)
+    return HistGradientBoostingRegressor(max_iter=50, learning_rate=0.1, max_leaf_nodes=15, random_state=0)
 
 
 def _check(X: Any, treatment: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
