@@ -19,6 +19,7 @@ from segmark.config import (
     parse_settings,
 )
 from segmark.errors import WorkspaceError
+from segmark.store.base import Store
 from segmark.store.duckdb import DuckDBStore
 
 ENV_VAR = "SEGMARK_WORKSPACE"
@@ -37,7 +38,7 @@ class Workspace:
 
     root: Path
     settings: Settings
-    store: DuckDBStore
+    store: Store
 
     def close(self) -> None:
         self.store.close()

@@ -45,20 +45,20 @@ from segmark.report import (
 )
 from segmark.report.projection import MAX_POINTS, sample_quotas
 from segmark.sql import ident
-from segmark.store.duckdb import DuckDBStore
+from segmark.store.base import Store
 from segmark.workspace import Workspace
 
 LANGS = ("en", "zh")
 
 
-def collect_report_data(store: DuckDBStore, *, shop: str = "", max_points: int = MAX_POINTS,
+def collect_report_data(store: Store, *, shop: str = "", max_points: int = MAX_POINTS,
                         projection: str = "auto", random_state: int = 0) -> ReportData:
     """Everything the report shows, read from the store (nothing is written).
 
     ``projection`` places users on the map: "pca", "umap", or "auto" (UMAP where umap-learn is
     installed, else PCA).
     """
-    overview = collect_overview(store, shop or store.path.parent.name)
+    overview = collect_overview(store, shop or shop_name(store))
     data = ReportData(overview)
     if store.table_exists("feature_runs") and store.scalar("SELECT count(*) FROM feature_runs"):
         run = get_feature_run(store)
@@ -68,7 +68,13 @@ def collect_report_data(store: DuckDBStore, *, shop: str = "", max_points: int =
     return data
 
 
-def collect_overview(store: DuckDBStore, shop: str) -> Overview:
+def shop_name(store: Store) -> str:
+    """The workspace folder's name, from where the store's file lives ("" for a store in memory)."""
+    location = Path(store.location)
+    return location.parent.name if location.suffix else ""
+
+
+def collect_overview(store: Store, shop: str) -> Overview:
     """The shop's figures and the data-quality record."""
     st = workspace_status(store, runs=0)
     ev = st["events"]
@@ -87,7 +93,7 @@ def collect_overview(store: DuckDBStore, shop: str) -> Overview:
                     guest_events=int(ev["guest_events"] or 0))
 
 
-def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: int = MAX_POINTS,
+def collect_segmentation(store: Store, data: ReportData, *, max_points: int = MAX_POINTS,
                          projection: str = "auto", random_state: int = 0) -> None:
     """Fill the RFM, clustering and migration parts from the latest segmentation of each kind.
 
@@ -123,7 +129,7 @@ def collect_segmentation(store: DuckDBStore, data: ReportData, *, max_points: in
             data.migrations.append(collect_migration(store, latest[kind]))
 
 
-def _segments(store: DuckDBStore, seg: Segmentation) -> tuple[Segments, dict[int, str]]:
+def _segments(store: Store, seg: Segmentation) -> tuple[Segments, dict[int, str]]:
     """The segments of a segmentation keyed by their stable key, and segment_id -> key."""
     table = segments_table(store, seg.segmentation_id)
     keys = {int(i): str(k) for i, k in table["key"].items()}
@@ -134,7 +140,7 @@ def _segments(store: DuckDBStore, seg: Segmentation) -> tuple[Segments, dict[int
     return Segments(seg.kind, seg.segmentation_id, _local(store, seg.feature_run_id), shown), keys
 
 
-def collect_rfm(store: DuckDBStore, seg: Segmentation) -> RFMView:
+def collect_rfm(store: Store, seg: Segmentation) -> RFMView:
     """The RFM segments and the users (and their net spend) per R x F cell, counted in the store."""
     segments, keys = _segments(store, seg)
     table = get_feature_run(store, seg.feature_run_id).table_name
@@ -142,20 +148,20 @@ def collect_rfm(store: DuckDBStore, seg: Segmentation) -> RFMView:
         "SELECT coalesce(m.r_score, 0) AS r_score, coalesce(m.f_score, 0) AS f_score, m.segment_id, "
         "count(*) AS users, coalesce(sum(f.monetary), 0) AS monetary_sum "
         f"FROM segment_members m LEFT JOIN {table} f USING (user_id) "
-        "WHERE m.segmentation_id = ? GROUP BY ALL ORDER BY ALL", [seg.segmentation_id])
+        "WHERE m.segmentation_id = ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", [seg.segmentation_id])
     cells["segment"] = [keys.get(int(i), str(i)) for i in cells.pop("segment_id")]
     cells = cells.astype({"r_score": int, "f_score": int, "users": int, "monetary_sum": float})
     return RFMView(segments, cells, int(seg.params.get("scale", 5)), _profile(store, seg, keys))
 
 
-def _profile(store: DuckDBStore, seg: Segmentation, keys: dict[int, str]) -> pd.DataFrame:
+def _profile(store: Store, seg: Segmentation, keys: dict[int, str]) -> pd.DataFrame:
     """Per segment (by key) and feature: median, mean, lift and effect."""
     profile = profile_table(store, seg.segmentation_id)
     profile["segment"] = [keys.get(int(i), str(i)) for i in profile.pop("segment_id")]
     return profile
 
 
-def collect_cluster(store: DuckDBStore, seg: Segmentation, *, max_points: int, projection: str,
+def collect_cluster(store: Store, seg: Segmentation, *, max_points: int, projection: str,
                     random_state: int) -> ClusterView:
     """The clustering: segments, selection record, a projected sample of users, profiles and rules."""
     segments, keys = _segments(store, seg)
@@ -171,7 +177,7 @@ def collect_cluster(store: DuckDBStore, seg: Segmentation, *, max_points: int, p
     return view
 
 
-def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, max_points: int,
+def collect_map(store: Store, seg: Segmentation, keys: dict[int, str], *, max_points: int,
                 projection: str, random_state: int) -> MapPoints | None:
     """A sample of members (per-segment quotas drawn in the store) placed on two axes."""
     run = get_feature_run(store, seg.feature_run_id)
@@ -189,11 +195,12 @@ def collect_map(store: DuckDBStore, seg: Segmentation, keys: dict[int, str], *, 
     cols = ", ".join(f"f.{ident(c)}" for c in columns)
     frame = store.query_df(
         f"WITH q(segment_id, quota) AS (VALUES {values}), ranked AS ("
-        "  SELECT user_id, segment_id, row_number() OVER (PARTITION BY segment_id ORDER BY hash(user_id, ?)) AS rn"
+        "  SELECT user_id, segment_id, row_number() OVER (PARTITION BY segment_id ORDER BY md5(user_id || ?), "
+        "user_id) AS rn"
         "  FROM segment_members WHERE segmentation_id = ?) "
         f"SELECT r.user_id, r.segment_id, {cols} FROM ranked r JOIN q USING (segment_id) "
         f"JOIN {run.table_name} f USING (user_id) WHERE r.rn <= q.quota ORDER BY r.user_id",
-        [random_state, seg.segmentation_id])
+        [str(random_state), seg.segmentation_id])
     if len(frame) < 3:
         return None
     kinds = {c.name: c.kind for c in run.columns}
@@ -223,7 +230,7 @@ def _selection(record: dict[str, Any], candidates: pd.DataFrame) -> Selection:
                      code if isinstance(code, str) else None, params if isinstance(params, dict) else {})
 
 
-def collect_migration(store: DuckDBStore, latest: Segmentation) -> MigrationView | None:
+def collect_migration(store: Store, latest: Segmentation) -> MigrationView | None:
     """Users moving between the latest segmentation of a kind and the one before it (earlier as_of)."""
     try:
         report = segment_migration(store, to_id=latest.segmentation_id)
@@ -243,7 +250,7 @@ def collect_migration(store: DuckDBStore, latest: Segmentation) -> MigrationView
                          names_before, names_after)
 
 
-def _local(store: DuckDBStore, feature_run_id: int) -> datetime | None:
+def _local(store: Store, feature_run_id: int) -> datetime | None:
     """A feature build's as_of on the shop's clock (what the reader calls "the date")."""
     try:
         return get_feature_run(store, feature_run_id).as_of_local

@@ -10,8 +10,6 @@ segments of two segmentations).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import pickle
 from collections.abc import Sequence
@@ -45,10 +43,11 @@ from segmark.core.segment.migration import Migration
 from segmark.core.segment.model import NoStructureError
 from segmark.core.segment.rfm import RFMRule, flat_axes, ignore_axes
 from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
-from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError, StoreError
+from segmark.errors import ConfigError, InputError, NotReadyError, SegmarkError
 from segmark.pipeline.features import FeatureRun, get_feature_run, load_features, user_features
-from segmark.store.duckdb import DuckDBStore, utc_now
-from segmark.workspace import KEY_FILE, Workspace, workspace_key
+from segmark.signing import load_signed, signature
+from segmark.store.base import EXPORT_CAPABILITY, Capability, Store, require, utc_now
+from segmark.workspace import Workspace, workspace_key
 
 KINDS = ("rfm", "cluster")
 _AXIS_NAMES = {"r": "recency", "f": "number of orders", "m": "net spend"}
@@ -164,7 +163,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
         model.fit(table)
     except NoStructureError as exc:
         run_id = ws.store.next_run_id()
-        with ws.store.transaction():
+        with ws.store.atomic():
             ws.store.record_run(run_id, "segment cluster", "failed", started_at=started, as_of=run.as_of,
                                 params=params, metrics={"selection": exc.selection.to_dict()},
                                 message=str(exc))
@@ -246,6 +245,7 @@ def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: 
            ) -> SegmentationResult:
     """Write one segmentation and everything about it in one transaction, with its run record."""
     store = ws.store
+    require(store, Capability.BLOBS, "store fitted segment models")
     key = workspace_key(ws.root, create=True)
     seg_id = store.next_run_id()
     if overrides:
@@ -264,8 +264,8 @@ def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: 
     members = members.assign(segmentation_id=seg_id, source="fit", feature_run_id=run.run_id)
     members = members[["segmentation_id", "user_id", "segment_id", "r_score", "f_score", "m_score", "source",
                        "feature_run_id"]]
-    profile_rows = profile.assign(segmentation_id=seg_id)[
-        ["segmentation_id", "segment", "feature", "median", "mean", "overall_median", "overall_mean", "lift",
+    profile_rows = profile.assign(segmentation_id=seg_id).rename(columns={"segment": "segment_id"})[
+        ["segmentation_id", "segment_id", "feature", "median", "mean", "overall_median", "overall_mean", "lift",
          "effect"]]
     seg_rows = pd.DataFrame({
         "segmentation_id": seg_id, "segment_id": segments.index.astype(np.int64), "key": segments["key"],
@@ -277,25 +277,25 @@ def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: 
         "rules": [_json(v) if isinstance(v, list) else None for v in segments.get("rules", [None] * len(segments))],
     })
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    con = store.con
     step = f"segment {kind}"
     try:
-        with store.transaction():
-            con.execute(
+        with store.atomic():
+            store.execute(
                 "INSERT INTO segmentations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [seg_id, kind, method, run.run_id, run.as_of, n_segments, len(features), _json(feature_names),
                  _json(params), _json(metrics), None if selection is None else _json(selection), reason, created])
-            _insert(con, "segments", seg_rows)
-            _insert(con, "segment_members", members)
-            _insert(con, "segment_profiles", profile_rows)
+            store.insert("segments", seg_rows)
+            store.insert("segment_members", members)
+            store.insert("segment_profiles", profile_rows)
             if candidates is not None and len(candidates):
-                cand = candidates.assign(segmentation_id=seg_id)
+                cand = candidates.assign(segmentation_id=seg_id, position=np.arange(len(candidates)))
                 cand["reason_params"] = [_json(p) if isinstance(p, dict) else None for p in cand["reason_params"]]
-                cand = cand[["segmentation_id", *CANDIDATE_COLUMNS]]
-                _insert(con, "segment_candidates", cand)
-            con.execute("INSERT INTO segment_models (segmentation_id, format, versions, model, signature) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        [seg_id, MODEL_FORMAT, _json(_versions()), blob, _signature(key, seg_id, MODEL_FORMAT, blob)])
+                cand = cand[["segmentation_id", "position", *CANDIDATE_COLUMNS]]
+                store.insert("segment_candidates", cand)
+            store.execute("INSERT INTO segment_models (segmentation_id, format, versions, model, signature) "
+                          "VALUES (?, ?, ?, ?, ?)",
+                          [seg_id, MODEL_FORMAT, _json(_versions()), blob,
+                           _signature(key, seg_id, MODEL_FORMAT, blob)])
             store.record_run(seg_id, step, "ok", started_at=started, as_of=run.as_of, params=params,
                              metrics={**metrics, "segments": n_segments})
     except (Exception, KeyboardInterrupt) as exc:
@@ -303,16 +303,6 @@ def _store(ws: Workspace, *, kind: str, method: str, run: FeatureRun, features: 
                          message=str(exc) or type(exc).__name__)
         raise
     return SegmentationResult(info, segments_table(store, seg_id))
-
-
-def _insert(con: Any, table: str, frame: pd.DataFrame) -> None:
-    """Bulk insert a frame whose columns follow the table's order."""
-    name = f"_segmark_{table}"
-    con.register(name, frame)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {name}")
-    finally:
-        con.unregister(name)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -327,20 +317,20 @@ def _segmentation(row: tuple[Any, ...]) -> Segmentation:
                         row[11], row[12])
 
 
-def _ready(store: DuckDBStore) -> None:
+def _ready(store: Store) -> None:
     if not store.table_exists("segmentations"):
         raise NotReadyError("this workspace has no segmentations: run `segmark segment rfm` or "
                             "`segmark segment cluster`")
 
 
-def list_segmentations(store: DuckDBStore) -> list[Segmentation]:
+def list_segmentations(store: Store) -> list[Segmentation]:
     """Every stored segmentation, newest first."""
     _ready(store)
     rows = store.query_rows(f"SELECT {_SEG_COLUMNS} FROM segmentations ORDER BY segmentation_id DESC")
     return [_segmentation(r) for r in rows]
 
 
-def get_segmentation(store: DuckDBStore, segmentation_id: int | None = None,
+def get_segmentation(store: Store, segmentation_id: int | None = None,
                      kind: str | None = None) -> Segmentation:
     """One segmentation: by id, else the latest (of ``kind`` when given)."""
     _ready(store)
@@ -387,7 +377,7 @@ class RefusedClustering:
         return self.selection.get("reason_params") or {}
 
 
-def last_refused_clustering(store: DuckDBStore) -> RefusedClustering | None:
+def last_refused_clustering(store: Store) -> RefusedClustering | None:
     """The last clustering attempt that found no structure, with its candidates and reason; None
     when no attempt was refused. Whether it is newer than the latest stored clustering is for the
     caller to compare (``run_id`` against ``segmentation_id``)."""
@@ -414,7 +404,7 @@ def _json_dict(value: Any) -> dict[str, Any]:
     return out if isinstance(out, dict) else {}
 
 
-def segments_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
+def segments_table(store: Store, segmentation_id: int) -> pd.DataFrame:
     """The segments of a segmentation, with their current number of members (after assignments)."""
     df = store.query_df(
         "SELECT s.segment_id, s.key, s.name, s.name_zh, s.name_source, s.size, s.share, s.revenue, "
@@ -428,19 +418,19 @@ def segments_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
     return df.set_index("segment_id")
 
 
-def profile_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
+def profile_table(store: Store, segmentation_id: int) -> pd.DataFrame:
     """Every segment's median, mean, lift and effect per feature (long format)."""
     return store.query_df(
         "SELECT segment_id, feature, median, mean, overall_median, overall_mean, lift, effect "
         "FROM segment_profiles WHERE segmentation_id = ? ORDER BY segment_id, feature", [segmentation_id])
 
 
-def candidates_table(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
+def candidates_table(store: Store, segmentation_id: int) -> pd.DataFrame:
     """The model-selection candidates of a clustering (empty for RFM), in the order they were tried;
     ``reason_params`` as dicts (None for candidates stored before reasons had codes)."""
     df = store.query_df(
         f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM segment_candidates WHERE segmentation_id = ? "
-        "ORDER BY rowid", [segmentation_id])
+        "ORDER BY position", [segmentation_id])
     df["reason_params"] = [json.loads(v) if isinstance(v, str) else None for v in df["reason_params"]]
     return df
 
@@ -453,7 +443,7 @@ def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list
              "lift": json_value(r.lift), "effect": json_value(r.effect)} for r in part.itertuples()]
 
 
-def feature_labels_zh(store: DuckDBStore, feature_run_id: int) -> dict[str, str]:
+def feature_labels_zh(store: Store, feature_run_id: int) -> dict[str, str]:
     """Chinese labels of a feature build's columns (购买次数 for frequency...)."""
     return dict(store.query_rows("SELECT name, label_zh FROM feature_columns WHERE run_id = ? AND label_zh "
                                  "IS NOT NULL AND label_zh <> ''", [feature_run_id]))
@@ -461,8 +451,7 @@ def feature_labels_zh(store: DuckDBStore, feature_run_id: int) -> dict[str, str]
 
 def _signature(key: bytes, segmentation_id: int, fmt: str, blob: bytes) -> str:
     """HMAC-SHA256 of a stored model under the workspace's key, bound to its segmentation and format."""
-    message = b"segmark-model\0" + f"{int(segmentation_id)}\0{fmt}\0".encode() + bytes(blob)
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return signature(key, segmentation_id, fmt, blob)
 
 
 def load_model(ws: Workspace, segmentation_id: int) -> dict[str, Any]:
@@ -473,29 +462,19 @@ def load_model(ws: Workspace, segmentation_id: int) -> dict[str, Any]:
     copied without its key), changed since it was written, or stored before models were signed.
     """
     store = ws.store
-    signed = bool(store.query_rows("SELECT 1 FROM information_schema.columns WHERE table_name = 'segment_models' "
-                                   "AND column_name = 'signature'"))
+    signed = "signature" in store.table_columns("segment_models")
     row = store.query_rows(f"SELECT format, model, {'signature' if signed else 'NULL'} FROM segment_models "
                            "WHERE segmentation_id = ?", [segmentation_id])
     if not row:
         raise NotReadyError(f"segmentation {segmentation_id} has no stored model")
-    fmt, blob, signature = row[0]
-    if fmt != MODEL_FORMAT:
-        raise SegmarkError(f"segmentation {segmentation_id}: unknown model format {fmt!r}")
-    key = workspace_key(ws.root)
-    refusal = (f"the stored model of segmentation {segmentation_id} is not loaded: a model is code, and segmark "
-               "only loads models signed with this workspace's own key ({why}). Make a new segmentation here "
-               "(`segmark segment rfm` or `segmark segment cluster`) to use one.")
-    if key is None:
-        raise StoreError(refusal.format(why=f"this workspace has no {KEY_FILE}, so it wrote no model"))
-    if not signature:
-        raise StoreError(refusal.format(why="this one has no signature"))
-    if not hmac.compare_digest(str(signature), _signature(key, segmentation_id, fmt, blob)):
-        raise StoreError(refusal.format(why="this one was written by another workspace or changed since"))
-    return pickle.loads(blob)  # verified: written by this workspace's _store, unchanged
+    fmt, blob, sig = row[0]
+    return load_signed(ws.root, segmentation_id, fmt, blob, sig,
+                       what=f"the stored model of segmentation {segmentation_id}",
+                       remedy="Make a new segmentation here (`segmark segment rfm` or `segmark segment cluster`) "
+                              "to use one.")
 
 
-def members(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
+def members(store: Store, segmentation_id: int) -> pd.DataFrame:
     """Every member with its segment's names (and RFM scores), indexed by user_id."""
     df = store.query_df(
         "SELECT m.user_id, m.segment_id, s.key, s.name, s.name_zh, m.r_score, m.f_score, m.m_score, "
@@ -505,25 +484,23 @@ def members(store: DuckDBStore, segmentation_id: int) -> pd.DataFrame:
     return df.set_index("user_id")
 
 
-def export_segments(store: DuckDBStore, out: Path | str, segmentation_id: int | None = None,
+def export_segments(store: Store, out: Path | str, segmentation_id: int | None = None,
                     fmt: str | None = None) -> tuple[Segmentation, Path]:
     """Write every member with its segment to CSV, Parquet or JSON (format from the suffix)."""
     seg = get_segmentation(store, segmentation_id)
     path = Path(out)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     fmt = {"pq": "parquet", "jsonl": "json"}.get(fmt, fmt)
-    options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "json": "FORMAT json, ARRAY true"}
-    if fmt not in options:
+    if fmt not in EXPORT_CAPABILITY:
         raise InputError(f"cannot tell the export format from {path.name!r}: use .csv, .parquet or .json")
+    require(store, EXPORT_CAPABILITY[fmt], f"export {fmt} files")
     path.parent.mkdir(parents=True, exist_ok=True)
     rfm = ", m.r_score, m.f_score, m.m_score" if seg.kind == "rfm" else ""
-    target = str(path).replace("'", "''")
-    store.execute(
-        f"COPY (SELECT m.user_id, m.segment_id, s.key AS segment_key, s.name AS segment_name, "
+    store.export(
+        f"SELECT m.user_id, m.segment_id, s.key AS segment_key, s.name AS segment_name, "
         f"s.name_zh AS segment_name_zh{rfm}, m.source FROM segment_members m JOIN segments s "
         f"ON s.segmentation_id = m.segmentation_id AND s.segment_id = m.segment_id "
-        f"WHERE m.segmentation_id = {int(seg.segmentation_id)} ORDER BY m.user_id) TO '{target}' "
-        f"({options[fmt]})")
+        f"WHERE m.segmentation_id = ? ORDER BY m.user_id", path, fmt, [seg.segmentation_id])  # type: ignore[arg-type]
     return seg, path
 
 
@@ -599,6 +576,7 @@ def assign_users(ws: Workspace, segmentation_id: int | None = None, feature_run_
     refit): every user of the build, or with ``only_new`` those not yet members. A user placed
     again replaces their earlier placement. Returns counts: assigned, new, moved, unchanged."""
     store = ws.store
+    require(store, Capability.DELETE, "place users again in a segmentation")
     started = utc_now()
     seg = get_segmentation(store, segmentation_id)
     run, table = load_features(store, feature_run_id)
@@ -637,16 +615,11 @@ def assign_users(ws: Workspace, segmentation_id: int | None = None, feature_run_
     run_id = store.next_run_id()
     params = {"segmentation_id": seg.segmentation_id, "feature_run_id": run.run_id, "only_new": only_new}
     try:
-        with store.transaction():
+        with store.atomic():
             if len(frame):
-                store.con.register("_segmark_assigned", frame[["user_id"]])
-                try:
-                    store.con.execute(
-                        "DELETE FROM segment_members WHERE segmentation_id = ? AND user_id IN "
-                        "(SELECT user_id FROM _segmark_assigned)", [seg.segmentation_id])
-                finally:
-                    store.con.unregister("_segmark_assigned")
-                _insert(store.con, "segment_members", frame)
+                store.delete_keys("segment_members", frame[["user_id"]],
+                                  where={"segmentation_id": seg.segmentation_id})
+                store.insert("segment_members", frame)
             store.record_run(run_id, "segments assign", "ok", started_at=started, as_of=run.as_of,
                              params=params, metrics={k: v for k, v in report.items() if k != "by_segment"})
     except (Exception, KeyboardInterrupt) as exc:
@@ -691,7 +664,7 @@ class MigrationReport:
                 "names": {"from": names(self.names_before), "to": names(self.names_after)}}
 
 
-def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int | None = None) -> MigrationReport:
+def segment_migration(store: Store, from_id: int | None = None, to_id: int | None = None) -> MigrationReport:
     """Users and revenue moving between the segments of two segmentations.
 
     By default the pair is the latest segmentation and the latest one of the same kind made on a
@@ -729,7 +702,7 @@ def segment_migration(store: DuckDBStore, from_id: int | None = None, to_id: int
     return MigrationReport(before, after, result, names_before, names_after)
 
 
-def _revenue(store: DuckDBStore, feature_run_id: int) -> pd.Series:
+def _revenue(store: Store, feature_run_id: int) -> pd.Series:
     run = get_feature_run(store, feature_run_id)
     df = store.query_df(f"SELECT user_id, monetary FROM {run.table_name}")
     return df.set_index("user_id")["monetary"].astype(float)
