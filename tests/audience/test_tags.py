@@ -138,7 +138,7 @@ def test_the_default_file_works_without_and_with_scores(hand_ws) -> None:
     bare = apply_tags(hand_ws)
     applied = {t["tag"] for t in bare.taxonomy}
     assert {"age_group", "value_tier", "lifecycle_stage", "user_segment", "cart_abandoner"} <= applied
-    assert {s["tag"] for s in bare.skipped} == {"clv_decile", "churn_risk", "churn_decile", "propensity_decile"}
+    assert {s["tag"] for s in bare.skipped} == {"clv_level", "churn_risk", "churn_level", "propensity_level"}
     r = bare.run_id
     # lifecycle from frequency and the RFM recency score, as stored by the RFM step
     scores = dict(hand_ws.store.query_rows("SELECT user_id, r_score FROM segment_members"))
@@ -154,8 +154,8 @@ def test_the_default_file_works_without_and_with_scores(hand_ws) -> None:
     full = apply_tags(hand_ws)
     assert full.skipped == []
     assert _tagged(hand_ws, full.run_id, "churn_risk") == {"u1": "高", "u2": "中"}
-    assert _tagged(hand_ws, full.run_id, "clv_decile") == {"u1": "10", "u6": "2"}
-    assert _tagged(hand_ws, full.run_id, "propensity_decile") == {"u1": "4"}
+    assert _tagged(hand_ws, full.run_id, "clv_level") == {"u1": "10", "u6": "2"}
+    assert _tagged(hand_ws, full.run_id, "propensity_level") == {"u1": "4"}
     # both runs are kept
     assert _tagged(hand_ws, r, "age_group") == _tagged(hand_ws, full.run_id, "age_group")
 

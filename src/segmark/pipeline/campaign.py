@@ -4,7 +4,8 @@ models fitted on a readout's window to choose whom to target next time.
 
 Conversion is "bought at least once in [since, until)"; revenue is net spend in the window
 (purchase amounts minus refund amounts), zero for users who bought nothing. Every readout is kept
-(``campaign_readouts``) with its window.
+(``campaign_readouts``) with its window. SciPy and scikit-learn are imported by the functions that
+use them, so that importing segmark (and every CLI command) stays quick.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ import numpy as np
 import pandas as pd
 
 from segmark.core.audience.holdout import hash_order
-from segmark.core.audience.lift import readout, readout_by
-from segmark.core.audience.power import sample_size
-from segmark.core.audience.uplift import METHODS, qini_curve, uplift_scores
 from segmark.errors import InputError, NotReadyError
 from segmark.pipeline.audience import Audience, get_audience
 from segmark.pipeline.features import default_as_of, get_feature_run, parse_as_of
@@ -64,6 +62,8 @@ def campaign_readout(ws: Workspace, audience: str, since: str | date | datetime,
                      seed: int = 0) -> dict[str, Any]:
     """Treatment against control after the send: conversion and revenue per user, absolute and
     relative lift with intervals and an exact permutation p-value, overall and per segment."""
+    from segmark.core.audience.lift import readout, readout_by
+
     started = utc_now()
     store = ws.store
     a = get_audience(store, audience)
@@ -110,6 +110,8 @@ def latest_readouts(store: Store, limit: int = 10) -> list[dict[str, Any]]:
 def campaign_plan(baseline: float, lift: float, *, power: float = 0.8, alpha: float = 0.05,
                   relative: bool = False, holdout: float = 0.5) -> dict[str, Any]:
     """Users needed per group (``holdout`` = control share of the audience) to detect ``lift``."""
+    from segmark.core.audience.power import sample_size
+
     try:
         return sample_size(baseline, lift, power=power, alpha=alpha, relative=relative, control_share=holdout)
     except ValueError as exc:
@@ -133,6 +135,8 @@ def fit_uplift(ws: Workspace, audience: str, since: str | date | datetime, until
     """Fit an uplift model on a campaign's outcomes (features from the audience's feature build),
     judge it on the half of the members it did not see (Qini curve, AUUC against random targeting),
     then refit on everyone and store each member's estimated uplift."""
+    from segmark.core.audience.uplift import METHODS, qini_curve, uplift_scores
+
     if method not in METHODS:
         raise InputError(f"unknown uplift method {method!r} (one of {', '.join(METHODS)})")
     started = utc_now()
