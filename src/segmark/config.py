@@ -285,6 +285,14 @@ class RecommendSettings(_Section):
         if bad or any(w < 0 for w in v.values()):
             raise ValueError(f"weights are non-negative numbers for event types among {', '.join(sorted(allowed))}")
         return v
+class AudienceSettings(_Section):
+    """Audiences and their exports (``segmark audience``)."""
+
+    min_export_size: int = Field(default=100, ge=1)
+    """An audience smaller than this is not exported: too few users to measure a campaign on, and
+    close to naming individuals."""
+    top_items: int = Field(default=5, ge=0, le=100)
+    """Recommended items per user in an export, where a recommendation build exists (0: none)."""
 
 
 class ReportSettings(_Section):
@@ -305,6 +313,7 @@ class Settings(_Section):
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    audience: AudienceSettings = Field(default_factory=AudienceSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
@@ -399,6 +408,9 @@ weights = { view = 1.0, fav = 2.0, cart = 3.0, purchase = 5.0 }   # a refund tak
 min_repeat_rate = 0.02       # repurchase auto: categories bought again at least this often
 list_length = 20             # items kept per user
 # holdout_days = 7           # evaluation window; default a tenth of the data's span (1-28 days)
+[audience]
+min_export_size = 100        # smaller audiences are not exported
+top_items = 5                # recommended items per user in an export, where recommendations exist
 
 [report]
 lang = "en"                  # "en" or "zh"
