@@ -69,6 +69,16 @@ class Source:
     header: bool | None = None
     _chunk_bytes: int = 16 << 20
 
+    @property
+    def label(self) -> str:
+        """How the source is named in the store (sources.path, quarantine.file) and in messages."""
+        return str(self.path)
+
+    @property
+    def name(self) -> str:
+        """A short name for progress lines."""
+        return self.path.name
+
     def chunks(self) -> Iterator[Chunk]:
         if self.format == "parquet":
             return _parquet_chunks(self)

@@ -24,13 +24,15 @@ from segmark.core.predict.clv_data import UNITS, discounted_value, repeat_summar
 from segmark.core.predict.evaluation import deciles
 from segmark.errors import ConfigError, InputError, NotReadyError
 from segmark.features.compose import local_epoch_sql
-from segmark.pipeline import signing
 from segmark.pipeline.features import default_as_of, parse_as_of
+from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
 from segmark.workspace import Workspace
 
 _DAY = 86400
+DOMAIN = "clv_models"
+"""The signing domain of lifetime-value models (``segmark.signing``)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def fit_clv(ws: Workspace, *, model: str = "bgnbd", unit: str = "weeks",
         metrics["holdout"] = holdout
     run_id = store.next_run_id()
     payload = {"counts": counts, "spend": spend, "model": model, "unit": unit, "as_of": cutoff}
-    fmt, blob, sig = signing.dump_signed(ws, run_id, payload)
+    fmt, (blob, sig) = PICKLE, sign_pickle(ws, run_id, payload, domain=DOMAIN)
     params = {"model": model, "unit": unit}
     try:
         with store.atomic():
@@ -133,7 +135,7 @@ def fit_clv(ws: Workspace, *, model: str = "bgnbd", unit: str = "weeks",
                 "run_id": run_id, "model": model, "unit": unit, "as_of": cutoff, "params": _json(counts.params_),
                 "log_likelihood": counts.log_likelihood_,
                 "spend_params": None if spend is None else _json(spend.params_), "metrics": _json(metrics),
-                "format": fmt, "versions": _json(signing.library_versions("scipy")), "blob": blob,
+                "format": fmt, "versions": _json(library_versions("scipy")), "blob": blob,
                 "signature": sig, "created_at": utc_now()}]))
             store.record_run(run_id, "clv fit", "ok", started_at=started, as_of=cutoff, params=params,
                              metrics={"log_likelihood": counts.log_likelihood_, **counts.params_})
@@ -209,8 +211,9 @@ def get_clv_fit(store: Store, run_id: int | None = None) -> ClvFit:
 def load_clv(ws: Workspace, run_id: int | None = None) -> dict[str, Any]:
     """The stored models of a fit, verified before unpickling."""
     r = _fit_row(ws.store, run_id)
-    return signing.load_signed(ws, r[0], r[8], bytes(r[9]), r[10], what=f"the lifetime-value model of run {r[0]}",
-                               remedy="Fit a new one here with `segmark clv fit`.")
+    return load_signed(ws, r[0], r[8], bytes(r[9]), r[10], domain=DOMAIN,
+                       what=f"the lifetime-value model of run {r[0]}",
+                       remedy="Fit a new one here with `segmark clv fit`.")
 
 
 def customer_values(ws: Workspace, stored: dict[str, Any], *, horizon_days: int, discount: float,

@@ -25,6 +25,8 @@ import duckdb
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
+from segmark.ingest.frames import FrameSource, to_arrow
+from segmark.ingest.frames import content_hash as frame_hash
 from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
 from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, guess_format, open_source, prefetch
 from segmark.ingest.transform import (
@@ -135,15 +137,10 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
     ``mapping`` is a preset name, a TOML path, a ``Mapping`` or None (canonical column names).
     ``now`` is the ingestion time used only for the "not in the future" check.
     """
-    spec = TABLES.get(table)
-    if spec is None:
-        raise ConfigError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    spec, m = _prepare(ws, table, mapping)
     if fmt:
         m = m.model_copy(update={"read": m.read.model_copy(update={"format": fmt})})
-    settings = ws.settings
-    chunk_bytes = settings.ingest.chunk_mb << 20
-    check_mapping(spec, m)
+    chunk_bytes = ws.settings.ingest.chunk_mb << 20
     paths = expand_paths(path)
     expected = tuple(c for name in spec.names for c in m.candidates(name))
     text_auto = m.read.encoding == "auto"
@@ -151,8 +148,42 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
               for p in paths]
     sources = [open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, utf8=utf8)
                for p, (_, utf8) in zip(paths, prints, strict=True)]
-    resolved = [resolve_columns(spec, m, s.columns, str(s.path)) for s in sources]
     hashes = [digest for digest, _ in prints]
+    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in paths]}
+    return _ingest(ws, spec, m, sources, hashes, params, progress, now)
+
+
+def ingest_frame(ws: Workspace, table: str, frame: Any, mapping: str | Path | Mapping | None = None, *,
+                 name: str | None = None, progress: Progress | None = None,
+                 now: datetime | None = None) -> IngestReport:
+    """Ingest an in-memory frame (pandas, polars or Arrow) into ``table`` (events, users or items).
+
+    The frame goes through the same mapping, validation, quarantine, de-duplication and accounting
+    as a file; a quarantined row's line is its row number (1 = the first row). ``name`` labels the
+    source in the store and in messages (default: the kind of frame, e.g. ``pandas DataFrame``).
+    """
+    spec, m = _prepare(ws, table, mapping)
+    arrow, kind = to_arrow(frame)
+    label = name or kind
+    source = FrameSource(label, arrow)
+    params = {"table": table, "mapping": m.name, "frame": label, "rows": arrow.num_rows}
+    return _ingest(ws, spec, m, [source], [frame_hash(arrow)], params, progress, now)
+
+
+def _prepare(ws: Workspace, table: str, mapping: str | Path | Mapping | None) -> tuple[TableSpec, Mapping]:
+    spec = TABLES.get(table)
+    if spec is None:
+        raise ConfigError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    check_mapping(spec, m)
+    return spec, m
+
+
+def _ingest(ws: Workspace, spec: TableSpec, m: Mapping, sources: list[Any], hashes: list[str],
+            params: dict[str, Any], progress: Progress | None, now: datetime | None) -> IngestReport:
+    """Every source of one command in one transaction; the report of what happened to each."""
+    settings = ws.settings
+    resolved = [resolve_columns(spec, m, s.columns, s.label) for s in sources]
     now = now or utc_now()
     try:
         min_ts = datetime.fromisoformat(settings.ingest.min_ts)
@@ -164,13 +195,12 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
     started = utc_now()
     run_id = store.next_run_id()
     reports: list[FileReport] = []
-    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in paths]}
     try:
         with store.transaction():
             for src, found, digest in zip(sources, resolved, hashes, strict=True):
                 ctx = Context(settings.time.timezone, min_ts, max_ts, digest)
                 reports.append(_ingest_one(store, spec, m, src, found, ctx, run_id, progress, now))
-            report = IngestReport(table, m.name, run_id, reports)
+            report = IngestReport(spec.name, m.name, run_id, reports)
             store.record_run(run_id, "ingest", "ok", started_at=started, params=params,
                              metrics={k: v for k, v in report.to_dict().items() if k != "files"})
     except duckdb.Error as exc:
@@ -191,11 +221,11 @@ def _record_failure(store: DuckDBStore, run_id: int, started: datetime, params: 
         store.record_run(run_id, "ingest", "failed", started_at=started, params=params, message=message)
 
 
-def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, found: dict[str, str],
+def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source | FrameSource, found: dict[str, str],
                 ctx: Context, run_id: int, progress: Progress | None, now: datetime) -> FileReport:
     con = store.con
     source_id = int(store.scalar("SELECT nextval('source_id_seq')"))
-    report = FileReport(str(src.path), source_id, src.format, src.encoding, src.delimiter, src.header)
+    report = FileReport(src.label, source_id, src.format, src.encoding, src.delimiter, src.header)
     mapping_hash = m.fingerprint()
     before = store.query_rows(
         "SELECT rows_read FROM sources WHERE table_name = ? AND content_hash = ? AND mapping_hash = ? LIMIT 1",
@@ -206,7 +236,7 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
         report.rows_read = report.duplicates = int(before[0][0])
         _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
         if progress:
-            progress(src.path.name, src.total, src.total)
+            progress(src.name, src.total, src.total)
         return report
     used = set(found.values())
     if spec is EVENTS:
@@ -214,21 +244,21 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
     _create_staging(con, spec)
     reasons: Counter[str] = Counter()
     staged = rejected = 0
-    name = src.path.name
+    name = src.name
     for chunk in prefetch(src.chunks()):
         report.rows_read += len(chunk.lines) + len(chunk.rejects)
         rejected += len(chunk.rejects)
         if chunk.rejects:
-            reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), chunk.rejects))
+            reasons.update(_quarantine_rejects(con, spec, ctx, source_id, src.label, chunk.rejects))
         if len(chunk.lines):
             n, json_rejects = _process_chunk(con, spec, m, src, found, ctx, chunk)
             staged += n
             if json_rejects:
                 rejected += len(json_rejects)
-                reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), json_rejects))
+                reasons.update(_quarantine_rejects(con, spec, ctx, source_id, src.label, json_rejects))
         if progress:
             progress(name, chunk.done, src.total)
-    invalid, new_reasons = _quarantine_staged(con, spec, ctx, source_id, str(src.path))
+    invalid, new_reasons = _quarantine_staged(con, spec, ctx, source_id, src.label)
     reasons.update(new_reasons)
     good = staged - invalid
     bad = rejected + invalid
@@ -239,18 +269,18 @@ def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, fo
     report.duplicates = (good - report.accepted) + (bad - report.quarantined)
     report.by_reason = dict(reasons.most_common())
     if good + bad != report.rows_read:
-        raise StoreError(f"{src.path}: {report.rows_read} rows read but {good} good and {bad} bad; "
+        raise StoreError(f"{src.label}: {report.rows_read} rows read but {good} good and {bad} bad; "
                          "nothing was written")
     _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
     return report
 
 
-def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, run_id: int, spec: TableSpec, src: Source,
-                   ctx: Context, m: Mapping, report: FileReport, now: datetime) -> None:
+def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, run_id: int, spec: TableSpec,
+                   src: Source | FrameSource, ctx: Context, m: Mapping, report: FileReport, now: datetime) -> None:
     con.execute(
         "INSERT INTO sources (source_id, run_id, table_name, path, content_hash, mapping, rows_read, accepted, "
         "quarantined, duplicates, ingested_at, mapping_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, run_id, spec.name, str(src.path), ctx.content_hash, m.name, report.rows_read,
+        [source_id, run_id, spec.name, src.label, ctx.content_hash, m.name, report.rows_read,
          report.accepted, report.quarantined, report.duplicates, now, m.fingerprint()],
     )
 
@@ -270,7 +300,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _staged ({', '.join(cols)})")
 
 
-def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, src: Source,
+def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, src: Source | FrameSource,
                    found: dict[str, str], ctx: Context, chunk: Chunk) -> tuple[int, list[Reject]]:
     """Validate and convert one chunk into staging (good and bad rows alike).
 
@@ -286,7 +316,7 @@ def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, 
             keys = sorted(k for (k,) in con.execute(JSON_KEYS_SQL).fetchall())
             con.execute(f"CREATE OR REPLACE TEMP TABLE _chunk AS {json_columns_sql(keys)}")
             types: dict[str, pa.DataType] = {"_line": pa.int64(), **dict.fromkeys(keys, pa.string())}
-            found = resolve_columns(spec, m, keys, str(src.path), require=False)
+            found = resolve_columns(spec, m, keys, src.label, require=False)
         else:
             con.register("_chunk", table)
             types = {f.name: f.type for f in table.schema}
@@ -296,7 +326,7 @@ def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, 
             row = con.execute(f"INSERT INTO _staged {sql}").fetchone()
         except duckdb.Error as exc:
             if m.expressions:
-                raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") from None
+                raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.label}: {exc}") from None
             raise
     finally:
         with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost

@@ -38,7 +38,6 @@ from segmark.core.predict.labels import LOG_TARGETS, TARGETS, LabelError, log_la
 from segmark.core.predict.model import PredictiveModel
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.catalog import FeatureColumn
-from segmark.pipeline import signing
 from segmark.pipeline.clv import purchase_days
 from segmark.pipeline.features import (
     FeatureRun,
@@ -49,10 +48,13 @@ from segmark.pipeline.features import (
     parse_as_of,
     plan_features,
 )
+from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
 from segmark.workspace import Workspace
 
+DOMAIN = "prediction_models"
+"""The signing domain of predictive models (``segmark.signing``)."""
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CANONICAL_USER_COLUMNS = ("signup_date", "gender", "birth_date", "age", "city", "member_level")
 _EXCLUDED_FEATURES = {"user_id"}
@@ -386,7 +388,7 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
         oot = _out_of_time(ws, model, data, baselines, target, cutoff, horizon_days)
         if oot is not None:
             evaluation["out_of_time"] = oot
-    fmt, blob, sig = signing.dump_signed(ws, model_id, payload)
+    fmt, (blob, sig) = PICKLE, sign_pickle(ws, model_id, payload, domain=DOMAIN)
     inputs = {"numeric": data.numeric, "categorical": data.categorical,
               "attributes": {"kinds": data.types.kinds, "date_formats": data.types.date_formats,
                              "dropped": data.types.dropped}}
@@ -404,7 +406,7 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
                 "horizon_days": info.horizon_days, "label_source": data.label_source, "algorithm": model.algorithm_,
                 "feature_run_id": info.feature_run_id, "inputs": _json(inputs), "params": _json(params),
                 "evaluation": _json(evaluation), "importance": _json(model.importance_), "n_train": model.n_train_,
-                "format": fmt, "versions": _json(signing.library_versions("scipy")), "model": blob,
+                "format": fmt, "versions": _json(library_versions("scipy")), "model": blob,
                 "signature": sig, "created_at": created}]))
             store.record_run(model_id, "predict train", "ok", started_at=started, as_of=cutoff, params=params,
                              metrics=headline(model.evaluation_))
@@ -501,7 +503,7 @@ def load_model(ws: Workspace, model_id: int) -> dict[str, Any]:
     if not rows:
         raise NotFoundError(f"no predictive model {model_id}")
     fmt, blob, sig = rows[0]
-    return signing.load_signed(ws, model_id, fmt, bytes(blob), sig, what=f"predictive model {model_id}",
+    return load_signed(ws, model_id, fmt, bytes(blob), sig, domain=DOMAIN, what=f"predictive model {model_id}",
                                remedy="Train a new one here with `segmark predict train`.")
 
 

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,18 @@ import pyarrow as pa
 from segmark.config import StoreSettings
 from segmark.errors import StoreError, WorkspaceError
 from segmark.sql import ident, literal
-from segmark.store.base import EXPORT_CAPABILITY, Capability, ExportFormat, Frame, frame_columns, iter_where, require
+from segmark.store.base import (
+    EXPORT_CAPABILITY,
+    Capability,
+    ExportFormat,
+    Frame,
+    frame_columns,
+    iter_where,
+    require,
+    utc_now,
+)
+
+__all__ = ["DuckDBStore", "migrations", "utc_now"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _SEQUENCE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -41,11 +52,6 @@ def migrations() -> list[tuple[int, str, str]]:
         if m:
             found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def utc_now() -> datetime:
-    """Wall-clock time for bookkeeping columns only (never for analysis dates)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class DuckDBStore:
@@ -75,6 +81,10 @@ class DuckDBStore:
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -149,12 +159,12 @@ class DuckDBStore:
                 previous.extend(self._trace)
             self._trace = previous
 
-    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
-        """Execute one statement; DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
-        if shared and self._trace is not None:
-            self._trace.append(sql)
+    @staticmethod
+    @contextmanager
+    def _mapped() -> Iterator[None]:
+        """DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
         try:
-            return self.con.execute(sql, list(params) if params else [])
+            yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
@@ -162,13 +172,29 @@ class DuckDBStore:
                 raise KeyboardInterrupt from None
             raise StoreError(str(exc)) from None
 
+    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
+        """Execute one statement (recorded while tracing when it is shared SQL a step passed in)."""
+        if shared and self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():
+            return self.con.execute(sql, list(params) if params else [])
+
+    def _one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first value of an engine-internal statement, its result consumed whole (an
+        unfinished result would block the next frame registration)."""
+        rows = self._run(sql, params, shared=False).fetchall()
+        return rows[0][0] if rows else None
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._run(sql, params)
+        self._run(sql, params).fetchall()  # consumed, so the connection is free for the next frame
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        result = self._run(sql, params)
-        to_table = getattr(result, "to_arrow_table", None) or result.arrow  # 1.2 has only .arrow()
-        table = to_table()
+        if self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():  # a relation converts to Arrow without the extra copy of a DB-API result
+            relation = self.con.sql(sql, params=list(params) if params else None)
+            to_table = getattr(relation, "to_arrow_table", None) or relation.arrow
+            table = to_table()
         return table if isinstance(table, pa.Table) else table.read_all()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
@@ -214,7 +240,7 @@ class DuckDBStore:
         if self._trace is not None:
             self._trace.append(sql)
         self._run(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
-        return int(self._run(f"SELECT count(*) FROM {ident(name)}", shared=False).fetchone()[0])
+        return int(self._one(f"SELECT count(*) FROM {ident(name)}"))
 
     @contextmanager
     def _registered(self, frame: Frame) -> Iterator[str]:
@@ -256,9 +282,9 @@ class DuckDBStore:
         match = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM k.{ident(c)}" for c in cols)
         extra = "".join(f" AND t.{ident(c)} = ?" for c, _ in pairs)
         with self._registered(keys) as view:
-            row = self._run(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
-                            f"{extra}", [v for _, v in pairs], shared=False).fetchone()
-        return int(row[0]) if row else 0
+            deleted = self._one(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
+                                f"{extra}", [v for _, v in pairs])
+        return int(deleted or 0)
 
     def drop_table(self, name: str) -> None:
         self._run(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
@@ -272,7 +298,7 @@ class DuckDBStore:
     def next_id(self, sequence: str) -> int:
         if not _SEQUENCE.match(sequence):
             raise ValueError(f"not a sequence name: {sequence!r}")
-        return int(self._run(f"SELECT nextval('{sequence}')", shared=False).fetchone()[0])
+        return int(self._one(f"SELECT nextval('{sequence}')"))
 
     def next_run_id(self) -> int:
         return self.next_id("run_id_seq")
