@@ -46,10 +46,10 @@ class PurchaseDays:
     has_spend: bool
 
 
-def local_day_sql(store: Store, timezone: str, until: datetime) -> str:
-    """Days since 1970 on the shop's calendar of ``events.ts`` (plain arithmetic, any engine)."""
+def local_day_sql(store: Store, timezone: str, until: datetime, column: str = "ts") -> str:
+    """Days since 1970 on the shop's calendar of ``column`` (plain arithmetic, any engine)."""
     start = store.scalar("SELECT min(ts) FROM events") or until
-    return f"CAST(floor({local_epoch_sql(timezone, start, max(until, start))} / {_DAY}) AS BIGINT)"
+    return f"CAST(floor({local_epoch_sql(timezone, start, max(until, start), column)} / {_DAY}) AS BIGINT)"
 
 
 def purchase_days(store: Store, as_of: datetime, timezone: str) -> PurchaseDays:

@@ -629,6 +629,10 @@ def explain_user(ws: Workspace, name: str, user_id: str, top: int = 3) -> dict[s
             "above_threshold": p >= model.threshold_, "reasons": reasons}
 
 
+explain_prediction = explain_user
+"""``sm.explain_prediction``: the library name of ``explain_user``."""
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
