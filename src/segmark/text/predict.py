@@ -118,4 +118,61 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "forecast.col.revenue": ("revenue", "收入"),
     "forecast.col.orders": ("orders", "订单数"),
     "forecast.col.units": ("units", "件数"),
+    # report section
+    "predict.sec_predictions": ("Predictions", "预测"),
+    "predict.sec_predictions_intro": (
+        "How well each stored model ranks users (ROC and precision-recall curves beside its naive baselines, "
+        "on out-of-fold predictions), what targeting its top deciles gains, whether its probabilities can be "
+        "taken at face value, lifetime value by segment, and the sales forecast with its backtest.",
+        "每个模型对用户排序的效果（折外预测上的 ROC 与精确率-召回率曲线，并与朴素基线对比）、"
+        "定向前几个十分位的收益、概率是否可直接使用，各分群的生命周期价值，以及销售预测及其回测。"),
+    "predict.report.roc_title": ("{name}: ROC curve", "{name}：ROC 曲线"),
+    "predict.report.pr_title": ("{name}: precision against recall", "{name}：精确率-召回率曲线"),
+    "predict.report.auc_reading": (
+        "{name} ranks a random positive above a random negative {value:.0%} of the time (baseline {base:.0%}).",
+        "{name} 把随机正例排在随机负例之前的概率为 {value:.0%}（基线 {base:.0%}）。"),
+    "predict.report.pr_reading": (
+        "Average precision of {name} is {value:.2f} (baseline {base:.2f}).",
+        "{name} 的平均精确率为 {value:.2f}（基线 {base:.2f}）。"),
+    "predict.report.chance": ("chance", "随机"),
+    "predict.report.fpr": ("false positive rate", "假正例率"),
+    "predict.report.tpr": ("true positive rate", "真正例率"),
+    "predict.report.recall": ("recall", "召回率"),
+    "predict.report.precision": ("precision", "精确率"),
+    "predict.report.lift_title": ("{name}: lift by decile", "{name}：各十分位提升度"),
+    "predict.report.decile": ("decile (10 = highest scores)", "十分位（10 = 得分最高）"),
+    "predict.report.lift": ("lift over the average", "相对平均的提升度"),
+    "predict.report.lift_reading": (
+        "The top decile of {name} holds {lift:.1f} times the average rate; the top three deciles reach {gain:.0%} "
+        "of all positives.",
+        "{name} 得分最高的 10% 用户中正例率是平均的 {lift:.1f} 倍；前 30% 覆盖全部正例的 {gain:.0%}。"),
+    "predict.report.calibration_title": ("{name}: calibration", "{name}：概率校准"),
+    "predict.report.predicted": ("mean predicted probability", "平均预测概率"),
+    "predict.report.observed": ("observed rate", "实际比例"),
+    "predict.report.perfect": ("perfect calibration", "完美校准"),
+    "predict.report.calibration_reading": (
+        "Brier score {brier:.3f}; predicted and observed rates differ by at most {worst:.0%} in any tenth of users.",
+        "Brier 分数 {brier:.3f}；任一十分之一用户中预测与实际比例相差不超过 {worst:.0%}。"),
+    "predict.report.clv_title": ("Lifetime value by segment", "各分群的生命周期价值"),
+    "predict.report.clv_axis": ("expected value over the horizon", "预测期内的预期价值"),
+    "predict.report.clv_reading": (
+        "{segment} holds {share:.0%} of the expected value with {users:.0%} of the customers.",
+        "{segment} 以 {users:.0%} 的客户贡献了 {share:.0%} 的预期价值。"),
+    "predict.report.forecast_title": ("Weekly revenue: history, forecast and backtest", "周收入：历史、预测与回测"),
+    "predict.report.series_actual": ("actual", "实际"),
+    "predict.report.series_forecast": ("forecast", "预测"),
+    "predict.report.series_seasonal_naive": ("seasonal-naive", "季节性朴素法"),
+    "predict.report.series_backtest": ("backtest", "回测"),
+    "predict.report.forecast_reading": (
+        "On the weeks held out the forecast's WAPE is {wape:.0%}, against {naive:.0%} for seasonal-naive.",
+        "在留出的几周中，预测的 WAPE 为 {wape:.0%}，季节性朴素法为 {naive:.0%}。"),
+    "predict.report.forecast_no_backtest": ("Too little history for a backtest.", "历史太短，无法回测。"),
+    "predict.report.no_models": (
+        "No predictive model yet: run `segmark predict train churn|propensity|response`.",
+        "还没有预测模型：请运行 `segmark predict train churn|propensity|response`。"),
+    "predict.report.no_clv": (
+        "No lifetime value by segment yet: run `segmark clv fit`, `segmark clv predict` and a segmentation.",
+        "还没有分群生命周期价值：请运行 `segmark clv fit`、`segmark clv predict` 并完成分群。"),
+    "predict.report.no_forecast": ("No forecast yet: run `segmark forecast revenue`.",
+                                   "还没有销售预测：请运行 `segmark forecast revenue`。"),
 }

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 THRESHOLD_RULE = "max_f1"
 """The threshold is the probability that maximises F1 on out-of-fold predictions of the training data."""
@@ -70,6 +76,19 @@ def lift_table(y: np.ndarray, p: np.ndarray) -> list[dict[str, float]]:
     return rows
 
 
+def curves(y: np.ndarray, p: np.ndarray, points: int = 50) -> dict[str, list[list[float]]]:
+    """The ROC curve (false and true positive rates) and the precision-recall curve, each thinned to
+    about ``points`` points for the report."""
+    fpr, tpr, _ = roc_curve(y, p)
+    precision, recall, _ = precision_recall_curve(y, p)
+
+    def thin(a: np.ndarray, b: np.ndarray) -> list[list[float]]:
+        keep = np.unique(np.linspace(0, len(a) - 1, min(points, len(a))).round().astype(int))
+        return [[round(float(a[i]), 4), round(float(b[i]), 4)] for i in keep]
+
+    return {"roc": thin(fpr, tpr), "pr": thin(recall, precision)}
+
+
 def evaluate(y: np.ndarray, p: np.ndarray, threshold: float | None = None) -> dict[str, Any]:
     """Every figure of one set of predictions; ``threshold`` as chosen on training data, else max F1 here."""
     y = np.asarray(y).astype(int)
@@ -97,6 +116,7 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float | None = None) -> di
         "calibration": calibration_curve(y, p),
         "lift": lift_table(y, p),
         "top_decile_lift": lift_table(y, p)[0]["lift"],
+        "curves": curves(y, p) if both else None,
     }
 
 
