@@ -47,12 +47,31 @@ class Summary:
         return cls(unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(float))
 
 
+LOG_BOUND = 10.0
+"""Parameters are searched within exp(-10) .. exp(10) (4.5e-5 .. 22,026). A bound is reached when the
+data show no heterogeneity (every customer buying at one rate sends r and alpha to infinity with
+r / alpha fixed): the fit is then the near-homogeneous model, and the formulas stay finite."""
+
+
 def _minimise(negll, start: np.ndarray) -> optimize.OptimizeResult:
     """Minimise over log-parameters: Nelder-Mead to get close, then L-BFGS-B to polish."""
-    first = optimize.minimize(negll, start, method="Nelder-Mead",
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
+    first = optimize.minimize(negll, start, method="Nelder-Mead", bounds=bounds,
                               options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9})
-    second = optimize.minimize(negll, first.x, method="L-BFGS-B", options={"maxiter": 500})
+    second = optimize.minimize(negll, first.x, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
     return second if second.fun <= first.fun else first
+
+
+def _hyp2f1_neg(big: np.ndarray, b: float, c: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """2F1(big, b; c; -u) for u >= 0. SciPy's series fails (NaN) when ``big`` is in the thousands, which
+    is where the gamma of purchase rates has no spread left (r and alpha at their bound); there the
+    confluent limit 1F1(b; c; -big * u) is exact to the digits that matter."""
+    big, c, u = np.broadcast_arrays(np.asarray(big, float), np.asarray(c, float), np.asarray(u, float))
+    out = special.hyp2f1(big, b, c, -u)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out = np.where(bad, special.hyp1f1(b, c, -big * u), out)
+    return out
 
 
 class _CountModel:
@@ -122,17 +141,17 @@ class BetaGeoModel(_CountModel):
         """Expected purchases in (T, T + t] for each customer (FHL 2005, eq. 10)."""
         r, alpha, a, b = self._p()
         x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
-        z = t / (alpha + T + t)
-        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
-        first = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+        # ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)) by Pfaff's transformation
+        # is 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)): the same value without the overflow for large r+x
+        hyp = _hyp2f1_neg(r + x, a - 1, a + b + x - 1, t / (alpha + T))
+        first = (a + b + x - 1) / (a - 1) * (1 - hyp)
         return first * self.p_alive(x, t_x, T)
 
     def expected_purchases_new(self, t: np.ndarray | float) -> np.ndarray:
         """Expected purchases in (0, t] of a customer who has just made a first purchase (eq. 7)."""
         r, alpha, a, b = self._p()
         t = np.asarray(t, float)
-        hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+        return (a + b - 1) / (a - 1) * (1 - _hyp2f1_neg(r, a - 1, a + b - 1, t / alpha))
 
 
 class ParetoNBDModel(_CountModel):
