@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from tests.predict.conftest import START, planted_events
 
+from segmark.pipeline.audience import preview_audience
 from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.predict import _feature_frame, latest_scores, train_model, training_data
 from segmark.workspace import Workspace, init_workspace, open_workspace
@@ -48,6 +49,10 @@ def test_a_planted_rule_is_recovered_and_checked_out_of_time(planted_shop) -> No
     assert both["churn_probability"].notna().sum() == int(events.groupby("user_id").size().size)
     assert np.corrcoef(both["churn_probability"].dropna(),
                        both.loc[both["churn_probability"].notna(), "propensity_probability"])[0, 1] < -0.8
+    # audiences read the scores by their contract names
+    where = "propensity_decile >= 9 AND churn_probability < 0.5"
+    expected = ((both["propensity_decile"] >= 9) & (both["churn_probability"] < 0.5)).sum()
+    assert preview_audience(ws, where)["size"] == expected > 0
 
 
 def test_no_feature_or_label_reads_an_event_after_its_cut(tmp_path: Path) -> None:
