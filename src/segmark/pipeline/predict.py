@@ -44,13 +44,13 @@ from segmark.pipeline.features import (
     build_features,
     default_as_of,
     get_feature_run,
-    load_features,
     parse_as_of,
     plan_features,
 )
 from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
+from segmark.text import msg
 from segmark.workspace import Workspace
 
 DOMAIN = "prediction_models"
@@ -604,8 +604,6 @@ def feature_labels(store: Store, feature_run_id: int | None) -> dict[str, tuple[
 def explain_user(ws: Workspace, name: str, user_id: str, top: int = 3) -> dict[str, Any]:
     """Why a user got their score: the probability and the inputs that move it most (see
     ``PredictiveModel.explain``), with English and Chinese labels."""
-    from segmark.text import msg
-
     store = ws.store
     info = get_model(store, name)
     payload = load_model(ws, info.model_id)
@@ -681,9 +679,3 @@ def latest_scores(store: Store) -> pd.DataFrame:
     out.index.name = "user_id"
     return out.sort_index()
 
-
-def load_scored_features(store: Store, feature_run_id: int | None) -> pd.DataFrame:
-    """A feature build (for reports); empty without one."""
-    if feature_run_id is None:
-        return pd.DataFrame()
-    return load_features(store, feature_run_id)[1]
