@@ -71,7 +71,7 @@ def _logistic(seed: int) -> ClassifierMixin:
 
 def _svm(seed: int) -> ClassifierMixin:
     kernel_svm = Pipeline([("kernel", Nystroem(n_components=100, random_state=seed)),
-                           ("svm", SGDClassifier(loss="hinge", alpha=1e-4, max_iter=50, tol=1e-3, random_state=seed))])
+                           ("svm", SGDClassifier(loss="hinge", alpha=1e-4, max_iter=500, tol=1e-3, random_state=seed))])
     return CalibratedClassifierCV(kernel_svm, method="sigmoid", cv=3)
 
 
