@@ -108,7 +108,7 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
 
 
 def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
-    out = inputs.report or ws.root / "report.html"
+    out = inputs.report or (ws.root or Path.cwd()) / "report.html"
     path = write_report(ws, out, inputs.lang)
     state["report"] = path
     return {"file": str(path)}
