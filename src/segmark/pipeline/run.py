@@ -101,6 +101,7 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
     except NoStructureError as exc:
         # a finding, not a failure: the report shows the candidates and why none was kept
         state["cluster_refused"] = str(exc)
+        state["cluster_selection"] = exc.selection
         return {"result": "no real segments found", "why": str(exc)}
     state["cluster"] = result
     seg = result.segmentation
