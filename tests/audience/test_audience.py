@@ -22,6 +22,7 @@ from segmark.pipeline.audience import (
     get_audience,
     preview_audience,
 )
+from segmark.pipeline.recommend import build_recommendations, top_items
 from segmark.pipeline.tags import apply_tags
 
 
@@ -100,9 +101,8 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
         export_audience(hand_ws, "young", tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
     store = hand_ws.store
-    store.create_table_as("recommendations", "SELECT * FROM (VALUES (7, 'u1', 'i3', 1, 0.9), (7, 'u1', 'i1', 2, "
-                          "0.5), (7, 'u5', 'i9', 1, 0.7), (6, 'u5', 'old', 1, 0.9)) t(run_id, user_id, item_id, "
-                          "rank, score)")
+    build_recommendations(hand_ws, method="popularity")
+    expected = top_items(store, ["u1", "u5"], hand_ws.settings.audience.top_items)
     r = export_audience(hand_ws, "young", tmp_path / "young.csv", columns=["age", "value_tier", "churn_probability"],
                         min_size=1)
     df = pd.read_csv(tmp_path / "young.csv", dtype={"user_id": str}).set_index("user_id")
@@ -113,8 +113,9 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
     assert df.loc["u1", "value_tier"] in ("高价值", "中价值", "低价值")
     assert df.loc["u8", "segment"] == "no_purchase"
     assert df.loc["u8", "action"].startswith("First-order coupon")  # the default playbook's no_purchase
-    if "top_items" in df:  # read from the recommendations contract (latest build only)
-        assert df.loc["u1", "top_items"] == "i3,i1" and df.loc["u5", "top_items"] == "i9"
+    for user in ("u1", "u5"):  # each user's list of the latest build, in rank order
+        items = expected[expected["user_id"] == user].sort_values("rank")["item_id"]
+        assert len(items) and df.loc[user, "top_items"] == ",".join(items)
     zh = export_audience(hand_ws, "young", tmp_path / "young.parquet", lang="zh", min_size=1)
     pq = pd.read_parquet(tmp_path / "young.parquet").set_index("user_id")
     assert zh["format"] == "parquet" and pq.loc["u8", "segment_name"] == "未购买用户"
