@@ -27,9 +27,27 @@ from segmark.library import (
     segmentation,
     write_report,
 )
+from segmark.pipeline.audience import (
+    audience_overlap,
+    create_audience,
+    export_audience,
+    get_audience,
+    list_audiences,
+    preview_audience,
+)
+from segmark.pipeline.campaign import campaign_plan, campaign_readout, fit_uplift
 from segmark.pipeline.features import FeatureRun
 from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
+from segmark.pipeline.recommend import (
+    build_recommendations,
+    evaluate_recommendations,
+    export_recommendations,
+    recommend_user,
+    similar_items,
+    top_items,
+)
 from segmark.pipeline.segmentation import SegmentationResult
+from segmark.pipeline.tags import apply_tags, list_tags, user_tags_of
 from segmark.workspace import Workspace, init_workspace, memory_workspace, open_workspace
 
 __version__ = "0.1.0"
@@ -45,19 +63,37 @@ __all__ = [
     "Settings",
     "Workspace",
     "__version__",
+    "apply_tags",
     "assign",
+    "audience_overlap",
     "build_features",
+    "build_recommendations",
+    "campaign_plan",
+    "campaign_readout",
+    "create_audience",
+    "evaluate_recommendations",
     "explain",
+    "export_audience",
+    "export_recommendations",
     "export_segments",
+    "fit_uplift",
+    "get_audience",
     "ingest_file",
     "ingest_frame",
     "init_workspace",
+    "list_audiences",
+    "list_tags",
     "load_features",
     "load_settings",
     "memory_workspace",
     "open_workspace",
+    "preview_audience",
+    "recommend_user",
     "run_cluster",
     "run_rfm",
     "segmentation",
+    "similar_items",
+    "top_items",
+    "user_tags_of",
     "write_report",
 ]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-AREAS: tuple[str, ...] = ("cli", "data", "report", "segment", "selection")
+AREAS: tuple[str, ...] = ("audience", "cli", "data", "recommend", "report", "segment", "selection", "tags")
 """The modules of this package that hold messages (each defines ``MESSAGES``)."""
 
 
