@@ -36,8 +36,11 @@ from segmark.pipeline.audience import (
     preview_audience,
 )
 from segmark.pipeline.campaign import campaign_plan, campaign_readout, fit_uplift
+from segmark.pipeline.clv import fit_clv, predict_clv
 from segmark.pipeline.features import FeatureRun
+from segmark.pipeline.forecast import forecast_revenue
 from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
+from segmark.pipeline.predict import explain_prediction, export_scores, latest_scores, score_model, train_model
 from segmark.pipeline.recommend import (
     build_recommendations,
     evaluate_recommendations,
@@ -73,27 +76,35 @@ __all__ = [
     "create_audience",
     "evaluate_recommendations",
     "explain",
+    "explain_prediction",
     "export_audience",
     "export_recommendations",
+    "export_scores",
     "export_segments",
+    "fit_clv",
     "fit_uplift",
+    "forecast_revenue",
     "get_audience",
     "ingest_file",
     "ingest_frame",
     "init_workspace",
+    "latest_scores",
     "list_audiences",
     "list_tags",
     "load_features",
     "load_settings",
     "memory_workspace",
     "open_workspace",
+    "predict_clv",
     "preview_audience",
     "recommend_user",
     "run_cluster",
     "run_rfm",
+    "score_model",
     "segmentation",
     "similar_items",
     "top_items",
+    "train_model",
     "user_tags_of",
     "write_report",
 ]
