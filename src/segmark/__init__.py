@@ -12,6 +12,14 @@ from segmark.pipeline.audience import (
 )
 from segmark.pipeline.campaign import campaign_plan, campaign_readout, fit_uplift
 from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
+from segmark.pipeline.recommend import (
+    build_recommendations,
+    evaluate_recommendations,
+    export_recommendations,
+    recommend_user,
+    similar_items,
+    top_items,
+)
 from segmark.pipeline.tags import apply_tags, list_tags, user_tags_of
 from segmark.workspace import Workspace, init_workspace, open_workspace
 
@@ -25,10 +33,13 @@ __all__ = [
     "__version__",
     "apply_tags",
     "audience_overlap",
+    "build_recommendations",
     "campaign_plan",
     "campaign_readout",
     "create_audience",
+    "evaluate_recommendations",
     "export_audience",
+    "export_recommendations",
     "fit_uplift",
     "get_audience",
     "ingest_file",
@@ -39,5 +50,8 @@ __all__ = [
     "load_settings",
     "open_workspace",
     "preview_audience",
+    "recommend_user",
+    "similar_items",
+    "top_items",
     "user_tags_of",
 ]

@@ -12,12 +12,29 @@ import hashlib
 import hmac
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from segmark.errors import StoreError
 from segmark.workspace import KEY_FILE, workspace_key
 
 PICKLE = "pickle"
+
+
+@runtime_checkable
+class KeyHolder(Protocol):
+    """What holds a workspace's key: a ``Workspace`` (on disk, or in memory with a key of its own)."""
+
+    def signing_key(self, *, create: bool = False) -> bytes | None: ...
+
+
+KeySource = Path | str | KeyHolder
+"""A workspace folder (its ``.segmark-key``) or a workspace."""
+
+
+def _key(source: KeySource, *, create: bool = False) -> bytes | None:
+    if isinstance(source, KeyHolder):
+        return source.signing_key(create=create)
+    return workspace_key(source, create=create)
 
 
 def signature(key: bytes, model_id: int, fmt: str, blob: bytes, *, domain: str = "") -> str:
@@ -29,15 +46,17 @@ def signature(key: bytes, model_id: int, fmt: str, blob: bytes, *, domain: str =
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def sign_pickle(root: Path | str, model_id: int, obj: Any, *, domain: str = "") -> tuple[bytes, str]:
-    """The pickled ``obj`` and its signature under the workspace's key (made on first use)."""
-    key = workspace_key(root, create=True)
+def sign_pickle(root: KeySource, model_id: int, obj: Any, *, domain: str = "") -> tuple[bytes, str]:
+    """The pickled ``obj`` and its signature under the workspace's key (made on first use).
+
+    ``root`` is the workspace (needed for one in memory, whose key is in memory) or its folder."""
+    key = _key(root, create=True)
     assert key is not None  # create=True makes it
     blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     return blob, signature(key, model_id, PICKLE, blob, domain=domain)
 
 
-def load_signed(root: Path | str, model_id: int, fmt: str, blob: bytes, sig: str | None, *, domain: str = "",
+def load_signed(root: KeySource, model_id: int, fmt: str, blob: bytes, sig: str | None, *, domain: str = "",
                 what: str, remedy: str) -> Any:
     """Unpickle ``blob`` only when ``sig`` shows that this workspace wrote it, unchanged.
 
@@ -46,7 +65,7 @@ def load_signed(root: Path | str, model_id: int, fmt: str, blob: bytes, sig: str
     database copied without its key), one changed since it was written, or an unsigned one."""
     if fmt != PICKLE:
         raise StoreError(f"{what}: unknown model format {fmt!r}")
-    key = workspace_key(root)
+    key = _key(root)
     refusal = (f"{what} is not loaded: a model is code, and segmark only loads models signed with this "
                f"workspace's own key ({{why}}). {remedy}")
     if key is None:

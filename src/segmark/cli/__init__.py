@@ -31,6 +31,7 @@ from segmark.cli import (  # noqa: E402,F401
     campaign_cmds,
     features_cmds,
     ingest_cmds,
+    recommend_cmds,
     report_cmds,
     run_cmds,
     segment_cmds,

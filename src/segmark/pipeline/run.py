@@ -16,8 +16,7 @@ from typing import Any
 
 import psutil
 
-from segmark.core.segment.model import NoStructureError
-from segmark.errors import SegmarkError
+from segmark.errors import NoStructureError, SegmarkError, StepFailed
 from segmark.ingest.mapping import Mapping
 from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
@@ -37,15 +36,6 @@ class StepResult:
     peak_rss_mb: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-
-
-class StepFailed(SegmarkError):
-    """A step of ``run_flow`` failed; the steps before it are kept."""
-
-    def __init__(self, step: str, message: str, results: list[StepResult]) -> None:
-        super().__init__(f"step '{step}' failed: {message} (earlier steps are kept)")
-        self.step = step
-        self.results = results
 
 
 @dataclass

@@ -19,10 +19,7 @@ from typing import Any, Literal
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-AREAS: tuple[str, ...] = (
-    "tags",
-    "audience",
-)
+AREAS: tuple[str, ...] = ("audience", "data", "recommend", "report", "segment", "tags")
 """The modules of this package that hold messages (each defines ``MESSAGES``)."""
 
 
