@@ -291,23 +291,17 @@ def playbook_rows(ws: Workspace, audience: Audience) -> list[dict[str, Any]]:
 
 
 def _top_items(store: Store, user_ids: list[str], k: int) -> pd.DataFrame | None:
-    """Each user's top ``k`` items where a recommendation build exists (the recommendations step's
-    ``top_items`` when installed, else its table), else None."""
+    """Each user's top ``k`` items from the latest recommendation build (the recommendations step's
+    ``top_items``, which also answers users without a list of their own), or None without a build."""
     if k <= 0 or not user_ids:
         return None
+    from segmark.pipeline.recommend import get_build, top_items
+
     try:
-        from segmark.pipeline.recommend import top_items  # the recommendations step, where present
-    except ImportError:
-        top_items = None
-    if top_items is not None and store.table_exists("recommendations"):
-        return top_items(store, user_ids, k)
-    if not store.table_exists("recommendations"):
+        build = get_build(store)
+    except NotReadyError:
         return None
-    latest = store.scalar("SELECT max(run_id) FROM recommendations")
-    if latest is None:
-        return None
-    return store.query_df("SELECT user_id, item_id, rank, score FROM recommendations WHERE run_id = ? AND rank <= ? "
-                          "AND user_id IN (SELECT unnest(?)) ORDER BY user_id, rank", [latest, k, user_ids])
+    return top_items(store, user_ids, min(k, build.list_length))
 
 
 def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[str] | None = None,
