@@ -262,11 +262,14 @@ def audience_overlap(store: Store, names: list[str] | None = None) -> list[dict[
 # -- playbooks and export --------------------------------------------------------------------------
 
 
-def load_playbook(ws: Workspace) -> tuple[Playbook, str]:
-    """The shipped playbooks, overridden by the workspace's ``playbooks.yaml`` where it exists."""
+def load_playbook(ws: Workspace | Path | None) -> tuple[Playbook, str]:
+    """The shipped playbooks, overridden by the workspace's ``playbooks.yaml`` where it exists
+    (``ws``: the workspace or its folder; None: the shipped ones only); and where they came from."""
     text = (resources.files("segmark.defaults") / PLAYBOOK_FILE).read_text(encoding="utf-8")
     book = parse_playbook(yaml.safe_load(text), "the default playbooks")
-    path = ws.root / PLAYBOOK_FILE
+    if ws is None:
+        return book, "default"
+    path = (ws.root if isinstance(ws, Workspace) else Path(ws)) / PLAYBOOK_FILE
     if not path.exists():
         return book, "default"
     try:
