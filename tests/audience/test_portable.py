@@ -10,6 +10,7 @@ from tests.audience.test_tags import TAGS
 
 from segmark.pipeline.audience import audience_overlap, create_audience, export_audience, preview_audience
 from segmark.pipeline.campaign import campaign_readout
+from segmark.pipeline.recommend import build_recommendations
 from segmark.pipeline.tags import apply_tags, list_tags, user_tags_of
 from segmark.store.dialect import portability_problems
 
@@ -19,8 +20,7 @@ def test_every_statement_is_shared_sql(hand_ws, tmp_path: Path) -> None:
     (tmp_path / "tags.yaml").write_text(TAGS, encoding="utf-8")
     write_scores(hand_ws, "churn", [("u1", 0.9, 10), ("u2", 0.2, 2)])
     write_clv(hand_ws, [("u1", 300.0, 10)])
-    hand_ws.store.create_table_as("recommendations", "SELECT * FROM (VALUES (7, 'u1', 'i3', 1, 0.9)) "
-                                  "t(run_id, user_id, item_id, rank, score)")
+    build_recommendations(hand_ws, method="popularity")  # so that the export reads top items
     with hand_ws.store.tracing() as statements:
         apply_tags(hand_ws, tmp_path / "tags.yaml")
         apply_tags(hand_ws)
