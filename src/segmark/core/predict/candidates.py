@@ -81,7 +81,7 @@ def _mlp(seed: int) -> ClassifierMixin:
 
 
 def _hgb(seed: int) -> ClassifierMixin:
-    return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=400, max_leaf_nodes=31,
+    return HistGradientBoostingClassifier(learning_rate=0.1, max_iter=200, max_leaf_nodes=31,
                                           min_samples_leaf=20, l2_regularization=1.0, early_stopping=True,
                                           validation_fraction=0.1, n_iter_no_change=20, random_state=seed)
 

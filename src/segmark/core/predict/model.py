@@ -11,8 +11,9 @@ the winner on every training row. Folds (``splits``):
   without the validation fold's users, so a model is never judged on a user or a period it saw;
 - rows from one table (a CRM export, a campaign): stratified k-fold.
 
-Selection runs on a sample of at most ``sample_size`` rows (users sampled whole); the winner is
-refitted on all of them.
+Selection runs on a sample of at most ``sample_size`` rows (20,000 by default; users sampled whole),
+which ranks the candidates as reliably as all rows would at a fraction of the cost (five candidates in
+five folds); the winner is refitted on every row.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def prepare(X: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str])
         out[c] = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=float) if c in X else np.nan
     for c in categorical:
         s = X[c] if c in X else pd.Series(None, index=X.index, dtype=object)
-        out[c] = np.array([MISSING if v is None or v != v else str(v) for v in s.to_numpy(dtype=object)],
-                          dtype=object)
+        text = s.astype(object)
+        out[c] = text.where(text.notna(), MISSING).astype(str).to_numpy(dtype=object)
     return out
 
 
@@ -89,7 +90,7 @@ class PredictiveModel:
     """
 
     def __init__(self, *, numeric: Sequence[str], categorical: Sequence[str] = (), cv: int = 5,
-                 candidates: Sequence[str] | None = None, ensemble_size: int = 3, sample_size: int = 50_000,
+                 candidates: Sequence[str] | None = None, ensemble_size: int = 3, sample_size: int = 20_000,
                  importance_rows: int = 2_000, random_state: int = 0) -> None:
         self.numeric = list(numeric)
         self.categorical = list(categorical)
