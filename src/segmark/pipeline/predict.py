@@ -464,7 +464,8 @@ def _out_of_time(ws: Workspace, model: PredictiveModel, data: TrainingData, base
     for bname, pipe in baselines.items():
         fitted = pipe.fit(data.X, data.y)
         pb = fitted.predict_proba(X)[:, 1]
-        out["baselines"][bname] = evaluate(y.to_numpy(), pb)
+        # each at the threshold it chose on the training folds, as the model is
+        out["baselines"][bname] = evaluate(y.to_numpy(), pb, model.baselines_[bname]["threshold"])
     return out
 
 
