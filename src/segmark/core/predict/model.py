@@ -2,9 +2,9 @@
 explain; stored by the pipeline, signed, and loaded back).
 
 ``fit`` chooses among the candidates (``candidates.CLASSIFIERS`` and their soft-voting ensemble) by
-cross-validated ROC-AUC on out-of-fold predictions, evaluates the winner and the naive baselines on
-the very same folds, chooses the decision threshold, measures permutation importance, and refits
-the winner on every training row. Folds (``splits``):
+cross-validated ROC-AUC on out-of-fold predictions (the ensemble only when it gains ``ENSEMBLE_GAIN``),
+evaluates the winner and the naive baselines on the very same folds, chooses the decision threshold,
+measures permutation importance, and refits the winner on every training row. Folds (``splits``):
 
 - rows from several cuts (rolling origins): time-aware and grouped by user. The validation rows
   are the latest cut's; each fold trains on earlier cuts whose label windows end by the latest cut,
@@ -34,6 +34,9 @@ from segmark.core.predict.candidates import CLASSIFIERS, ENSEMBLE, MISSING, Soft
 from segmark.core.predict.evaluation import choose_threshold, evaluate
 
 Split = tuple[np.ndarray, np.ndarray]
+ENSEMBLE_GAIN = 0.002
+"""The ensemble wins only when its out-of-fold ROC-AUC beats the best single candidate's by this much:
+it costs its members' fits and predictions together, so it has to earn them."""
 PARALLEL_ROWS = 200_000
 """Below this many training rows the final fit runs on one thread (threads only contend there)."""
 
@@ -152,7 +155,11 @@ class PredictiveModel:
         if len(members) > 1:
             oof[ENSEMBLE] = np.mean([oof[m] for m in members], axis=0)
             scores[ENSEMBLE] = evaluate(y_val, oof[ENSEMBLE][val])
-        best = max(scores, key=lambda n: (round(scores[n]["roc_auc"] or 0, 4), -scores[n]["brier"]))
+        single = max(names, key=lambda n: (round(scores[n]["roc_auc"] or 0, 4), -scores[n]["brier"]))
+        best = single
+        gain = (scores[ENSEMBLE]["roc_auc"] or 0) - (scores[single]["roc_auc"] or 0) if ENSEMBLE in scores else 0
+        if gain >= ENSEMBLE_GAIN:
+            best = ENSEMBLE
         self.algorithm_ = best
         self.members_ = members if best == ENSEMBLE else [best]
         self.threshold_ = choose_threshold(y_val, oof[best][val])
