@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -48,12 +48,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class DuckDBFunctions:
+    """DuckDB's spelling of the functions engines write differently."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        if bits == 128:  # events.event_key is UHUGEINT
+            return f"CAST('0x' || md5({text_sql}) AS UHUGEINT)"
+        return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
+
+    def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
+        return f"try_strptime({text_sql}, [{', '.join(literal(f) for f in formats)}])"
+
+
 class DuckDBStore:
     """A workspace's database: connection, migrations, transactions and the run log."""
 
     name = "duckdb"
     capabilities = frozenset(Capability)
     dialect = "duckdb"
+    functions = DuckDBFunctions()
 
     def __init__(self, path: Path | str, settings: StoreSettings | None = None,
                  *, read_only: bool = False) -> None:
@@ -149,41 +162,62 @@ class DuckDBStore:
                 previous.extend(self._trace)
             self._trace = previous
 
-    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
-        """Execute one statement; DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
-        if shared and self._trace is not None:
-            self._trace.append(sql)
+    @staticmethod
+    @contextmanager
+    def _mapped() -> Iterator[None]:
+        """DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
         try:
-            return self.con.execute(sql, list(params) if params else [])
+            yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
             if "KeyboardInterrupt" in str(exc):  # Ctrl-C while DuckDB called back into Python
                 raise KeyboardInterrupt from None
             raise StoreError(str(exc)) from None
+        except RuntimeError as exc:
+            if "interrupted" in str(exc).lower():  # Ctrl-C while a statement runs: "Query interrupted"
+                raise KeyboardInterrupt from None
+            raise
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
+        """Execute one statement (recorded while tracing when it is shared SQL a step passed in)."""
+        if shared and self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():
+            return self.con.execute(sql, list(params) if params else [])
+
+    def _all(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> list[tuple[Any, ...]]:
+        """Execute one statement and fetch its whole result (errors and interrupts mapped while
+        fetching too: DuckDB may run the statement as its result is read)."""
+        result = self._run(sql, params, shared=shared)
+        with self._mapped():
+            return result.fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._run(sql, params)
+        self._all(sql, params)  # consumed, so the connection is free for the next frame
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         result = self._run(sql, params)
         to_table = getattr(result, "to_arrow_table", None) or result.arrow  # 1.2 has only .arrow()
-        table = to_table()
+        with self._mapped():
+            table = to_table()
         return table if isinstance(table, pa.Table) else table.read_all()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self._run(sql, params).df()
+        result = self._run(sql, params)
+        with self._mapped():
+            return result.df()
 
     def query_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._run(sql, params).fetchall()
+        return self._all(sql, params)
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self.query_rows(sql, params)
         return rows[0][0] if rows else None
 
     def table_columns(self, name: str) -> list[str]:
-        rows = self._run("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                         "ORDER BY ordinal_position", [name], shared=False).fetchall()
+        rows = self._all("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                         "ORDER BY ordinal_position", [name], shared=False)
         return [r[0] for r in rows]
 
     def _select(self, table: str, columns: Sequence[str] | None, where: Mapping[str, Any] | None,
@@ -213,8 +247,8 @@ class DuckDBStore:
         kind = " TEMP" if temporary else ""
         if self._trace is not None:
             self._trace.append(sql)
-        self._run(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
-        return int(self._run(f"SELECT count(*) FROM {ident(name)}", shared=False).fetchone()[0])
+        self._all(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
+        return int(self._all(f"SELECT count(*) FROM {ident(name)}", shared=False)[0][0])
 
     @contextmanager
     def _registered(self, frame: Frame) -> Iterator[str]:
@@ -233,7 +267,7 @@ class DuckDBStore:
             return 0
         names = ", ".join(ident(c) for c in cols)
         with self._registered(frame) as view:
-            self._run(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
+            self._all(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
         return len(frame)
 
     def upsert(self, table: str, frame: Frame, key: Sequence[str]) -> int:
@@ -256,12 +290,22 @@ class DuckDBStore:
         match = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM k.{ident(c)}" for c in cols)
         extra = "".join(f" AND t.{ident(c)} = ?" for c, _ in pairs)
         with self._registered(keys) as view:
-            row = self._run(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
-                            f"{extra}", [v for _, v in pairs], shared=False).fetchone()
-        return int(row[0]) if row else 0
+            row = self._all(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
+                            f"{extra}", [v for _, v in pairs], shared=False)
+        return int(row[0][0]) if row else 0
 
     def drop_table(self, name: str) -> None:
-        self._run(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+        self._all(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+
+    @contextmanager
+    def temporary_view(self, name: str, frame: Frame) -> Iterator[None]:
+        with self._mapped():
+            self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
+                self.con.unregister(name)
 
     def publish_table(self, name: str, sql: str, params: Sequence[Any] | None = None) -> int:
         with self.atomic():
@@ -272,7 +316,7 @@ class DuckDBStore:
     def next_id(self, sequence: str) -> int:
         if not _SEQUENCE.match(sequence):
             raise ValueError(f"not a sequence name: {sequence!r}")
-        return int(self._run(f"SELECT nextval('{sequence}')", shared=False).fetchone()[0])
+        return int(self._all(f"SELECT nextval('{sequence}')", shared=False)[0][0])
 
     def next_run_id(self) -> int:
         return self.next_id("run_id_seq")
@@ -281,7 +325,7 @@ class DuckDBStore:
                    as_of: datetime | None = None, params: dict[str, Any] | None = None,
                    metrics: dict[str, Any] | None = None, message: str | None = None) -> None:
         """Write one run record (call inside the step's transaction, or after its rollback)."""
-        self._run(
+        self._all(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, step, status, as_of, json.dumps(params or {}, default=str, ensure_ascii=False),
              json.dumps(metrics or {}, default=str, ensure_ascii=False), message, started_at, utc_now()],
@@ -301,7 +345,7 @@ class DuckDBStore:
                    "json": "FORMAT json, ARRAY true"}[fmt]
         if self._trace is not None:
             self._trace.append(sql)
-        self._run(f"COPY ({sql}) TO {literal(str(out))} ({options})", params, shared=False)
+        self._all(f"COPY ({sql}) TO {literal(str(out))} ({options})", params, shared=False)
         return out
 
     def interrupt(self) -> None:
