@@ -305,3 +305,148 @@ def test_dates_outside_a_lifetime_are_quarantined(ws: Workspace, tmp_path: Path)
     assert (r.accepted, r.by_reason) == (1, {"date_out_of_range": 3})
     assert ws.store.query_rows("SELECT line, column_name FROM quarantine ORDER BY line") == [
         (3, "signup_date"), (4, "birth_date"), (5, "birth_date")]
+
+
+# -- quotes, encodings, layers and what is not a file -------------------------------------------------
+
+
+def test_an_unclosed_quote_is_quarantined_and_reading_resumes(ws: Workspace, tmp_path: Path) -> None:
+    lines = ["user_id,event_type,ts,category", *(f"u{i},view,2024-03-01 10:00:00,c{i}" for i in range(5)),
+             'u9,view,2024-03-01 10:00:00,"open',
+             *(f"v{i},view,2024-03-02 10:00:00,c{i}" for i in range(300)),
+             'w1,view,2024-03-03 10:00:00,"two\nlines"', "w2,view,2024-03-03 10:00:00,x",
+             'w3,view,2024-03-03 10:00:00,"a record\nwith a field too many",z', "w4,view,2024-03-03 10:00:00,y"]
+    write(tmp_path / "e.csv", "\n".join(lines) + "\n")
+    r = ingest_file(ws, "events", tmp_path / "e.csv")
+    # 5 + the unclosed line + 300 + a record over two lines + 1 + a bad record over two lines + 1
+    assert (r.rows_read, r.accepted) == (311, 308)
+    assert r.by_reason == {"unclosed_quote": 2, "malformed_row": 1}
+    assert ws.store.query_rows("SELECT line, reason, raw FROM quarantine ORDER BY line") == [
+        (7, "unclosed_quote", 'u9,view,2024-03-01 10:00:00,"open'),
+        (311, "unclosed_quote", 'w3,view,2024-03-03 10:00:00,"a record'),
+        (312, "malformed_row", 'with a field too many",z')]
+    assert ws.store.scalar("SELECT category FROM events WHERE user_id = 'w1'") == "two\nlines"
+    # every row keeps its physical line, also after a record that spans two lines
+    assert ws.store.query_rows("SELECT user_id, line FROM events WHERE user_id IN ('v0', 'v299', 'w2') "
+                               "ORDER BY line") == [("v0", 8), ("v299", 307), ("w2", 310)]
+    assert ws.store.scalar("SELECT line FROM events WHERE user_id = 'w4'") == 313
+
+
+def test_an_unclosed_quote_in_a_middle_column_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
+    lines = ["user_id,event_type,ts,item_id", 'u1,"vi,2024-03-01 10:00:00,i1',
+             *(f"v{i},view,2024-03-01 10:00:00,i{i}" for i in range(200)), 'u2,"view,2024-03-01 10:00:00,i2']
+    write(tmp_path / "e.csv", "\n".join(lines) + "\n")
+    r = ingest_file(ws, "events", tmp_path / "e.csv")
+    assert (r.rows_read, r.accepted, r.by_reason) == (202, 200, {"unclosed_quote": 2})
+    assert ws.store.query_rows("SELECT line FROM quarantine ORDER BY line") == [(2,), (203,)]
+
+
+def test_quoted_line_breaks_are_kept(ws: Workspace, tmp_path: Path) -> None:
+    write(tmp_path / "i.csv", 'item_id,brand,note\ni1,"Uni\nqlo","a ""quoted""\nnote"\ni2,b,c\n')
+    r = ingest_file(ws, "items", tmp_path / "i.csv")
+    assert (r.rows_read, r.accepted) == (2, 2)
+    assert ws.store.query_rows("SELECT item_id, brand, attributes->>'note', line FROM items ORDER BY 1") == [
+        ("i1", "Uni\nqlo", 'a "quoted"\nnote', 2), ("i2", "b", "c", 5)]
+
+
+def test_a_few_bad_bytes_in_a_utf8_file_are_quarantined_not_a_new_encoding(ws: Workspace, tmp_path: Path) -> None:
+    body = "user_id,event_type,ts,category\n" + "".join(
+        f"u{i},view,2024-03-01 10:00:00,女装\n" for i in range(100))
+    data = body.encode() + b"u7,view,2024-03-01 10:00:00,caf\xe9\nu8,view,2024-03-01 10:00:00,x\xff\n"
+    (tmp_path / "e.csv").write_bytes(data)
+    r = ingest_file(ws, "events", tmp_path / "e.csv")
+    assert r.files[0].encoding == "utf-8"
+    assert (r.rows_read, r.accepted, r.by_reason) == (102, 100, {"invalid_encoding": 2})
+    assert ws.store.scalar("SELECT count(*) FROM events WHERE category = '女装'") == 100
+    first_bad = len(body.encode()) + len(b"u7,view,2024-03-01 10:00:00,caf")
+    assert ws.store.query_rows("SELECT line, value FROM quarantine ORDER BY line") == [
+        (102, f"byte offset {first_bad}"),
+        (103, f"byte offset {first_bad + 2 + len(b'u8,view,2024-03-01 10:00:00,x')}")]
+
+
+def test_json_lines_with_bad_bytes_are_quarantined_or_refused(ws: Workspace, tmp_path: Path) -> None:
+    good = '{"user_id": "u1", "event_type": "view", "ts": "2024-03-01 10:00:00", "category": "女装"}\n'
+    (tmp_path / "e.jsonl").write_bytes(good.encode() * 20 + b'{"user_id": "u\xff", "event_type": "view"}\n')
+    r = ingest_file(ws, "events", tmp_path / "e.jsonl")
+    assert (r.accepted, r.duplicates, r.by_reason) == (1, 19, {"invalid_encoding": 1})
+    assert ws.store.scalar("SELECT count(*) FROM events WHERE user_id LIKE '%\ufffd%'") == 0
+    mapping = write(tmp_path / "m.toml", '[read]\nencoding = "utf-8"\n')
+    (tmp_path / "f.jsonl").write_bytes(good.encode() + b'{"user_id": "u\xff"}\n')
+    with pytest.raises(InputError, match=r"f\.jsonl: line 2: not valid utf-8"):
+        ingest_file(ws, "events", tmp_path / "f.jsonl", mapping=mapping)
+
+
+def test_utf16_and_gzip_are_read_for_what_they_are(ws: Workspace, tmp_path: Path) -> None:
+    import gzip
+
+    excel = "user_id\tevent_type\tts\n张三\tview\t2024-03-01 10:00:00\n"
+    (tmp_path / "excel.txt").write_bytes(excel.encode("utf-16"))
+    compressed = gzip.compress("user_id,event_type,ts\n李四,cart,2024-03-01 11:00:00\n".encode())
+    (tmp_path / "e.csv.gz").write_bytes(compressed)
+    assert ingest_file(ws, "events", tmp_path / "excel.txt").accepted == 1
+    assert ingest_file(ws, "events", tmp_path / "e.csv.gz").accepted == 1
+    assert ws.store.query_rows("SELECT user_id, event_type FROM events ORDER BY ts") == [
+        ("张三", "view"), ("李四", "cart")]
+    (tmp_path / "x.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(InputError, match=r"x\.zip: a zip archive"):
+        ingest_file(ws, "events", tmp_path / "x.zip", mapping=write(tmp_path / "m.toml", '[read]\nformat = "csv"\n'))
+
+
+def test_what_is_not_a_regular_file_is_refused_not_read_forever(ws: Workspace, tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    for name, kind in (("pipe.csv", "a named pipe"), ("zero.csv", "a device")):
+        with pytest.raises(InputError, match=rf"{name}: {kind}"):
+            ingest_file(ws, "events", tmp_path / name)
+
+
+def test_a_damaged_parquet_file_is_named(ws: Workspace, tmp_path: Path) -> None:
+    n = 50_000
+    pq.write_table(pa.table({"user_id": [f"u{i}" for i in range(n)], "event_type": ["view"] * n,
+                             "ts": pa.array([datetime(2024, 3, 1)] * n, pa.timestamp("s"))}),
+                   tmp_path / "e.parquet", compression="snappy", row_group_size=10_000)
+    data = bytearray((tmp_path / "e.parquet").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 200] = b"\xff" * 200
+    (tmp_path / "e.parquet").write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"e\.parquet: (a damaged Parquet file|not a readable Parquet file)"):
+        ingest_file(ws, "events", tmp_path / "e.parquet")
+    assert counts(ws)["events"] == 0
+
+
+# -- re-sent and overlapping exports --------------------------------------------------------------
+
+
+def test_an_older_users_file_re_sent_with_other_bytes_does_not_bring_back_old_values(
+        ws: Workspace, tmp_path: Path) -> None:
+    write(tmp_path / "a.csv", "user_id,city,age\nu1,北京,30\nu2,上海,40\n")
+    write(tmp_path / "b.csv", "user_id,city,age\nu1,深圳,32\nu2,上海,40\n")
+    ingest_file(ws, "users", tmp_path / "a.csv")
+    ingest_file(ws, "users", tmp_path / "b.csv")
+    # the first file again: other line endings, other row order, quoted
+    (tmp_path / "a2.csv").write_bytes(b'user_id,city,age\r\n"u2","\xe4\xb8\x8a\xe6\xb5\xb7",40\r\n'
+                                      b'"u1","\xe5\x8c\x97\xe4\xba\xac",30\r\n')
+    again = ingest_file(ws, "users", tmp_path / "a2.csv")
+    assert (again.rows_read, again.accepted, again.duplicates) == (2, 0, 2)
+    assert ws.store.query_rows("SELECT user_id, city, age FROM users ORDER BY 1") == [
+        ("u1", "深圳", 32), ("u2", "上海", 40)]
+    # a genuinely new file that moves u1 back to Beijing is applied
+    write(tmp_path / "c.csv", "user_id,city,age\nu1,北京,33\n")
+    assert ingest_file(ws, "users", tmp_path / "c.csv").accepted == 1
+
+
+def test_overlapping_ledger_exports_add_only_what_is_new(ws: Workspace, tmp_path: Path,
+                                                         shared_data: Path) -> None:
+    full = pq.read_table(shared_data / "uci-online-retail" / "online_retail_full_no_invoice_stockcode.parquet")
+    first, second = full.slice(0, 300_001), full.slice(200_000)
+    pq.write_table(first, tmp_path / "a.parquet")
+    pq.write_table(second, tmp_path / "b.parquet")
+    a = ingest_file(ws, "events", tmp_path / "a.parquet", mapping="online-retail")
+    b = ingest_file(ws, "events", tmp_path / "b.parquet", mapping="online-retail")
+    # the union of the two exports is the whole ledger: 541,909 lines less the two bad-debt lines;
+    # identical lines that the ledger itself repeats are kept (content and occurrence number)
+    assert ws.store.scalar("SELECT count(*) FROM events") == 541_907
+    assert a.accepted + b.accepted == 541_907
+    assert b.duplicates == 100_001 - sum(1 for p in first.slice(200_000).column("UnitPrice").to_pylist() if p < 0)

@@ -11,8 +11,6 @@ Invariant, per file and in total: rows read = accepted + quarantined + duplicate
 
 from __future__ import annotations
 
-import codecs
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,7 +25,17 @@ from segmark.errors import ConfigError, InputError, StoreError
 from segmark.ingest.frames import FrameSource, to_arrow
 from segmark.ingest.frames import content_hash as frame_hash
 from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
-from segmark.ingest.readers import JSON_COLUMN, Chunk, Reject, expand_paths, guess_format, open_source, prefetch
+from segmark.ingest.readers import (
+    JSON_COLUMN,
+    Chunk,
+    Reject,
+    Source,
+    expand_paths,
+    guess_format,
+    open_source,
+    prefetch,
+)
+from segmark.ingest.scan import Layers, layers_of, scan_file
 from segmark.ingest.transform import (
     JSON_BAD_SQL,
     JSON_KEYS_SQL,
@@ -74,6 +82,8 @@ class IngestReport:
     mapping: str
     run_id: int
     files: list[FileReport]
+    skipped: list[str] = field(default_factory=list)
+    """Files of a folder or glob that were left out as not data (PROVENANCE.txt, README.md...)."""
 
     @property
     def rows_read(self) -> int:
@@ -103,33 +113,8 @@ class IngestReport:
             "table": self.table, "mapping": self.mapping, "run_id": self.run_id,
             "rows_read": self.rows_read, "accepted": self.accepted, "quarantined": self.quarantined,
             "duplicates": self.duplicates, "quarantined_by_reason": self.by_reason,
-            "files": [asdict(f) for f in self.files],
+            "files": [asdict(f) for f in self.files], "skipped": self.skipped,
         }
-
-
-def fingerprint(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
-    """(content hash, whether the whole file is valid UTF-8) in one pass over the bytes.
-
-    Sniffing sees only the head of a file; a GBK export whose first Chinese text comes late must
-    still be read as GB18030, not fail halfway.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
-    utf8 = True
-    with path.open("rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-            if decoder is not None and utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if decoder is not None and utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return h.hexdigest(), utf8
 
 
 def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | Path | Mapping | None = None,
@@ -144,16 +129,20 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
     if fmt:
         m = m.model_copy(update={"read": m.read.model_copy(update={"format": fmt})})
     chunk_bytes = ws.settings.ingest.chunk_mb << 20
-    paths = expand_paths(path)
+    found = expand_paths(path)
     expected = tuple(c for name in spec.names for c in m.candidates(name))
-    text_auto = m.read.encoding == "auto"
-    prints = [fingerprint(p, check_utf8=text_auto and (m.read.format or guess_format(p)) != "parquet")
-              for p in paths]
-    sources = [open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, utf8=utf8)
-               for p, (_, utf8) in zip(paths, prints, strict=True)]
-    hashes = [digest for digest, _ in prints]
-    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in paths]}
-    return _ingest(ws, spec, m, sources, hashes, params, progress, now)
+    sources: list[Source] = []
+    for p in found.files:
+        text = (m.read.format or guess_format(p)) != "parquet"
+        layers = layers_of(p) if text else Layers()
+        facts = scan_file(p, layers, m.read.encoding, text=text)
+        sources.append(open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, layers=layers,
+                                   facts=facts))
+    hashes: list[str | None] = [s.facts.content_hash if s.facts else None for s in sources]
+    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in found.files]}
+    report = _ingest(ws, spec, m, sources, hashes, params, progress, now)
+    report.skipped = [str(p) for p in found.skipped]
+    return report
 
 
 def ingest_frame(ws: Workspace, table: str, frame: Any, mapping: str | Path | Mapping | None = None, *,
@@ -245,15 +234,12 @@ def _ingest_one(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict
     used = set(found.values())
     if spec is EVENTS:
         report.ignored_columns = [c for c in src.columns if c not in used]
-    staging.create_staging(store, spec)
     try:
-        for chunk in prefetch(src.chunks()):
-            report.rows_read += len(chunk.lines) + len(chunk.rejects)
-            _stage_rejects(store, chunk.rejects)
-            if len(chunk.lines):
-                _process_chunk(store, spec, m, src, found, ctx, chunk)
-            if progress:
-                progress(src.name, chunk.done, src.total)
+        _stage_source(store, spec, m, src, found, ctx, progress)
+        if getattr(src, "needs_rescan", False):
+            # records span lines: find unclosed quotes and quoted line breaks, then read again
+            src.check_quotes()
+            _stage_source(store, spec, m, src, found, ctx, progress)
         report.rows_read = staging.staged_rows(store)  # every row read is staged, good or bad
         seen = content_set = None
         if content_hash is None:  # known only now that it was read (a database query)
@@ -283,6 +269,17 @@ def _ingest_one(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict
     staging.drop_staging(store)
     _record_source(store, source_id, run_id, spec, src.label, content_hash, m, report, now, content_set)
     return report
+
+
+def _stage_source(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], ctx: Context,
+                  progress: Progress | None) -> None:
+    staging.create_staging(store, spec)
+    for chunk in prefetch(src.chunks()):
+        _stage_rejects(store, chunk.rejects)
+        if len(chunk.lines):
+            _process_chunk(store, spec, m, src, found, ctx, chunk)
+        if progress:
+            progress(src.name, chunk.done, src.total)
 
 
 def _same_rows_before(store: Store, spec: TableSpec, content_set: str) -> int | None:
