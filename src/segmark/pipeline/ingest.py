@@ -50,6 +50,7 @@ from segmark.pipeline import staging
 from segmark.schema import EVENTS, TABLES, TableSpec
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
+from segmark.text import msg
 from segmark.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -107,6 +108,19 @@ class IngestReport:
         for f in self.files:
             total.update(f.by_reason)
         return dict(total.most_common())
+
+    @property
+    def nothing_accepted(self) -> bool:
+        """No row was stored and some were new (quarantined), or there were no rows at all: the
+        command did not do what was asked. (A file ingested before, all duplicates, is fine.)"""
+        return self.accepted == 0 and (self.quarantined > 0 or self.rows_read == 0)
+
+    def rejection_summary(self) -> str:
+        """Why nothing was accepted, in one line."""
+        if self.rows_read == 0:
+            return msg("ingest.no_rows", table=self.table)
+        reasons = ", ".join(f"{n:,} {r}" for r, n in self.by_reason.items())
+        return msg("ingest.nothing_accepted", table=self.table, n=self.rows_read, reasons=reasons)
 
     def to_dict(self) -> dict[str, Any]:
         return {

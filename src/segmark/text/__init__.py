@@ -19,7 +19,7 @@ from typing import Any, Literal
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-AREAS: tuple[str, ...] = ()
+AREAS: tuple[str, ...] = ("ingest",)
 """The modules of this package that hold messages (each defines ``MESSAGES``)."""
 
 
