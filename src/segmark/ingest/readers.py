@@ -17,6 +17,7 @@ import json
 import queue
 import stat
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,8 +336,10 @@ def _sniff_delimiter(text: str) -> str:
         return csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|").delimiter
     except csv.Error:
         pass
-    split_counts = {len(ln.split()) for ln in lines}
-    if len(split_counts) == 1 and split_counts.pop() > 1:
+    # runs of blanks: most lines (a malformed one may be among them) split into the same count
+    split_counts = Counter(len(ln.split()) for ln in lines)
+    width, n = split_counts.most_common(1)[0]
+    if width > 1 and n >= 0.9 * len(lines) and (len(lines) > 2 or n == len(lines)):
         return "whitespace"
     return ","
 
@@ -529,8 +532,9 @@ def _csv_chunks(src: Source) -> Iterator[Chunk]:
         if rejects:
             yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
                         np.empty(0, np.int64), rejects, counted.pos)
-        if not src.quotes_checked and src.facts is not None and records < src.facts.lines:
-            src.needs_rescan = True  # some records span lines: look at the quotes and read again
+        if not src.quotes_checked and src.facts is not None and (records < src.facts.lines
+                                                                 or src.facts.open_at_end):
+            src.needs_rescan = True  # some records span lines (or may, at the end): look at the quotes
 
 
 def _batches(reader: pacsv.CSVStreamingReader, src: Source) -> Iterator[pa.RecordBatch]:

@@ -75,6 +75,8 @@ class FileFacts:
     bad: list[BadLine] = field(default_factory=list)
     continuation: list[int] = field(default_factory=list)
     """Physical lines that continue a record begun on an earlier line (quoted line breaks)."""
+    open_at_end: bool = False
+    """The last line holds an odd number of quotes: a quote may open there and run to the end."""
 
 
 def layers_of(path: Path) -> Layers:
@@ -189,6 +191,7 @@ def scan_file(path: Path, layers: Layers, requested: str, *, text: bool) -> File
         lines = 0
         invalid: list[tuple[int, int, bytes]] = []  # (line, offset, bytes of the line)
         non_ascii = 0
+        last = b""
         check = requested == "auto" and not layers.utf16
         try:
             for block, offset in _lines_of(stream):
@@ -200,27 +203,40 @@ def scan_file(path: Path, layers: Layers, requested: str, *, text: bool) -> File
                         invalid += _invalid_lines(block, offset, lines)
                         non_ascii += 1
                 lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                last = block.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: cannot be read ({exc})") from None
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not valid {layers.utf16} text ({exc.reason} at byte {exc.start})") from None
     digest = hashing.hash.hexdigest()
+    facts = _decide(path, layers, requested, digest, lines, invalid)
+    facts.open_at_end = last.count(b'"') % 2 == 1
+    return facts
+
+
+def _decide(path: Path, layers: Layers, requested: str, digest: str, lines: int,
+            invalid: list[tuple[int, int, bytes]]) -> FileFacts:
     if layers.utf16:
         return FileFacts(digest, "utf-8", lines)
     if requested != "auto":
         return FileFacts(digest, requested, lines)
     if not invalid:
         return FileFacts(digest, "utf-8", lines)
-    bad_lines = len({ln for ln, _, _ in invalid})
-    if bad_lines <= max(3, int(lines * MAX_BAD_SHARE)) and _has_utf8_text(path, layers, invalid):
-        bad = [BadLine(ln, off, off + len(data), "invalid_encoding", f"byte offset {off + _first_bad(data)}",
-                       data.decode("utf-8", "replace")) for ln, off, data in _first_per_line(invalid)]
-        return FileFacts(digest, "utf-8", lines, bad)
+    few = len({ln for ln, _, _ in invalid}) <= max(3, int(lines * MAX_BAD_SHARE))
+    if few and _has_utf8_text(path, layers, invalid):
+        return FileFacts(digest, "utf-8", lines, _bad_lines(invalid))
     if _decodes(path, layers, "gb18030"):
         return FileFacts(digest, "gb18030", lines)
+    if few:  # ASCII (so UTF-8) with a few damaged bytes
+        return FileFacts(digest, "utf-8", lines, _bad_lines(invalid))
     ln, off, data = invalid[0]
     raise InputError(f"{path}: neither UTF-8 nor GB18030 text (line {ln}, byte {off + _first_bad(data)}); "
                      "set [read] encoding in a mapping file (e.g. cp1252, big5, shift_jis)")
+
+
+def _bad_lines(invalid: list[tuple[int, int, bytes]]) -> list[BadLine]:
+    return [BadLine(ln, off, off + len(data), "invalid_encoding", f"byte offset {off + _first_bad(data)}",
+                    data.decode("utf-8", "replace")) for ln, off, data in _first_per_line(invalid)]
 
 
 def _invalid_lines(block: bytes, offset: int, lines_before: int) -> list[tuple[int, int, bytes]]:

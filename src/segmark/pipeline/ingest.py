@@ -345,7 +345,7 @@ def _process_json_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, ctx
     with store.temporary_view("_json_chunk", table):
         bad = store.query_rows(JSON_BAD_SQL)
         _stage_rejects(store, [Reject(int(line), text, detail="not a JSON object") for line, text in bad])
-        keys = sorted(str(k) for (k,) in store.query_rows(JSON_KEYS_SQL))
+        keys = sorted(str(k) for (k,) in store.query_rows(JSON_KEYS_SQL) if k)  # an empty key names nothing
         store.create_table_as("_json_rows", json_columns_sql(keys), temporary=True, replace=True)
     try:
         found = resolve_columns(spec, m, keys, src.label, require=False)
