@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -83,6 +83,15 @@ class Store(Protocol):
     """The SQLGlot dialect of the SQL the engine accepts from steps."""
     functions: EngineFunctions
     """SQL for the operations engines spell differently (hashes in the key type, strptime)."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives (a file, ``:memory:``, a catalog), for messages and ``status``."""
+        ...
+
+    def schema_version(self) -> int:
+        """The highest schema migration applied (0 for an empty database)."""
+        ...
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -186,6 +195,11 @@ def require(store: Store, capability: Capability, operation: str) -> None:
         raise UnsupportedError(
             f"the {store.name} engine cannot {operation} (it lacks the {capability.value!r} capability); "
             "see docs/architecture.md for what each engine supports")
+
+
+def utc_now() -> datetime:
+    """Wall-clock time (UTC, naive) for bookkeeping columns only, never for analysis dates."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def frame_columns(frame: Frame) -> list[str]:

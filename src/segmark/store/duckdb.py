@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +26,18 @@ import pyarrow as pa
 from segmark.config import StoreSettings
 from segmark.errors import StoreError, WorkspaceError
 from segmark.sql import ident, literal
-from segmark.store.base import EXPORT_CAPABILITY, Capability, ExportFormat, Frame, frame_columns, iter_where, require
+from segmark.store.base import (
+    EXPORT_CAPABILITY,
+    Capability,
+    ExportFormat,
+    Frame,
+    frame_columns,
+    iter_where,
+    require,
+    utc_now,
+)
+
+__all__ = ["DuckDBStore", "migrations", "utc_now"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _SEQUENCE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -41,11 +52,6 @@ def migrations() -> list[tuple[int, str, str]]:
         if m:
             found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def utc_now() -> datetime:
-    """Wall-clock time for bookkeeping columns only (never for analysis dates)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class DuckDBFunctions:
@@ -88,6 +94,10 @@ class DuckDBStore:
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -186,38 +196,45 @@ class DuckDBStore:
         with self._mapped():
             return self.con.execute(sql, list(params) if params else [])
 
-    def _all(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> list[tuple[Any, ...]]:
-        """Execute one statement and fetch its whole result (errors and interrupts mapped while
-        fetching too: DuckDB may run the statement as its result is read)."""
-        result = self._run(sql, params, shared=shared)
-        with self._mapped():
-            return result.fetchall()
+    def _one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first value of an engine-internal statement, its result consumed whole (an
+        unfinished result would block the next frame registration)."""
+        result = self._run(sql, params, shared=False)
+        with self._mapped():  # DuckDB may run the statement as its result is read
+            rows = result.fetchall()
+        return rows[0][0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._all(sql, params)  # consumed, so the connection is free for the next frame
+        result = self._run(sql, params)
+        with self._mapped():
+            result.fetchall()  # consumed, so the connection is free for the next frame
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        result = self._run(sql, params)
-        to_table = getattr(result, "to_arrow_table", None) or result.arrow  # 1.2 has only .arrow()
-        with self._mapped():
+        if self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():  # a relation converts to Arrow without the extra copy of a DB-API result
+            relation = self.con.sql(sql, params=list(params) if params else None)
+            to_table = getattr(relation, "to_arrow_table", None) or relation.arrow
             table = to_table()
         return table if isinstance(table, pa.Table) else table.read_all()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         result = self._run(sql, params)
-        with self._mapped():
+        with self._mapped():  # DuckDB may run the statement as its result is read
             return result.df()
 
     def query_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._all(sql, params)
+        result = self._run(sql, params)
+        with self._mapped():
+            return result.fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self.query_rows(sql, params)
         return rows[0][0] if rows else None
 
     def table_columns(self, name: str) -> list[str]:
-        rows = self._all("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                         "ORDER BY ordinal_position", [name], shared=False)
+        rows = self._run("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                         "ORDER BY ordinal_position", [name], shared=False).fetchall()
         return [r[0] for r in rows]
 
     def _select(self, table: str, columns: Sequence[str] | None, where: Mapping[str, Any] | None,
@@ -247,8 +264,8 @@ class DuckDBStore:
         kind = " TEMP" if temporary else ""
         if self._trace is not None:
             self._trace.append(sql)
-        self._all(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
-        return int(self._all(f"SELECT count(*) FROM {ident(name)}", shared=False)[0][0])
+        self._one(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params)
+        return int(self._one(f"SELECT count(*) FROM {ident(name)}"))
 
     @contextmanager
     def _registered(self, frame: Frame) -> Iterator[str]:
@@ -267,7 +284,7 @@ class DuckDBStore:
             return 0
         names = ", ".join(ident(c) for c in cols)
         with self._registered(frame) as view:
-            self._all(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
+            self._one(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}")
         return len(frame)
 
     def upsert(self, table: str, frame: Frame, key: Sequence[str]) -> int:
@@ -290,12 +307,12 @@ class DuckDBStore:
         match = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM k.{ident(c)}" for c in cols)
         extra = "".join(f" AND t.{ident(c)} = ?" for c, _ in pairs)
         with self._registered(keys) as view:
-            row = self._all(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
-                            f"{extra}", [v for _, v in pairs], shared=False)
-        return int(row[0][0]) if row else 0
+            deleted = self._one(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
+                                f"{extra}", [v for _, v in pairs])
+        return int(deleted or 0)
 
     def drop_table(self, name: str) -> None:
-        self._all(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+        self._one(f"DROP TABLE IF EXISTS {ident(name)}")
 
     @contextmanager
     def temporary_view(self, name: str, frame: Frame) -> Iterator[None]:
@@ -316,7 +333,7 @@ class DuckDBStore:
     def next_id(self, sequence: str) -> int:
         if not _SEQUENCE.match(sequence):
             raise ValueError(f"not a sequence name: {sequence!r}")
-        return int(self._all(f"SELECT nextval('{sequence}')", shared=False)[0][0])
+        return int(self._one(f"SELECT nextval('{sequence}')"))
 
     def next_run_id(self) -> int:
         return self.next_id("run_id_seq")
@@ -325,7 +342,7 @@ class DuckDBStore:
                    as_of: datetime | None = None, params: dict[str, Any] | None = None,
                    metrics: dict[str, Any] | None = None, message: str | None = None) -> None:
         """Write one run record (call inside the step's transaction, or after its rollback)."""
-        self._all(
+        self._run(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, step, status, as_of, json.dumps(params or {}, default=str, ensure_ascii=False),
              json.dumps(metrics or {}, default=str, ensure_ascii=False), message, started_at, utc_now()],
@@ -345,7 +362,7 @@ class DuckDBStore:
                    "json": "FORMAT json, ARRAY true"}[fmt]
         if self._trace is not None:
             self._trace.append(sql)
-        self._all(f"COPY ({sql}) TO {literal(str(out))} ({options})", params, shared=False)
+        self._run(f"COPY ({sql}) TO {literal(str(out))} ({options})", params, shared=False)
         return out
 
     def interrupt(self) -> None:
