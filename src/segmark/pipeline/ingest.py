@@ -50,7 +50,7 @@ from segmark.pipeline import staging
 from segmark.schema import EVENTS, TABLES, TableSpec
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
-from segmark.text import msg
+from segmark.text import Lang, msg
 from segmark.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -115,12 +115,12 @@ class IngestReport:
         command did not do what was asked. (A file ingested before, all duplicates, is fine.)"""
         return self.accepted == 0 and (self.quarantined > 0 or self.rows_read == 0)
 
-    def rejection_summary(self) -> str:
+    def rejection_summary(self, lang: Lang = "en") -> str:
         """Why nothing was accepted, in one line."""
         if self.rows_read == 0:
-            return msg("ingest.no_rows", table=self.table)
+            return msg("ingest.no_rows", lang, table=self.table)
         reasons = ", ".join(f"{n:,} {r}" for r, n in self.by_reason.items())
-        return msg("ingest.nothing_accepted", table=self.table, n=self.rows_read, reasons=reasons)
+        return msg("ingest.nothing_accepted", lang, table=self.table, n=self.rows_read, reasons=reasons)
 
     def to_dict(self) -> dict[str, Any]:
         return {
