@@ -68,21 +68,21 @@ def fit(
         print_json(result.to_dict())
         return
     m = result.metrics
-    console.print(msg("predict.clv.fit.title", out_lang, model=result.model, customers=m["customers"],
+    console.print(msg("clv.fit.title", out_lang, model=result.model, customers=m["customers"],
                       repeat=m["repeat_customers"], end=m["calibration_end"],
-                      unit=msg(f"predict.clv.unit.{result.unit}", out_lang)), highlight=False)
+                      unit=msg(f"clv.unit.{result.unit}", out_lang)), highlight=False)
     params = ", ".join(f"{k} {v:.4f}" for k, v in result.params.items())
-    console.print(msg("predict.clv.fit.params", out_lang, params=params, ll=result.log_likelihood), highlight=False)
+    console.print(msg("clv.fit.params", out_lang, params=params, ll=result.log_likelihood), highlight=False)
     if result.spend_params:
-        console.print(msg("predict.clv.fit.spend", out_lang, **result.spend_params), highlight=False)
+        console.print(msg("clv.fit.spend", out_lang, **result.spend_params), highlight=False)
     h = m.get("holdout")
     if h:
-        console.print(msg("predict.clv.fit.holdout", out_lang, weeks=h["weeks"], actual=h["actual"],
+        console.print(msg("clv.fit.holdout", out_lang, weeks=h["weeks"], actual=h["actual"],
                           expected=h["expected"],
                           error=h["error"]), highlight=False)
         t = Table()
-        for key in ("predict.clv.col.x", "predict.clv.col.customers", "predict.clv.col.actual",
-                    "predict.clv.col.expected"):
+        for key in ("clv.col.x", "clv.col.customers", "clv.col.actual",
+                    "clv.col.expected"):
             t.add_column(msg(key, out_lang), justify="right")
         for b in h["by_frequency"]:
             t.add_row(b["x"], f"{b['customers']:,}", f"{b['actual']:.3f}", f"{b['expected']:.3f}")
@@ -109,14 +109,14 @@ def predict(
         print_json(result)
         return
     clv = "-" if result["clv"] is None else f"{result['clv']:,.0f}"
-    console.print(msg("predict.clv.predict.done", out_lang, customers=result["customers"], horizon=horizon,
+    console.print(msg("clv.predict.done", out_lang, customers=result["customers"], horizon=horizon,
                       discount=discount,
                       purchases=result["expected_purchases"], alive=result["mean_p_alive"] or 0, clv=clv),
                   highlight=False)
     t = Table()
-    for key in ("predict.clv.col.user", "predict.clv.col.expected_purchases", "predict.clv.col.p_alive",
-                "predict.clv.col.expected_spend",
-                "predict.clv.col.clv"):
+    for key in ("clv.col.user", "clv.col.expected_purchases", "clv.col.p_alive",
+                "clv.col.expected_spend",
+                "clv.col.clv"):
         t.add_column(msg(key, out_lang), justify="right")
     for r in result["top"]:
         t.add_row(r["user_id"], f"{r['expected_purchases']:.2f}", f"{r['p_alive']:.2f}",
@@ -145,15 +145,15 @@ def revenue(
     if json_out:
         print_json(result)
         return
-    console.print(msg("predict.forecast.title", out_lang, by=msg(f"predict.forecast.by.{by.value}", out_lang),
+    console.print(msg("forecast.title", out_lang, by=msg(f"forecast.by.{by.value}", out_lang),
                       weeks=weeks,
-                      start=result["start"], method=msg("predict.forecast.method", out_lang)), highlight=False)
+                      start=result["start"], method=msg("forecast.method", out_lang)), highlight=False)
     t = Table()
-    t.add_column(msg("predict.forecast.col.group", out_lang))
-    for key in ("predict.forecast.col.revenue", "predict.forecast.col.orders", "predict.forecast.col.units"):
+    t.add_column(msg("forecast.col.group", out_lang))
+    for key in ("forecast.col.revenue", "forecast.col.orders", "forecast.col.units"):
         t.add_column(msg(key, out_lang), justify="right")
-    t.add_column(msg("predict.forecast.col.wape", out_lang), justify="right")
-    t.add_column(msg("predict.forecast.col.wape_naive", out_lang), justify="right")
+    t.add_column(msg("forecast.col.wape", out_lang), justify="right")
+    t.add_column(msg("forecast.col.wape_naive", out_lang), justify="right")
     for g in result["groups"]:
         bt = g["revenue"]["backtest"]
         t.add_row(g["name_zh"] if out_lang == "zh" else g["name"], f"{g['revenue']['forecast_total']:,.0f}",
@@ -163,9 +163,9 @@ def revenue(
     console.print(t)
     total = next(g for g in result["groups"] if g["group"] == "all")["revenue"]["backtest"]
     if total and total["model"]["wape"] is not None and total["seasonal_naive"]["wape"] is not None:
-        console.print(msg("predict.forecast.backtest", out_lang, weeks=result["holdout_weeks"],
+        console.print(msg("forecast.backtest", out_lang, weeks=result["holdout_weeks"],
                           wape=total["model"]["wape"],
                           naive_wape=total["seasonal_naive"]["wape"], mape=total["model"]["mape"] or 0,
                           naive_mape=total["seasonal_naive"]["mape"] or 0), highlight=False)
         better = total["model"]["wape"] < total["seasonal_naive"]["wape"]
-        console.print(msg("predict.forecast.beats" if better else "predict.forecast.not_beats", out_lang))
+        console.print(msg("forecast.beats" if better else "forecast.not_beats", out_lang))

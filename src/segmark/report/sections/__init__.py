@@ -45,8 +45,8 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
-    TagsSection(),
     PredictionsSection(),
+    TagsSection(),
     AudiencesSection(),
     CampaignSection(),
 ]
