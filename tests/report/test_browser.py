@@ -39,7 +39,7 @@ def test_toy_report_renders_in_both_languages(report_data: ReportData, tmp_path:
         info = open_in_browser(path)
         assert_rendered(info, expected)
         assert info["sections"] == ["overview", "segments", "rfm", "map", "profile", "rules", "selection",
-                                    "migration"]
+                                    "migration", "recommend"]
         titles = {c["key"]: c["title"] for c in info["charts"]}
         if lang == "zh":
             assert info["h1"] == "用户分群报告" and titles["rfm_grid"].startswith("RFM 网格")

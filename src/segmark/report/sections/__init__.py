@@ -27,6 +27,7 @@ from segmark.report.sections.map import MapSection
 from segmark.report.sections.migration import MigrationSection
 from segmark.report.sections.overview import OverviewSection
 from segmark.report.sections.profile import ProfileSection
+from segmark.report.sections.recommend import RecommendSection
 from segmark.report.sections.rfm import RFMSection
 from segmark.report.sections.rules import RulesSection
 from segmark.report.sections.segments import SegmentsSection
@@ -41,6 +42,7 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
+    RecommendSection(),
 ]
 """Every section, in page order (collection runs in this order too)."""
 
