@@ -22,7 +22,6 @@ from segmark.pipeline.audience import (
     get_audience,
     preview_audience,
 )
-from segmark.pipeline.recommend import build_recommendations, top_items
 from segmark.pipeline.tags import apply_tags
 
 
@@ -100,9 +99,6 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
     with pytest.raises(ExportRefused, match="minimum export size of 100"):
         export_audience(hand_ws, "young", tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
-    store = hand_ws.store
-    build_recommendations(hand_ws, method="popularity")
-    expected = top_items(store, ["u1", "u5"], hand_ws.settings.audience.top_items)
     r = export_audience(hand_ws, "young", tmp_path / "young.csv", columns=["age", "value_tier", "churn_probability"],
                         min_size=1)
     df = pd.read_csv(tmp_path / "young.csv", dtype={"user_id": str}).set_index("user_id")
@@ -113,9 +109,18 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
     assert df.loc["u1", "value_tier"] in ("高价值", "中价值", "低价值")
     assert df.loc["u8", "segment"] == "no_purchase"
     assert df.loc["u8", "action"].startswith("First-order coupon")  # the default playbook's no_purchase
-    for user in ("u1", "u5"):  # each user's list of the latest build, in rank order
-        items = expected[expected["user_id"] == user].sort_values("rank")["item_id"]
-        assert len(items) and df.loc[user, "top_items"] == ",".join(items)
+    assert "top_items" not in df  # no recommendation build yet
+    # with a real build (the recommendations step's command), every member gets its top items: their
+    # own list where the build has one, else the cold-start list, exactly as `top_items` serves them
+    r = CliRunner().invoke(app, ["recommend", "build", "--method", "popularity", "-w", str(hand_ws.root)])
+    assert r.exit_code == 0, r.output
+    from segmark.pipeline.recommend import top_items
+
+    export_audience(hand_ws, "young", tmp_path / "young.csv", min_size=1)
+    df = pd.read_csv(tmp_path / "young.csv", dtype={"user_id": str}).set_index("user_id")
+    served = top_items(hand_ws.store, list(df.index), hand_ws.settings.audience.top_items)
+    expected = served.sort_values(["user_id", "rank"]).groupby("user_id")["item_id"].agg(",".join)
+    assert df["top_items"].to_dict() == expected.to_dict() and df["top_items"].notna().all()
     zh = export_audience(hand_ws, "young", tmp_path / "young.parquet", lang="zh", min_size=1)
     pq = pd.read_parquet(tmp_path / "young.parquet").set_index("user_id")
     assert zh["format"] == "parquet" and pq.loc["u8", "segment_name"] == "未购买用户"

@@ -20,7 +20,7 @@ def test_every_statement_is_shared_sql(hand_ws, tmp_path: Path) -> None:
     (tmp_path / "tags.yaml").write_text(TAGS, encoding="utf-8")
     write_scores(hand_ws, "churn", [("u1", 0.9, 10), ("u2", 0.2, 2)])
     write_clv(hand_ws, [("u1", 300.0, 10)])
-    build_recommendations(hand_ws, method="popularity")
+    build_recommendations(hand_ws, method="popularity")  # so that the export reads top items
     with hand_ws.store.tracing() as statements:
         apply_tags(hand_ws, tmp_path / "tags.yaml")
         apply_tags(hand_ws)

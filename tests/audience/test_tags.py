@@ -3,6 +3,7 @@ default tag file, runs kept side by side, statistics, reasons, and tag-file erro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,25 @@ def test_tag_file_errors_name_file_line_and_column(hand_ws, tmp_path: Path, text
     assert words in str(info.value)
     assert hand_ws.store.scalar("SELECT count(*) FROM user_tags") == 0
     assert hand_ws.store.scalar("SELECT count(*) FROM runs WHERE status = 'ok'") == before
+
+
+def test_tags_cli(hand_ws) -> None:
+    from typer.testing import CliRunner
+
+    from segmark.cli import app
+
+    root = str(hand_ws.root)
+    hand_ws.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["tags", "apply", "--json", "-w", root])
+    assert r.exit_code == 0, r.output
+    applied = json.loads(r.stdout)
+    assert {t["tag"] for t in applied["tags"]} >= {"age_group", "value_tier", "lifecycle_stage"}
+    r = runner.invoke(app, ["tags", "list", "-w", root, "--lang", "zh"])
+    assert r.exit_code == 0 and "年龄段" in r.output and "已跳过" in r.output
+    r = runner.invoke(app, ["tags", "show", "u8", "--json", "-w", root])
+    data = json.loads(r.stdout)
+    age = next(t for t in data["tags"] if t["tag"] == "age_group")
+    assert age["value"] == "青年" and age["why"] == "age BETWEEN 18 AND 34, with age = 34"
+    r = runner.invoke(app, ["tags", "show", "nobody", "-w", root])
+    assert r.exit_code == 1 and "not in feature build" in r.output

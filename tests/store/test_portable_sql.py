@@ -43,7 +43,7 @@ INGESTION = pytest.mark.xfail(
                         "behind the engine with the ingestion hardening, which removes this mark")
 STEPS = [pytest.param("ingest users", marks=INGESTION), pytest.param("ingest items", marks=INGESTION),
          pytest.param("ingest events", marks=INGESTION), "features", "segments rfm", "segments cluster",
-         "report", "reading and using"]
+         "tags", "report", "reading and using"]
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from segmark.core.audience.playbook import Playbook, parse_playbook
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, SegmarkError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, select_users
 from segmark.sql import ident
-from segmark.store.base import Store
+from segmark.store.base import Capability, Store
 from segmark.store.duckdb import utc_now
 from segmark.workspace import Workspace
 
@@ -88,16 +88,34 @@ def _composition(store: Store, u: Universe, users_sql: str, params: list[Any], s
     return out
 
 
+PREVIEW_TABLE = "_segmark_audience_preview"
+
+
 def preview_audience(ws: Workspace, where: str, *, holdout: float | None = None, seed: int = 0) -> dict[str, Any]:
-    """Size and composition of the users ``where`` selects, with the holdout's counts; writes nothing."""
+    """Size and composition of the users ``where`` selects, with the holdout's counts; writes nothing.
+
+    Where the engine has session-private temporary tables the selection is computed once into one
+    (dropped at the end, never part of the workspace) and the composition reads it; otherwise each
+    figure runs the selection again.
+    """
     store = ws.store
     u, plan = plan_audience(store, where)
     sql, params = select_users(u, plan)
-    size = int(store.scalar(f"SELECT count(*) FROM ({sql}) a", params))
+    temporary = Capability.TEMP_TABLES in store.capabilities
+    if temporary:
+        size = store.create_table_as(PREVIEW_TABLE, sql, params, replace=True, temporary=True)
+        users_sql, users_params = f"SELECT user_id FROM {PREVIEW_TABLE}", []
+    else:
+        size = int(store.scalar(f"SELECT count(*) FROM ({sql}) a", params))
+        users_sql, users_params = sql, params
     out: dict[str, Any] = {"where": where, "size": size, "universe": u.feature_run.n_users,
                            "share": size / u.feature_run.n_users if u.feature_run.n_users else 0.0,
                            "as_of": u.as_of, **u.ids(), "plan": plan.to_dict()}
-    out.update(_composition(store, u, sql, params, size))
+    try:
+        out.update(_composition(store, u, users_sql, users_params, size))
+    finally:
+        if temporary:
+            store.drop_table(PREVIEW_TABLE)
     if holdout:
         members = _members(store, u, plan)
         control = stratified_holdout(members["user_id"], members["segment_key"], holdout, seed)
@@ -244,11 +262,14 @@ def audience_overlap(store: Store, names: list[str] | None = None) -> list[dict[
 # -- playbooks and export --------------------------------------------------------------------------
 
 
-def load_playbook(ws: Workspace) -> tuple[Playbook, str]:
-    """The shipped playbooks, overridden by the workspace's ``playbooks.yaml`` where it exists."""
+def load_playbook(ws: Workspace | Path | None) -> tuple[Playbook, str]:
+    """The shipped playbooks, overridden by the workspace's ``playbooks.yaml`` where it exists
+    (``ws``: the workspace or its folder; None: the shipped ones only); and where they came from."""
     text = (resources.files("segmark.defaults") / PLAYBOOK_FILE).read_text(encoding="utf-8")
     book = parse_playbook(yaml.safe_load(text), "the default playbooks")
-    path = ws.root / PLAYBOOK_FILE
+    if ws is None:
+        return book, "default"
+    path = (ws.root if isinstance(ws, Workspace) else Path(ws)) / PLAYBOOK_FILE
     if not path.exists():
         return book, "default"
     try:
@@ -273,8 +294,8 @@ def playbook_rows(ws: Workspace, audience: Audience) -> list[dict[str, Any]]:
 
 
 def _top_items(store: Store, user_ids: list[str], k: int) -> pd.DataFrame | None:
-    """Each user's top ``k`` items of the latest recommendation build (the recommendations step's
-    ``top_items``, which also answers cold-start users), or None when no build exists."""
+    """Each user's top ``k`` items from the latest recommendation build (the recommendations step's
+    ``top_items``, which also answers users without a list of their own), or None without a build."""
     if k <= 0 or not user_ids:
         return None
     from segmark.pipeline.recommend import get_build, top_items

@@ -364,7 +364,7 @@ def build_recommendations(ws: Workspace, *, method: str | None = None, repurchas
               "cold_shrink": settings.cold_shrink, "methods": settings.methods,
               "model": {k2: v for k2, v in vars(_params(ws)).items()}}
     run_id = store.next_run_id()
-    blob, sig = sign_pickle(ws.root, run_id, {"model": model, "ids": train.ids, "as_of": cutoff}, domain=DOMAIN)
+    blob, sig = sign_pickle(ws, run_id, {"model": model, "ids": train.ids, "as_of": cutoff}, domain=DOMAIN)
     created = utc_now()
     policy_summary = policy.summary()
     rates = policy.rates.assign(run_id=run_id)[["run_id", "category", "pairs", "repeated", "rate", "allowed",
@@ -539,7 +539,7 @@ def load_build_model(ws: Workspace, run_id: int) -> dict[str, Any]:
     if not rows:
         raise NotReadyError(f"recommendation build {run_id} has no stored model")
     fmt, blob, sig = rows[0]
-    return load_signed(ws.root, run_id, fmt, blob, sig, domain=DOMAIN,
+    return load_signed(ws, run_id, fmt, blob, sig, domain=DOMAIN,
                        what=f"the stored model of recommendation build {run_id}",
                        remedy="Run `segmark recommend build` here to make one.")
 

@@ -28,14 +28,15 @@ __all__ = ["collect_overview", "collect_report_data", "resolve_lang", "shop_name
 
 
 def collect_report_data(store: Store, *, shop: str = "", max_points: int = MAX_POINTS,
-                        projection: str = "auto", random_state: int = 0) -> ReportData:
+                        projection: str = "auto", random_state: int = 0, root: Path | None = None) -> ReportData:
     """Everything the report shows, read from the store by each section in page order (nothing is
     written).
 
     ``projection`` places users on the map: "pca", "umap", or "auto" (UMAP where umap-learn is
     installed, else PCA).
     """
-    options = CollectOptions(shop=shop, max_points=max_points, projection=projection, random_state=random_state)
+    options = CollectOptions(shop=shop, max_points=max_points, projection=projection, random_state=random_state,
+                             root=root)
     data = ReportData(Overview(shop=shop, events=0, users=0, items=0, first_ts=None, last_ts=None))
     for section in REGISTRY:
         section.collect(store, data, options)
@@ -58,8 +59,8 @@ def write_report(ws: Workspace, out: Path | str, lang: str | None = None, *, max
     lang = resolve_lang(ws, lang)
     if not ws.store.scalar("SELECT count(*) FROM events"):
         raise NotReadyError("the workspace has no events yet: run `segmark ingest events FILE` first")
-    data = collect_report_data(ws.store, shop=ws.root.name, max_points=max_points, projection=projection,
-                               random_state=ws.settings.segment.random_state)
+    data = collect_report_data(ws.store, shop=ws.name, max_points=max_points, projection=projection,
+                               random_state=ws.settings.segment.random_state, root=ws.root)
     html = render_report(data, lang)  # type: ignore[arg-type]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

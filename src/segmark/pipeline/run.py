@@ -22,6 +22,7 @@ from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.report import write_report
 from segmark.pipeline.segments import run_cluster, run_rfm
+from segmark.pipeline.tags import apply_tags
 from segmark.workspace import Workspace
 
 
@@ -78,6 +79,7 @@ def flow_steps(inputs: FlowInputs) -> list[Step]:
     steps.append(("features", _features))
     steps.append(("segments rfm", _rfm))
     steps.append(("segments cluster", _cluster))
+    steps.append(("tags", _tags))
     steps.append(("report", _report))
     return steps
 
@@ -101,14 +103,22 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
     except NoStructureError as exc:
         # a finding, not a failure: the report shows the candidates and why none was kept
         state["cluster_refused"] = str(exc)
+        state["cluster_selection"] = exc.selection
         return {"result": "no real segments found", "why": str(exc)}
     state["cluster"] = result
     seg = result.segmentation
     return {"segmentation": seg.segmentation_id, "method": seg.method, "segments": seg.n_segments}
 
 
+def _tags(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    """The shipped default tags (tags whose model is not scored yet are skipped, not failed)."""
+    run = apply_tags(ws)
+    state["tags"] = run
+    return {"run": run.run_id, "tags": len(run.taxonomy), "skipped": len(run.skipped)}
+
+
 def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
-    out = inputs.report or ws.root / "report.html"
+    out = inputs.report or (ws.root or Path.cwd()) / "report.html"
     path = write_report(ws, out, inputs.lang)
     state["report"] = path
     return {"file": str(path)}

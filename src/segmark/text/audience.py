@@ -66,4 +66,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{method} 增益模型（{test_users:,} 名留出用户）：Qini {qini:+.4f}（高于随机的面积），"
                         "AUUC {auuc:.4f}，随机投放为 {auuc_random:.4f}"),
     "campaign.warning": ("note: {text}", "注意：{text}"),
+    "audience.sec_audiences": ("Audiences and playbooks", "人群与运营动作"),
+    "audience.sec_audiences_intro": (
+        "Saved audiences with their treatment and control groups, and the playbook action for each segment.",
+        "已保存的人群及其实验组、对照组，以及各分群的默认运营动作。"),
+    "audience.sec_campaign": ("Campaign measurement", "活动效果评估"),
+    "audience.sec_campaign_intro": (
+        "The latest campaign readout: treatment against control, overall and per segment, and whom an uplift "
+        "model would target next time.",
+        "最近一次活动评估：实验组对比对照组（整体与分群），以及增益模型建议下次投放的人群。"),
+    "audience.t_groups": ("Audiences: treatment and control", "人群：实验组与对照组"),
+    "audience.x_users": ("users", "用户数"),
+    "audience.r_groups": ("{n} audiences saved; the largest, {name}, has {size} users: {treatment} to treat and "
+                          "{control} held out as control.",
+                          "共保存 {n} 个人群；最大的“{name}”有 {size} 名用户：实验组 {treatment}，对照组 {control}。"),
+    "audience.t_readout": ("Conversion, treatment against control: {audience}", "转化率，实验组对比对照组：{audience}"),
+    "audience.y_conversion": ("conversion rate", "转化率"),
+    "audience.r_readout": ("Treatment converted {t} against {c} for control: {lift} points, 95% interval "
+                           "[{low}, {high}], permutation p = {p}.",
+                           "实验组转化率 {t}，对照组 {c}：提升 {lift} 个百分点，95% 置信区间 [{low}, {high}]，"
+                           "置换检验 p = {p}。"),
+    "audience.t_segment_lift": ("Conversion lift by segment", "各分群的转化率提升"),
+    "audience.x_lift": ("lift (treatment minus control), with 95% interval", "提升（实验组减对照组），含95%置信区间"),
+    "audience.r_segment_lift": ("{name} gained most: {lift} points [{low}, {high}], against {overall} overall.",
+                                "“{name}”提升最大：{lift} 个百分点 [{low}, {high}]，整体为 {overall}。"),
+    "audience.model": ("{method} model", "{method} 模型"),
+    "audience.random": ("random targeting", "随机投放"),
+    "audience.t_qini": ("Qini curve of the uplift model: {audience}", "增益模型的 Qini 曲线：{audience}"),
+    "audience.x_targeted": ("share of members targeted, by estimated uplift", "按预估增益投放的成员比例"),
+    "audience.y_qini": ("incremental conversions", "增量转化数"),
+    "audience.r_qini": ("On held-out members the {method} ranking {verdict}: Qini {qini} per user, AUUC {auuc} "
+                        "against {random} at random.",
+                        "在留出成员上，{method} 排序{verdict}：每用户 Qini {qini}，AUUC {auuc}，随机为 {random}。"),
+    "audience.better": ("finds the users the campaign moves better than random", "比随机更能找到被活动打动的用户"),
+    "audience.not_better": ("does not beat random targeting", "没有优于随机投放"),
+    "audience.missing": ("No audiences yet: create one with `segmark audience create NAME --where EXPR --holdout 0.1`.",
+                         "还没有人群：用 `segmark audience create NAME --where EXPR --holdout 0.1` 创建。"),
+    "audience.missing_readout": ("No campaign read out yet: run `segmark campaign readout AUDIENCE --since DATE` "
+                                 "after a send.",
+                                 "还没有活动评估：发送后运行 `segmark campaign readout AUDIENCE --since DATE`。"),
+    "audience.missing_segments": ("Too few users per segment for a per-segment readout.",
+                                  "各分群用户太少，无法分群评估。"),
+    "audience.missing_uplift": ("No uplift model yet: run `segmark campaign uplift AUDIENCE --since DATE`.",
+                                "还没有增益模型：运行 `segmark campaign uplift AUDIENCE --since DATE`。"),
+    "audience.playbook.title": ("Playbook: the default action per segment ({source})",
+                                "运营手册：各分群的默认动作（{source}）"),
+    "audience.playbook.default": ("shipped defaults", "内置默认"),
 }

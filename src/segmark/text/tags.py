@@ -37,4 +37,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tags.kind.sql": ("SQL", "SQL"),
     "tags.kind.list": ("id list", "名单"),
     "tags.kind.model": ("model", "模型"),
+    "tags.other": ("other", "其他"),
+    "tags.sec_tags": ("Tags", "用户标签"),
+    "tags.sec_tags_intro": (
+        "Tags of run {run_id} ({source}), as of {as_of}: each tag's values and the share of users holding them.",
+        "标签运行 {run_id}（{source}），截至 {as_of}：各标签的取值及持有该取值的用户占比。"),
+    "tags.t_values": ("Users by tag value", "各标签取值的用户占比"),
+    "tags.x_share": ("share of users", "用户占比"),
+    "tags.r_values": ("{tags} tags applied; {tag} covers {coverage} of users, most of them {value} ({share}).",
+                      "共 {tags} 个标签；{tag}覆盖 {coverage} 的用户，其中最多的是“{value}”（{share}）。"),
+    "tags.missing": ("No tags yet: run `segmark tags apply`.", "还没有标签：请运行 `segmark tags apply`。"),
+    "tags.col.skipped": ("skipped", "已跳过"),
+    "tags.col.reason": ("why", "原因"),
 }

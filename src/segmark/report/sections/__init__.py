@@ -13,6 +13,7 @@ its contents list, ``segmark report`` and the tests that walk ``SECTIONS`` pick 
 
 from __future__ import annotations
 
+from segmark.report.sections.audiences import AudiencesSection
 from segmark.report.sections.base import (
     BaseSection,
     Block,
@@ -23,15 +24,18 @@ from segmark.report.sections.base import (
     add_chart,
     colors,
 )
+from segmark.report.sections.campaign import CampaignSection
 from segmark.report.sections.map import MapSection
 from segmark.report.sections.migration import MigrationSection
 from segmark.report.sections.overview import OverviewSection
+from segmark.report.sections.predictions import PredictionsSection
 from segmark.report.sections.profile import ProfileSection
 from segmark.report.sections.recommend import RecommendSection
 from segmark.report.sections.rfm import RFMSection
 from segmark.report.sections.rules import RulesSection
 from segmark.report.sections.segments import SegmentsSection
 from segmark.report.sections.selection import SelectionSection
+from segmark.report.sections.tags import TagsSection
 
 REGISTRY: list[ReportSection] = [
     OverviewSection(),
@@ -42,7 +46,11 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
+    TagsSection(),
+    PredictionsSection(),
     RecommendSection(),
+    AudiencesSection(),
+    CampaignSection(),
 ]
 """Every section, in page order (collection runs in this order too)."""
 

@@ -12,6 +12,7 @@ shows them; collection runs in page order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from segmark.report.colors import segment_colors
@@ -73,6 +74,8 @@ class CollectOptions:
     projection: str = "auto"
     """"pca", "umap", or "auto" (UMAP where umap-learn is installed, else PCA)."""
     random_state: int = 0
+    root: Path | None = None
+    """The workspace folder, for sections that read its files too (the playbooks)."""
 
 
 class ReportSection(Protocol):
