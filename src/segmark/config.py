@@ -64,8 +64,21 @@ class IngestSettings(_Section):
     chunk_mb: int = Field(default=16, ge=1, le=1024)
     """Bytes of input parsed per chunk: bounds memory for files of any size."""
     min_ts: str = "1990-01-01"
-    """Events before this date are quarantined as out of range."""
-    max_future_days: int = Field(default=1, ge=0)
+    """Events before this date are quarantined as out of range (so are signup dates)."""
+
+    @field_validator("min_ts")
+    @classmethod
+    def _a_date(cls, v: str) -> str:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a date such as 1990-01-01") from None
+        if when.tzinfo is not None or not 1900 <= when.year <= 2200:
+            raise ValueError(f"{v!r}: give a date (no offset) between 1900 and 2200")
+        return v
+    max_future_days: int = Field(default=1, ge=0, le=36_500)
     """Events later than ingestion time plus this many days are quarantined as out of range."""
 
 
@@ -330,12 +343,25 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
         raise ConfigError(f"{source}: {validation_problems(exc)}") from None
 
 
+def read_toml_text(path: Path, what: str) -> str:
+    """A TOML file's text; a file that is not UTF-8 text is a ConfigError naming it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path}: not a text file (byte {exc.start} is not UTF-8); "
+                          "a TOML file is UTF-8 text") from None
+
+
 def load_settings(path: Path) -> Settings:
     """Read and validate ``segmark.toml``; a missing file means all defaults."""
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_toml_text(path, "settings"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return parse_settings(data, str(path))

@@ -38,11 +38,7 @@ from segmark.pipeline.status import quarantine_rows, workspace_status
 from segmark.store.dialect import portability_problems
 from segmark.workspace import init_workspace, open_workspace
 
-INGESTION = pytest.mark.xfail(
-    strict=True, reason="ingestion still stages and publishes with DuckDB-only SQL (nextval); it moves "
-                        "behind the engine with the ingestion hardening, which removes this mark")
-STEPS = [pytest.param("ingest users", marks=INGESTION), pytest.param("ingest items", marks=INGESTION),
-         pytest.param("ingest events", marks=INGESTION), "features", "segments rfm", "segments cluster",
+STEPS = ["ingest users", "ingest items", "ingest events", "features", "segments rfm", "segments cluster",
          "tags", "report", "reading and using"]
 
 

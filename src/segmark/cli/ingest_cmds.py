@@ -10,9 +10,20 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, err_console, language, print_json, say, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    fail,
+    language,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.ingest.transform import REASONS
 from segmark.pipeline.ingest import IngestReport, ingest_file
 from segmark.text import Lang as TextLang
@@ -34,7 +45,9 @@ class FileFormat(StrEnum):
 @app.command()
 def ingest(
     table: Annotated[TableName, typer.Argument(help="Which canonical table the file feeds.")],
-    file: Annotated[str, typer.Argument(help="A file, a folder of files, or a glob such as 'logs/*.csv'.")],
+    file: Annotated[str, typer.Argument(help="A file, a folder of files, or a glob such as 'logs/*.csv' "
+                                        "(in a folder or glob, files that are not data, such as README.md, "
+                                        "are left out and listed).")],
     fmt: Annotated[FileFormat | None, typer.Option("--format", help="Override the format guessed "
                                                    "from the file name.")] = None,
     mapping: Annotated[str | None, typer.Option(
@@ -59,12 +72,14 @@ def ingest(
         if json_out:
             report = ingest_file(ws, table.value, file, mapping=mapping, fmt=fmt.value if fmt else None)
             print_json(report.to_dict())
+            _exit_if_nothing_accepted(report, language(None, ws))
             return
         if not console.is_terminal:
             # logs of scheduled jobs: plain lines on stderr instead of a live bar
             report = ingest_file(ws, table.value, file, mapping=mapping,
                                  fmt=fmt.value if fmt else None, progress=_plain_progress())
             print_report(report, language(None, ws))
+            _exit_if_nothing_accepted(report, language(None, ws))
             return
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:
@@ -78,6 +93,14 @@ def ingest(
             report = ingest_file(ws, table.value, file, mapping=mapping,
                                  fmt=fmt.value if fmt else None, progress=progress)
         print_report(report, language(None, ws))
+        _exit_if_nothing_accepted(report, language(None, ws))
+
+
+def _exit_if_nothing_accepted(report: IngestReport, lang: TextLang) -> None:
+    """An ingest that stored nothing new and rejected rows (or read none) did not do its job: say so
+    and exit non-zero, so scripts notice (the quarantine is kept for inspection)."""
+    if report.nothing_accepted:
+        fail(report.rejection_summary(lang))
 
 
 def _plain_progress(step: float = 0.1) -> Callable[[str, int, int], None]:
@@ -118,6 +141,9 @@ def print_report(report: IngestReport, lang: TextLang = "en") -> None:
     ignored = sorted({c for f in report.files for c in f.ignored_columns})
     if ignored:
         console.print(say("ingest.unused", lang, columns=say("list_sep", lang).join(ignored)))
+    if report.skipped:
+        console.print(Text(msg("ingest.skipped", lang, files=", ".join(Path(p).name for p in report.skipped)),
+                           style="yellow"))
 
 
 def _meaning(reason: str, lang: TextLang) -> str:

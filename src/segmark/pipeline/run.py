@@ -38,6 +38,10 @@ class StepResult:
     error: str | None = None
 
 
+class IngestRejected(SegmarkError):
+    """An ingest step of the flow accepted none of its rows."""
+
+
 @dataclass
 class FlowInputs:
     """The files and options of one run."""
@@ -63,8 +67,14 @@ def _ingest(table: str) -> Callable[[Workspace, FlowInputs, dict[str, Any]], dic
         mapping = {"events": inputs.mapping, "users": inputs.users_mapping, "items": inputs.items_mapping}[table]
         report = ingest_file(ws, table, path, mapping=mapping)
         state.setdefault("ingest", {})[table] = report
-        return {"rows_read": report.rows_read, "accepted": report.accepted,
-                "quarantined": report.quarantined, "duplicates": report.duplicates}
+        if report.nothing_accepted and (table != "events" or not ws.store.scalar("SELECT count(*) FROM events")):
+            # the cause of what would fail later ("no events in the store") is here: say so here
+            raise IngestRejected(report.rejection_summary())
+        summary = {"rows_read": report.rows_read, "accepted": report.accepted,
+                   "quarantined": report.quarantined, "duplicates": report.duplicates}
+        if report.skipped:
+            summary["left out"] = ", ".join(Path(p).name for p in report.skipped)
+        return summary
     return step
 
 

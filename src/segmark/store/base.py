@@ -59,6 +59,19 @@ EXPORT_CAPABILITY: dict[str, Capability] = {
 }
 
 
+class EngineFunctions(Protocol):
+    """The few SQL functions each engine writes its own way; shared SQL asks the engine for them
+    (``store.functions``) instead of naming an engine's function (the ingestion plan uses these)."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        """A ``bits``-bit hash of a text expression in the engine's key type (event keys, row hashes)."""
+        ...
+
+    def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
+        """Text parsed with the first matching strptime format; NULL when none matches."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """The operations every step uses. Parameters are bound (``?`` placeholders), never pasted."""
@@ -68,6 +81,8 @@ class Store(Protocol):
     capabilities: frozenset[Capability]
     dialect: str
     """The SQLGlot dialect of the SQL the engine accepts from steps."""
+    functions: EngineFunctions
+    """SQL for the operations engines spell differently (hashes in the key type, strptime)."""
 
     @property
     def location(self) -> str:
@@ -125,6 +140,11 @@ class Store(Protocol):
 
     def drop_table(self, name: str) -> None:
         """Drop a table if it exists."""
+        ...
+
+    def temporary_view(self, name: str, frame: Frame) -> AbstractContextManager[None]:
+        """The frame readable by SQL as ``name`` for the block, without a copy (ingestion validates
+        each chunk of a file this way; Spark: a temporary view of the DataFrame)."""
         ...
 
     def atomic(self) -> AbstractContextManager[None]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -54,12 +54,25 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+class DuckDBFunctions:
+    """DuckDB's spelling of the functions engines write differently."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        if bits == 128:  # events.event_key is UHUGEINT
+            return f"CAST('0x' || md5({text_sql}) AS UHUGEINT)"
+        return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
+
+    def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
+        return f"try_strptime({text_sql}, [{', '.join(literal(f) for f in formats)}])"
+
+
 class DuckDBStore:
     """A workspace's database: connection, migrations, transactions and the run log."""
 
     name = "duckdb"
     capabilities = frozenset(Capability)
     dialect = "duckdb"
+    functions = DuckDBFunctions()
 
     def __init__(self, path: Path | str, settings: StoreSettings | None = None,
                  *, read_only: bool = False) -> None:
@@ -171,6 +184,10 @@ class DuckDBStore:
             if "KeyboardInterrupt" in str(exc):  # Ctrl-C while DuckDB called back into Python
                 raise KeyboardInterrupt from None
             raise StoreError(str(exc)) from None
+        except RuntimeError as exc:
+            if "interrupted" in str(exc).lower():  # Ctrl-C while a statement runs: "Query interrupted"
+                raise KeyboardInterrupt from None
+            raise
 
     def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
         """Execute one statement (recorded while tracing when it is shared SQL a step passed in)."""
@@ -182,11 +199,15 @@ class DuckDBStore:
     def _one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first value of an engine-internal statement, its result consumed whole (an
         unfinished result would block the next frame registration)."""
-        rows = self._run(sql, params, shared=False).fetchall()
+        result = self._run(sql, params, shared=False)
+        with self._mapped():  # DuckDB may run the statement as its result is read
+            rows = result.fetchall()
         return rows[0][0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._run(sql, params).fetchall()  # consumed, so the connection is free for the next frame
+        result = self._run(sql, params)
+        with self._mapped():
+            result.fetchall()  # consumed, so the connection is free for the next frame
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         if self._trace is not None:
@@ -198,10 +219,14 @@ class DuckDBStore:
         return table if isinstance(table, pa.Table) else table.read_all()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self._run(sql, params).df()
+        result = self._run(sql, params)
+        with self._mapped():  # DuckDB may run the statement as its result is read
+            return result.df()
 
     def query_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._run(sql, params).fetchall()
+        result = self._run(sql, params)
+        with self._mapped():
+            return result.fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self.query_rows(sql, params)
@@ -239,7 +264,7 @@ class DuckDBStore:
         kind = " TEMP" if temporary else ""
         if self._trace is not None:
             self._trace.append(sql)
-        self._run(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
+        self._one(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params)
         return int(self._one(f"SELECT count(*) FROM {ident(name)}"))
 
     @contextmanager
@@ -259,7 +284,7 @@ class DuckDBStore:
             return 0
         names = ", ".join(ident(c) for c in cols)
         with self._registered(frame) as view:
-            self._run(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
+            self._one(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}")
         return len(frame)
 
     def upsert(self, table: str, frame: Frame, key: Sequence[str]) -> int:
@@ -287,7 +312,17 @@ class DuckDBStore:
         return int(deleted or 0)
 
     def drop_table(self, name: str) -> None:
-        self._run(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+        self._one(f"DROP TABLE IF EXISTS {ident(name)}")
+
+    @contextmanager
+    def temporary_view(self, name: str, frame: Frame) -> Iterator[None]:
+        with self._mapped():
+            self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
+                self.con.unregister(name)
 
     def publish_table(self, name: str, sql: str, params: Sequence[Any] | None = None) -> int:
         with self.atomic():

@@ -46,9 +46,9 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
-    TagsSection(),
     PredictionsSection(),
     RecommendSection(),
+    TagsSection(),
     AudiencesSection(),
     CampaignSection(),
 ]
