@@ -75,3 +75,16 @@ def load_signed(root: KeySource, model_id: int, fmt: str, blob: bytes, sig: str 
     if not hmac.compare_digest(str(sig), signature(key, model_id, fmt, blob, domain=domain)):
         raise StoreError(refusal.format(why="this one was written by another workspace or changed since"))
     return pickle.loads(blob)  # verified: written by this workspace, unchanged
+
+
+def library_versions(*dists: str) -> dict[str, str]:
+    """Versions of the libraries a stored model was written with (segmark, scikit-learn, numpy and ``dists``)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("segmark", "scikit-learn", "numpy", *dists):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "unknown"
+    return out

@@ -22,6 +22,7 @@ from segmark.pipeline.audience import (
     get_audience,
     preview_audience,
 )
+from segmark.pipeline.recommend import top_items
 from segmark.pipeline.tags import apply_tags
 
 
@@ -114,7 +115,6 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
     # own list where the build has one, else the cold-start list, exactly as `top_items` serves them
     r = CliRunner().invoke(app, ["recommend", "build", "--method", "popularity", "-w", str(hand_ws.root)])
     assert r.exit_code == 0, r.output
-    from segmark.pipeline.recommend import top_items
 
     export_audience(hand_ws, "young", tmp_path / "young.csv", min_size=1)
     df = pd.read_csv(tmp_path / "young.csv", dtype={"user_id": str}).set_index("user_id")

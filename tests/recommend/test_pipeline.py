@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from segmark.cli import app
 from segmark.demo import generate_shop, write_shop
-from segmark.errors import ConfigError, StoreError
+from segmark.errors import ConfigError, NotFoundError, StoreError
 from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.recommend import (
@@ -121,6 +121,22 @@ def test_export_writes_the_same_lists(ws, tmp_path: Path) -> None:
     assert list(df.columns) == ["user_id", "item_id", "rank", "score"] and len(df) == result["rows"]
     expected = top_items(ws.store, None, 3)
     pd.testing.assert_frame_equal(df.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
+
+
+def test_export_for_an_audience_covers_its_treatment_arm(ws, tmp_path: Path) -> None:
+    from segmark.pipeline.audience import create_audience
+
+    create_audience(ws, "buyers", "frequency >= 1", holdout=0.2, seed=1)
+    members = ws.store.query_df("SELECT m.user_id, m.arm FROM audience_members m JOIN audiences a ON "
+                                "a.audience_id = m.audience_id WHERE a.name = 'buyers'")
+    treated = set(members.loc[members["arm"] == "treatment", "user_id"])
+    assert treated and len(treated) < len(members)
+    result = export_recommendations(ws, tmp_path / "aud.csv", k=2, audience="buyers")
+    df = pd.read_csv(tmp_path / "aud.csv", dtype={"user_id": str, "item_id": str})
+    assert set(df["user_id"]) == treated and result["users"] == len(treated)  # cold members get fallbacks
+    assert (df.groupby("user_id")["rank"].max() <= 2).all()
+    with pytest.raises(NotFoundError):
+        export_recommendations(ws, tmp_path / "x.csv", audience="nobody")
 
 
 def test_a_changed_model_is_refused(ws) -> None:

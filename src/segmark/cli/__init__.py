@@ -29,8 +29,10 @@ def main() -> None:
 from segmark.cli import (  # noqa: E402,F401
     audience_cmds,
     campaign_cmds,
+    clv_cmds,
     features_cmds,
     ingest_cmds,
+    predict_cmds,
     recommend_cmds,
     report_cmds,
     run_cmds,

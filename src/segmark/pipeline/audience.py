@@ -267,10 +267,9 @@ def load_playbook(ws: Workspace | Path | None) -> tuple[Playbook, str]:
     (``ws``: the workspace or its folder; None: the shipped ones only); and where they came from."""
     text = (resources.files("segmark.defaults") / PLAYBOOK_FILE).read_text(encoding="utf-8")
     book = parse_playbook(yaml.safe_load(text), "the default playbooks")
-    if ws is None:
-        return book, "default"
-    path = (ws.root if isinstance(ws, Workspace) else Path(ws)) / PLAYBOOK_FILE
-    if not path.exists():
+    root = ws.root if isinstance(ws, Workspace) else ws
+    path = Path(root) / PLAYBOOK_FILE if root is not None else None  # a workspace in memory has no file
+    if path is None or not path.exists():
         return book, "default"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -294,8 +293,8 @@ def playbook_rows(ws: Workspace, audience: Audience) -> list[dict[str, Any]]:
 
 
 def _top_items(store: Store, user_ids: list[str], k: int) -> pd.DataFrame | None:
-    """Each user's top ``k`` items from the latest recommendation build (the recommendations step's
-    ``top_items``, which also answers users without a list of their own), or None without a build."""
+    """Each user's top ``k`` items of the latest recommendation build (the recommendations step's
+    ``top_items``, which also answers cold-start users), or None when no build exists."""
     if k <= 0 or not user_ids:
         return None
     from segmark.pipeline.recommend import get_build, top_items

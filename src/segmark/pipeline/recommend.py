@@ -364,7 +364,7 @@ def build_recommendations(ws: Workspace, *, method: str | None = None, repurchas
               "cold_shrink": settings.cold_shrink, "methods": settings.methods,
               "model": {k2: v for k2, v in vars(_params(ws)).items()}}
     run_id = store.next_run_id()
-    blob, sig = sign_pickle(ws.root, run_id, {"model": model, "ids": train.ids, "as_of": cutoff}, domain=DOMAIN)
+    blob, sig = sign_pickle(ws, run_id, {"model": model, "ids": train.ids, "as_of": cutoff}, domain=DOMAIN)
     created = utc_now()
     policy_summary = policy.summary()
     rates = policy.rates.assign(run_id=run_id)[["run_id", "category", "pairs", "repeated", "rate", "allowed",
@@ -539,7 +539,7 @@ def load_build_model(ws: Workspace, run_id: int) -> dict[str, Any]:
     if not rows:
         raise NotReadyError(f"recommendation build {run_id} has no stored model")
     fmt, blob, sig = rows[0]
-    return load_signed(ws.root, run_id, fmt, blob, sig, domain=DOMAIN,
+    return load_signed(ws, run_id, fmt, blob, sig, domain=DOMAIN,
                        what=f"the stored model of recommendation build {run_id}",
                        remedy="Run `segmark recommend build` here to make one.")
 
@@ -579,14 +579,14 @@ def similar_items(ws: Workspace, item_id: str, k: int = 10) -> dict[str, Any]:
 
 
 def audience_users(store: Store, name: str) -> list[str]:
-    """The members of a named audience (made by `segmark audience create`)."""
+    """The treatment members of a named audience (made by `segmark audience create`)."""
     if not (store.table_exists("audiences") and store.table_exists("audience_members")):
         raise NotReadyError(f"no audience {name!r}: this workspace has no audiences yet "
                             "(make one with `segmark audience create NAME --where EXPR`)")
-    cols = set(store.table_columns("audiences"))
-    key = "audience_id" if "audience_id" in cols else "run_id"
-    rows = store.query_rows(f"SELECT m.user_id FROM audience_members m JOIN audiences a ON a.{key} = m.{key} "
-                            "WHERE a.name = ?", [name])
+    # the held-out control arm is not sent anything, so it gets no lists either
+    arm = " AND m.arm = 'treatment'" if "arm" in store.table_columns("audience_members") else ""
+    rows = store.query_rows("SELECT m.user_id FROM audience_members m JOIN audiences a ON a.audience_id = "
+                            f"m.audience_id WHERE a.name = ?{arm} ORDER BY m.user_id", [name])
     if not rows and not store.scalar("SELECT count(*) FROM audiences WHERE name = ?", [name]):
         raise NotFoundError(f"no audience named {name!r}: see `segmark audience list`")
     return [str(r[0]) for r in rows]

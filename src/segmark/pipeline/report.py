@@ -59,7 +59,7 @@ def write_report(ws: Workspace, out: Path | str, lang: str | None = None, *, max
     lang = resolve_lang(ws, lang)
     if not ws.store.scalar("SELECT count(*) FROM events"):
         raise NotReadyError("the workspace has no events yet: run `segmark ingest events FILE` first")
-    data = collect_report_data(ws.store, shop=ws.root.name, max_points=max_points, projection=projection,
+    data = collect_report_data(ws.store, shop=ws.name, max_points=max_points, projection=projection,
                                random_state=ws.settings.segment.random_state, root=ws.root)
     html = render_report(data, lang)  # type: ignore[arg-type]
     out = Path(out)

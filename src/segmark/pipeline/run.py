@@ -103,6 +103,7 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
     except NoStructureError as exc:
         # a finding, not a failure: the report shows the candidates and why none was kept
         state["cluster_refused"] = str(exc)
+        state["cluster_selection"] = exc.selection
         return {"result": "no real segments found", "why": str(exc)}
     state["cluster"] = result
     seg = result.segmentation
@@ -117,7 +118,7 @@ def _tags(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str,
 
 
 def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
-    out = inputs.report or ws.root / "report.html"
+    out = inputs.report or (ws.root or Path.cwd()) / "report.html"
     path = write_report(ws, out, inputs.lang)
     state["report"] = path
     return {"file": str(path)}

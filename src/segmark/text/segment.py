@@ -20,4 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "segment.axis.f": ("number of orders", "购买次数"),
     "segment.axis.m": ("net spend", "净消费"),
     "segment.list_sep": (", ", "、"),
+    "segment.definition.no_purchase": ("no purchase before as_of (scores 0)", "截至统计日尚未购买（得分为 0）"),
+    "segment.definition.other": ("no rule matched", "未匹配任何规则"),
+    "segment.definition.any": ("any scores", "任意得分"),
 }

@@ -24,6 +24,8 @@ import pandas as pd
 
 from segmark.core.segment.explain import Surrogate, nearest_centres
 from segmark.core.segment.model import SegmentModel
+from segmark.core.segment.reasons import TEMPLATES as REASON_TEMPLATES
+from segmark.core.segment.reasons import reason_text
 from segmark.core.segment.rfm import RFMRule, RFMScorer, rfm_catalog, rfm_segments
 from segmark.text import msg
 
@@ -75,6 +77,13 @@ class FittedSegmentation(ABC):
         (never to assign), so a user's why needs no stored model; None when it is not."""
         return None
 
+    @classmethod
+    @abstractmethod
+    def reason(cls, params: Mapping[str, Any], metrics: Mapping[str, Any], selection: Mapping[str, Any] | None,
+               lang: str = "en") -> str | None:
+        """Why this segmentation, in ``lang``, from what was stored with it (None when the stored
+        record cannot say it in ``lang``: the stored English sentence is then all there is)."""
+
     def parts(self) -> dict[str, Any]:
         """The fitted objects by name (what stored models held as a dict before this interface)."""
         return dict(vars(self))
@@ -117,8 +126,14 @@ class RFMSegmentation(FittedSegmentation):
         row = segments.loc[placed.segment_id]
         definition = row["definition"]
         return {"scores": {"r": r, "f": f, "m": m}, "rule": definition,
-                **{out: msg("segment.why.rfm", lang, r=r, f=f, m=m, name=row[name], definition=definition)
+                **{out: msg("segment.why.rfm", lang, r=r, f=f, m=m, name=row[name],
+                            definition=definition_text(str(row["key"]), definition, lang))
                    for out, lang, name in (("because", "en", "name"), ("because_zh", "zh", "name_zh"))}}
+
+    @classmethod
+    def reason(cls, params: Mapping[str, Any], metrics: Mapping[str, Any], selection: Mapping[str, Any] | None,
+               lang: str = "en") -> str:
+        return rfm_reason(metrics, params, lang)
 
     @classmethod
     def from_record(cls, params: Mapping[str, Any]) -> RFMSegmentation:
@@ -169,6 +184,14 @@ class ClusterSegmentation(FittedSegmentation):
                 "nearest_centres": nearest, "because": because("en", "name", "rule"),
                 "because_zh": because("zh", "name_zh", "rule_zh")}
 
+    @classmethod
+    def reason(cls, params: Mapping[str, Any], metrics: Mapping[str, Any], selection: Mapping[str, Any] | None,
+               lang: str = "en") -> str | None:
+        code = (selection or {}).get("reason_code")
+        if not isinstance(code, str) or code not in REASON_TEMPLATES:
+            return None  # a record made before reasons had codes
+        return reason_text(code, (selection or {}).get("reason_params"), lang)
+
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """One user's values as the model saw them in training: numbers as floats, text as objects."""
         for c in self.model.numeric_:
@@ -197,6 +220,28 @@ def rule_dict(r: RFMRule) -> dict[str, Any]:
     """An RFM rule as JSON: key, names and inclusive score ranges (None = any)."""
     return {"key": r.key, "name": r.name, "name_zh": r.name_zh,
             "r": list(r.r) if r.r else None, "f": list(r.f) if r.f else None, "m": list(r.m) if r.m else None}
+
+
+def rfm_reason(metrics: Mapping[str, Any], params: Mapping[str, Any], lang: str = "en") -> str:
+    """Why an RFM segmentation, in ``lang``, from what it stored (scale, buyers, scheme, flat axes)."""
+    scheme = msg("segment.rfm.scheme_custom" if metrics.get("custom_rules") else "segment.rfm.scheme_standard", lang)
+    text = msg("segment.rfm.reason", lang, scale=params.get("scale", 5), buyers=int(metrics.get("buyers", 0)),
+               scheme=scheme, rules=len(params.get("rules") or []))
+    flat = list(metrics.get("ignored_axes") or [])
+    if flat:
+        axes = msg("segment.list_sep", lang).join(msg(f"segment.axis.{a}", lang) for a in flat)
+        text += msg("segment.rfm.reason_flat", lang, axes=axes, letters="/".join(a.upper() for a in flat))
+    return text
+
+
+def definition_text(key: str, definition: Any, lang: str = "en") -> str:
+    """An RFM segment's stored definition in ``lang``: score ranges read the same in both, the two
+    fixed segments ("other", "no_purchase") and "any scores" have their own words."""
+    fixed = f"segment.definition.{key}"
+    if key in ("other", "no_purchase"):
+        return msg(fixed, lang)
+    text = "" if definition is None else str(definition)
+    return msg("segment.definition.any", lang) if text == "any scores" else text
 
 
 def rule_definition(rules: Sequence[RFMRule], key: str) -> str | None:

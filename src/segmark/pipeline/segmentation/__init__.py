@@ -5,7 +5,8 @@ and ``run_cluster`` return). The fitted model is a ``segmark.core.segment.fitted
 whatever its kind, so nothing here branches on the kind.
 """
 
-from segmark.pipeline.segmentation.fit import cluster_model, rfm_reason, run_cluster, run_rfm
+from segmark.core.segment.fitted import rfm_reason
+from segmark.pipeline.segmentation.fit import cluster_model, run_cluster, run_rfm
 from segmark.pipeline.segmentation.persist import Fit, store_fit
 from segmark.pipeline.segmentation.read import (
     candidates_table,

@@ -4,7 +4,6 @@ explain the segments, and store everything (``persist.store_fit``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ from segmark.core.segment import (
     parse_rfm_rules,
     rfm_catalog,
 )
-from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rule_definition
+from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rfm_reason, rule_definition
 from segmark.core.segment.rfm import flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
 from segmark.errors import ConfigError, InputError, NoStructureError
@@ -30,7 +29,6 @@ from segmark.pipeline.features import FeatureRun, load_features
 from segmark.pipeline.segmentation.persist import Fit, numeric_columns, store_fit
 from segmark.pipeline.segmentation.result import SegmentationResult
 from segmark.store.base import utc_now
-from segmark.text import Lang, msg
 from segmark.workspace import Workspace
 
 RFM_FEATURES = ["recency_days", "frequency", "monetary"]
@@ -42,18 +40,6 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], run: FeatureRun
     if missing:
         raise InputError(f"feature build {run.run_id} has no column {', '.join(missing)}; "
                          "see `segmark features describe` (or sm.load_features) for what it holds")
-
-
-def rfm_reason(metrics: dict[str, Any], params: dict[str, Any], lang: Lang = "en") -> str:
-    """Why this RFM segmentation, in ``lang``, from what it stored (its scale, buyers, scheme, flat axes)."""
-    scheme = msg("segment.rfm.scheme_custom" if metrics.get("custom_rules") else "segment.rfm.scheme_standard", lang)
-    text = msg("segment.rfm.reason", lang, scale=params.get("scale", 5), buyers=int(metrics.get("buyers", 0)),
-               scheme=scheme, rules=len(params.get("rules") or []))
-    flat = list(metrics.get("ignored_axes") or [])
-    if flat:
-        axes = msg("segment.list_sep", lang).join(msg(f"segment.axis.{a}", lang) for a in flat)
-        text += msg("segment.rfm.reason_flat", lang, axes=axes, letters="/".join(a.upper() for a in flat))
-    return text
 
 
 def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | None = None) -> SegmentationResult:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmark.core.segment.fitted import KINDS
 from segmark.core.segment.selection import json_value
 
 SEG_COLUMNS = ("segmentation_id, kind, method, feature_run_id, as_of, n_segments, n_users, features, params, "
@@ -37,6 +38,13 @@ class Segmentation:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "selection"}
+
+    def reason_in(self, lang: str) -> str:
+        """Why this segmentation, in ``lang`` (the stored English sentence where the record cannot
+        say it in another language)."""
+        if lang == "en":
+            return self.reason
+        return KINDS[self.kind].reason(self.params, self.metrics, self.selection, lang) or self.reason
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Segmentation:

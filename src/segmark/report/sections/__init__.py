@@ -28,6 +28,7 @@ from segmark.report.sections.campaign import CampaignSection
 from segmark.report.sections.map import MapSection
 from segmark.report.sections.migration import MigrationSection
 from segmark.report.sections.overview import OverviewSection
+from segmark.report.sections.predictions import PredictionsSection
 from segmark.report.sections.profile import ProfileSection
 from segmark.report.sections.rfm import RFMSection
 from segmark.report.sections.rules import RulesSection
@@ -44,6 +45,7 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
+    PredictionsSection(),
     TagsSection(),
     AudiencesSection(),
     CampaignSection(),
