@@ -161,3 +161,13 @@ def test_cli_json_keys_and_errors(hand_ws, tmp_path: Path) -> None:
     assert [a["name"] for a in json.loads(r.stdout)["audiences"]] == ["b"]
     r = runner.invoke(app, ["audience", "show", "b", "-w", root, "--lang", "zh"])
     assert r.exit_code == 0 and "运营动作" in r.output
+
+
+def test_tags_of_an_older_feature_build_are_flagged(hand_ws) -> None:
+    from segmark.pipeline.features import build_features
+
+    apply_tags(hand_ws)
+    assert preview_audience(hand_ws, "age_group = '青年'")["warnings"] == []
+    build_features(hand_ws, as_of="2025-03-01")
+    out = preview_audience(hand_ws, "age_group = '青年'")
+    assert out["size"] == 3 and "computed on feature build 3, not on build" in out["warnings"][0]

@@ -87,6 +87,8 @@ def preview_cmd(
         lg = _lang(ws, lang)
         _summary(data, lg)
         _composition(data, lg)
+        for w in data.get("warnings", []):
+            console.print(f"[yellow]{msg('campaign.warning', lg, text=w)}[/]", soft_wrap=True)
 
 
 @audience_app.command("create")
@@ -188,7 +190,9 @@ def show_cmd(name: Annotated[str, typer.Argument(help="The audience's name.")], 
             return
         lg = _lang(ws, lang)
         console.print(msg("audience.show.title", lg, name=name, where=a.expression), soft_wrap=True)
-        console.print(msg("audience.size", lg, size=a.size, share=1.0, universe=a.size))
+        universe = ws.store.scalar("SELECT n_users FROM feature_runs WHERE run_id = ?", [a.ids["feature_run_id"]])
+        console.print(msg("audience.size", lg, size=a.size, share=a.size / universe if universe else 0.0,
+                          universe=universe or 0))
         if a.holdout:
             console.print(msg("audience.groups", lg, treatment=a.treatment, control=a.control, holdout=a.holdout,
                               seed=a.seed))

@@ -110,7 +110,7 @@ def preview_audience(ws: Workspace, where: str, *, holdout: float | None = None,
         users_sql, users_params = sql, params
     out: dict[str, Any] = {"where": where, "size": size, "universe": u.feature_run.n_users,
                            "share": size / u.feature_run.n_users if u.feature_run.n_users else 0.0,
-                           "as_of": u.as_of, **u.ids(), "plan": plan.to_dict()}
+                           "as_of": u.as_of, **u.ids(), "plan": plan.to_dict(), "warnings": u.warnings(store)}
     try:
         out.update(_composition(store, u, users_sql, users_params, size))
     finally:
@@ -362,8 +362,3 @@ def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[
     return {"name": name, "path": str(path), "format": fmt, "users": len(df),
             "treatment": int((df["group"] == "treatment").sum()), "control": int((df["group"] == "control").sum()),
             "columns": list(df.columns)}
-
-
-def ready(store: Store) -> None:
-    if not store.table_exists("audiences"):
-        raise NotReadyError("this workspace has no audience tables")
