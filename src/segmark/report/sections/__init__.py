@@ -45,8 +45,8 @@ REGISTRY: list[ReportSection] = [
     RulesSection(),
     SelectionSection(),
     MigrationSection(),
-    PredictionsSection(),
     TagsSection(),
+    PredictionsSection(),
     AudiencesSection(),
     CampaignSection(),
 ]
