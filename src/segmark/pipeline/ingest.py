@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
+from segmark.ingest.database import open_database
 from segmark.ingest.frames import FrameSource, to_arrow
 from segmark.ingest.frames import content_hash as frame_hash
 from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
@@ -174,6 +175,27 @@ def ingest_frame(ws: Workspace, table: str, frame: Any, mapping: str | Path | Ma
     source = FrameSource(label, arrow)
     params = {"table": table, "mapping": m.name, "frame": label, "rows": arrow.num_rows}
     return _ingest(ws, spec, m, [source], [frame_hash(arrow)], params, progress, now)
+
+
+def ingest_query(ws: Workspace, table: str, url: str, query: str | None = None, *,
+                 source_table: str | None = None, mapping: str | Path | Mapping | None = None,
+                 progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
+    """Ingest the result of a query on the shop's database (or a whole table) into ``table``.
+
+    ``url`` is ``postgresql://user@host:port/db`` or ``mysql://user@host:port/db``; give exactly one of
+    ``query`` (any SELECT the database runs) or ``source_table`` (``schema.table`` allowed). The rows
+    stream in Arrow chunks through the same mapping, validation, quarantine, de-duplication and
+    accounting as a file; a quarantined row's line is its row number in the result. The password
+    (better kept out of the URL: ``PGPASSWORD``/``~/.pgpass``, ``MYSQL_PWD``) never reaches the store,
+    the runs table or a message: sources are named by the URL without it.
+    """
+    spec, m = _prepare(ws, table, mapping)
+    source = open_database(url, query=query, table=source_table, chunk_bytes=ws.settings.ingest.chunk_mb << 20)
+    try:
+        params = {"table": table, "mapping": m.name, "database": source.label}
+        return _ingest(ws, spec, m, [source], [None], params, progress, now)
+    finally:
+        source.close()
 
 
 def _prepare(ws: Workspace, table: str, mapping: str | Path | Mapping | None) -> tuple[TableSpec, Mapping]:

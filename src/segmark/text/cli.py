@@ -122,6 +122,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.ingest.see_rows": ("see the rows with [bold]segmark status --quarantine[/]",
                             "用 [bold]segmark status --quarantine[/] 查看这些行"),
     "cli.ingest.unused": ("[dim]columns not used: {columns}[/]", "[dim]未使用的列：{columns}[/]"),
+    "cli.ingest.rows_unit": ("rows", "行"),
     # features
     "cli.features.built": ("feature build [bold]{run}[/]: {users:,} users x {n} features from {events:,} events "
                            "before {as_of} ({zone})",
