@@ -513,7 +513,9 @@ def _final_columns(spec: TableSpec, mapping: Mapping, fn: EngineFunctions) -> st
         out["quantity"] = "abs(quantity)" if rules.refund_if_negative else "quantity"
         amount = "abs(amount)" if rules.refund_if_negative else "amount"
         out["amount"] = f"coalesce({amount}, price * coalesce(abs(quantity), 1))"
-        parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in cols if c != "event_id")
+        # the identity is the row as stored (after the rules), so it can be recomputed from the events
+        # table alone (migration 0010 re-keys a workspace of the previous release this way)
+        parts = ", ".join(f"coalesce(CAST(({out[c]}) AS VARCHAR), '')" for c in cols if c != "event_id")
         content = fn.hash_sql(f"concat_ws(chr(31), {parts})", 128)
         if rules.identity == "line":
             key = content  # repeated lines are told apart by their occurrence number when published
