@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -314,3 +315,43 @@ def test_mysql_timestamps_are_instants_and_the_password_is_hidden(mysql: Server,
     out = cli("ingest", "events", mysql.url(password=False), "--query", "SELECT * FROM orders WHERE id = 1",
                   "--mapping", str(m), "-w", str(init_workspace(ws.root / "w2")), env={"MYSQL_PWD": PASSWORD})
     assert out.returncode == 0 and PASSWORD not in out.stdout + out.stderr
+
+
+def test_status_while_an_ingest_holds_the_workspace(pg: Server, tmp_path: Path, mapping: Path) -> None:
+    """A real ingest in another process holds the workspace (its query waits on the server):
+    ``status`` shows the last finished state and who holds it, password redacted; afterwards, the new state."""
+    root = init_workspace(tmp_path / "shop")
+    first = cli("ingest", "events", pg.url(), "--query", "SELECT * FROM orders WHERE id <= 2", "--mapping",
+                str(mapping), "-w", str(root))
+    assert first.returncode == 0, first.stderr
+    slow = ("WITH pause AS MATERIALIZED (SELECT 1 FROM pg_sleep(6)) "
+            "SELECT o.* FROM orders o CROSS JOIN pause ORDER BY o.id")
+    ingest = subprocess.Popen([sys.executable, "-m", "segmark.cli", "ingest", "events", pg.url(), "--query", slow,
+                               "--mapping", str(mapping), "-w", str(root)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            busy = cli("status", "-w", str(root), "--json")
+            if busy.returncode == 0 and json.loads(busy.stdout).get("busy"):
+                break
+            assert ingest.poll() is None, "the ingest ended before status saw it hold the workspace"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        view = json.loads(busy.stdout)
+        assert view["holder"]["pid"] == ingest.pid
+        assert view["holder"]["command"].startswith(
+            f"segmark ingest events postgresql://shop_reader@127.0.0.1:{pg.port}/shop --query WITH pause")
+        assert PASSWORD not in busy.stdout and "Pw-9f3c" not in busy.stdout
+        assert view["snapshot"]["tables"]["events"] == 2  # the last finished state: the first ingest
+        assert view["snapshot"]["runs"][0]["status"] == "ok"
+        table = cli("status", "-w", str(root))
+        assert table.returncode == 0 and f"in use by process {ingest.pid}" in table.stderr
+        assert "last finished state" in table.stderr and PASSWORD not in table.stdout + table.stderr
+        rows = cli("status", "-w", str(root), "--quarantine")
+        assert rows.returncode == 1 and "quarantined rows can be listed when it finishes" in rows.stderr
+    finally:
+        _, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 0, err
+    after = json.loads(cli("status", "-w", str(root), "--json").stdout)
+    assert "busy" not in after and after["tables"]["events"] == 3 and after["tables"]["quarantine"] == 2
