@@ -341,6 +341,20 @@ def _stage_rejects(store: Store, rejects: list[Reject]) -> None:
                               [r.detail for r in rejects], [r.text for r in rejects])
 
 
+def plain_values(table: pa.Table) -> pa.Table:
+    """Columns as their values: dictionary-encoded ones (pandas ``category``, polars ``Categorical`` and
+    ``Enum``, Parquet files written from them) decoded, string views as strings."""
+    for i, f in enumerate(table.schema):
+        t = f.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(t):
+            t = pa.large_string()
+        if t != f.type:
+            table = table.set_column(i, f.name, table.column(i).cast(t))
+    return table
+
+
 def _positional(table: pa.Table, lines: np.ndarray) -> pa.Table:
     """The chunk under internal column names, with its line numbers: no source name can collide."""
     renamed = table.rename_columns([internal_name(i) for i in range(table.num_columns)])
@@ -353,10 +367,11 @@ def _process_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, found: d
     if src.format == "jsonl":
         _process_json_chunk(store, spec, m, src, ctx, chunk)
         return
-    columns = list(chunk.table.column_names)
-    types = {name: chunk.table.schema.field(i).type for i, name in enumerate(columns)}
+    table = plain_values(chunk.table)
+    columns = list(table.column_names)
+    types = {name: table.schema.field(i).type for i, name in enumerate(columns)}
     check_types(spec, found, types, src.label)
-    with store.temporary_view("_chunk", _positional(chunk.table, chunk.lines)):
+    with store.temporary_view("_chunk", _positional(table, chunk.lines)):
         _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk")
 
 
