@@ -126,8 +126,7 @@ def test_events_from_a_postgresql_query_are_exact(pg: Server, tmp_path: Path, ma
         assert ws.store.query_rows("SELECT file, line, column_name, reason, value FROM quarantine ORDER BY line") == [
             (label, 3, "user_id", "missing_user_id", None), (label, 4, "event_type", "unknown_event_type", "退款了")]
     # the same query again: every row a duplicate, nothing added, nothing quarantined anew
-    again = segmark("ingest", "events", pg.url(), "--query", query, "--mapping", str(mapping), "-w", str(root),
-                    "--json")
+    again = cli("ingest", "events", pg.url(), "--query", query, "--mapping", str(mapping), "-w", str(root), "--json")
     assert again.returncode == 0, again.stderr
     r = json.loads(again.stdout)
     assert (r["rows_read"], r["accepted"], r["quarantined"], r["duplicates"]) == (5, 0, 0, 5)
@@ -324,7 +323,7 @@ def test_status_while_an_ingest_holds_the_workspace(pg: Server, tmp_path: Path, 
     first = cli("ingest", "events", pg.url(), "--query", "SELECT * FROM orders WHERE id <= 2", "--mapping",
                 str(mapping), "-w", str(root))
     assert first.returncode == 0, first.stderr
-    slow = ("WITH pause AS MATERIALIZED (SELECT 1 FROM pg_sleep(6)) "
+    slow = ("WITH pause AS MATERIALIZED (SELECT 1 FROM pg_sleep(4)) "
             "SELECT o.* FROM orders o CROSS JOIN pause ORDER BY o.id")
     ingest = subprocess.Popen([sys.executable, "-m", "segmark.cli", "ingest", "events", pg.url(), "--query", slow,
                                "--mapping", str(mapping), "-w", str(root)],
