@@ -77,7 +77,7 @@ def init_workspace(root: Path | str | None = None, *, timezone: str | None = Non
     if not settings_file.exists():
         text = DEFAULT_SETTINGS_TOML
         if timezone:
-            parse_settings({"time": {"timezone": timezone}}, "--timezone")  # an unknown zone: nothing is made
+            parse_settings({"time": {"timezone": timezone}}, "timezone")  # an unknown zone: nothing is made
             text = text.replace('timezone = "UTC"', f'timezone = "{timezone}"', 1)
         path.mkdir(parents=True, exist_ok=True)
         settings_file.write_text(text, encoding="utf-8")
@@ -93,7 +93,7 @@ def open_workspace(root: Path | str | None = None, *, read_only: bool = False) -
     if not settings_file.exists():
         raise WorkspaceError(
             f"{path} is not a segmark workspace (no {SETTINGS_FILE}); "
-            f"run `segmark init {path}` or pass --workspace DIR"
+            f"make one with `segmark init {path}` (or sm.init_workspace), or choose another folder"
         )
     settings = load_settings(settings_file)
     store = DuckDBStore(path / DATABASE_FILE, settings.store, read_only=read_only)

@@ -22,6 +22,7 @@ from segmark.pipeline.audience import (
     get_audience,
     preview_audience,
 )
+from segmark.pipeline.recommend import top_items
 from segmark.pipeline.tags import apply_tags
 
 
@@ -114,7 +115,6 @@ def test_export_columns_groups_actions_and_top_items(hand_ws, tmp_path: Path) ->
     # own list where the build has one, else the cold-start list, exactly as `top_items` serves them
     r = CliRunner().invoke(app, ["recommend", "build", "--method", "popularity", "-w", str(hand_ws.root)])
     assert r.exit_code == 0, r.output
-    from segmark.pipeline.recommend import top_items
 
     export_audience(hand_ws, "young", tmp_path / "young.csv", min_size=1)
     df = pd.read_csv(tmp_path / "young.csv", dtype={"user_id": str}).set_index("user_id")
@@ -161,3 +161,13 @@ def test_cli_json_keys_and_errors(hand_ws, tmp_path: Path) -> None:
     assert [a["name"] for a in json.loads(r.stdout)["audiences"]] == ["b"]
     r = runner.invoke(app, ["audience", "show", "b", "-w", root, "--lang", "zh"])
     assert r.exit_code == 0 and "运营动作" in r.output
+
+
+def test_tags_of_an_older_feature_build_are_flagged(hand_ws) -> None:
+    from segmark.pipeline.features import build_features
+
+    apply_tags(hand_ws)
+    assert preview_audience(hand_ws, "age_group = '青年'")["warnings"] == []
+    build_features(hand_ws, as_of="2025-03-01")
+    out = preview_audience(hand_ws, "age_group = '青年'")
+    assert out["size"] == 3 and "computed on feature build 3, not on build" in out["warnings"][0]

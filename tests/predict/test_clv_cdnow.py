@@ -94,3 +94,19 @@ def test_pareto_nbd_and_scores(cdnow: Workspace) -> None:
     assert result["expected_purchases"] == pytest.approx(scores["expected_purchases"].sum())
     stored = json.loads(cdnow.store.scalar("SELECT params FROM runs WHERE step = 'clv predict'"))
     assert stored["horizon_days"] == 273
+
+
+def test_clv_fit_json_keys(cdnow: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from segmark.cli import app
+
+    r = CliRunner().invoke(app, ["clv", "fit", "--as-of", "1997-10-01", "--unit", "weeks", "--json",
+                                 "-w", str(cdnow.root)])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert set(out["params"]) == {"r", "alpha", "a", "b"} and out["unit"] == "weeks"
+    assert set(out["spend_params"]) == {"p", "q", "gamma"} and round(out["log_likelihood"], 1) == -9582.4
+    r = CliRunner().invoke(app, ["clv", "fit", "--model", "pareto-nbd", "--json", "--as-of", "1997-10-01",
+                                 "-w", str(cdnow.root)])
+    assert set(json.loads(r.output)["params"]) == {"r", "alpha", "s", "beta"}

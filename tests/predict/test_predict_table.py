@@ -81,6 +81,9 @@ def test_campaign_response_on_the_ifood_crm_export(ifood: Workspace, shared_data
 def test_purchase_propensity_on_online_shoppers(ws: Workspace, shared_data: Path) -> None:
     path = shared_data / "online-shoppers-intention" / "online_shoppers_intention.csv"
     ingest_file(ws, "users", path, mapping="online-shoppers")
+    # each session is a user named by its line (the header is line 1)
+    ids = ws.store.query_df("SELECT user_id FROM users ORDER BY user_id")["user_id"]
+    assert len(ids) == 12_330 and ids.iloc[0] == "S00002" and ids.iloc[-1] == "S12331"
     info = train_model(ws, "propensity", label_column="Revenue", cv=5, candidates=["hgb"], score=False)
     assert info.evaluation["cv"]["roc_auc"] >= 0.93
     assert info.evaluation["cv"]["positives"] == 1908  # 15.5% of 12,330 sessions bought

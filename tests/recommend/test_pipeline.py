@@ -191,3 +191,29 @@ def test_cli_evaluate_user_similar_export(ws, tmp_path: Path) -> None:
     assert pd.read_parquet(tmp_path / "r.parquet")["rank"].max() == 2
     res = runner.invoke(app, ["recommend", "user", warm, "--lang", "zh", "-w", root])
     assert res.exit_code == 0 and "推荐" in res.output
+
+
+def test_report_section_shows_the_build_and_the_evaluation(ws) -> None:
+    from segmark.pipeline.recommend import evaluate_recommendations
+    from segmark.report.model import ReportData
+    from segmark.report.sections import REGISTRY, CollectOptions
+    from segmark.report.sections.recommend import RecommendSection
+
+    assert any(isinstance(s, RecommendSection) for s in REGISTRY)
+    section = RecommendSection()
+    data = ReportData.__new__(ReportData)
+    data.parts = {}
+    section.collect(ws.store, data, CollectOptions())
+    built = section.build(data, "en")
+    assert [b.kind for b in built.blocks] == ["note", "missing"]  # a build, no evaluation yet
+    result = evaluate_recommendations(ws, holdout_days=14)
+    section.collect(ws.store, data, CollectOptions())
+    for lang in ("en", "zh"):
+        built = section.build(data, lang)
+        charts = [b.chart for b in built.blocks if b.kind == "chart"]
+        assert [c.key for c in charts] == ["recommend_methods", "recommend_segments"]
+        assert all(c.reading for c in charts)
+        table = next(b for b in built.blocks if b.kind == "table")
+        assert len(table.rows) == len(result["methods"])
+    recall = result["methods"]["auto"]["recall@20"]
+    assert f"{recall:.1%}" in charts[0].reading  # the reading quotes the figure it shows

@@ -60,7 +60,8 @@ def test_every_chart_draws_in_both_languages(campaign_shop: tuple[Path, dict], t
     for lang, path in paths.items():
         info = open_in_browser(path, screenshot=f"report-campaign-{lang}.png")
         assert_rendered(info, SEGMENT_CHARTS | OUR_CHARTS)
-        assert info["sections"][-3:] == ["tags", "audiences", "campaign"]
+        assert [s for s in info["sections"] if s in ("tags", "audiences", "campaign")] == ["tags", "audiences",
+                                                                                            "campaign"]
     html = paths["en"].read_text(encoding="utf-8")
     t, c = readout["treatment"]["conversion_rate"], readout["control"]["conversion_rate"]
     lift = readout["lift"]

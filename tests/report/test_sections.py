@@ -27,7 +27,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def test_the_registry_is_the_page() -> None:
     ids = [s.id for s in REGISTRY]
     assert tuple(ids) == SECTIONS == ("overview", "segments", "rfm", "map", "profile", "rules", "selection",
-                                      "migration", "predictions", "tags", "audiences", "campaign")
+                                      "migration", "predictions", "recommend", "tags", "audiences", "campaign")
     data = ReportData(Overview(shop="s", events=0, users=0, items=0, first_ts=None, last_ts=None))
     for section in REGISTRY:
         for lang in ("en", "zh"):

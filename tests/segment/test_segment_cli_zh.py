@@ -35,10 +35,16 @@ def english_fragments() -> set[str]:
 def test_every_command_speaks_chinese(shop_template: Path, tmp_path: Path) -> None:
     root = tmp_path / "ws"
     shutil.copytree(shop_template, root)
-    w, zh = ("-w", str(root)), ("--lang", "zh")
+    settings = root / "segmark.toml"
+    text = settings.read_text(encoding="utf-8")
+    assert re.search(r'^lang = "en"', text, re.M)
+    settings.write_text(re.sub(r'^lang = "en"', 'lang = "zh"', text, count=1, flags=re.M), encoding="utf-8")
+    w = ("-w", str(root))
 
-    def segmark(*args: str) -> str:
-        result = runner.invoke(app, [*args, *zh, *w], env={"COLUMNS": "240"})
+    def segmark(*args: str, page: bool = False) -> str:
+        """The command in Chinese: by --lang zh, or (for the report, whose --lang is the page's) by the
+        workspace's own lang."""
+        result = runner.invoke(app, [*args, *(() if page else ("--lang", "zh")), *w], env={"COLUMNS": "240"})
         assert result.exit_code == 0, result.output
         return result.stdout
 
@@ -55,7 +61,7 @@ def test_every_command_speaks_chinese(shop_template: Path, tmp_path: Path) -> No
         "features runs": segmark("features", "runs"),
         "features describe": segmark("features", "describe", "--family", "rfm"),
         "status": segmark("status"),
-        "report": segmark("report", "--out", str(tmp_path / "r.html")),
+        "report": segmark("report", "--out", str(tmp_path / "r.html"), page=True),
     }
     user = next(line.split(",")[0] for line in (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[1:])
     outputs["segments why"] = segmark("segments", "why", user)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, print_json, workspace
 from segmark.text import msg
 
 audience_app = typer.Typer(help="Audiences: preview, create (with a holdout), list, show and export.",
@@ -22,15 +22,11 @@ WHERE_HELP = ("The audience as an expression, e.g. \"has_tag('value_tier', 'é«˜ä
               "AND, OR, NOT and parentheses over features, segment, rfm_segment, tags and scores "
               "(churn_probability, propensity_decile, clv_decile...).")
 WhereOpt = Annotated[str, typer.Option("--where", help=WHERE_HELP)]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Names in en or zh (default: the workspace's lang).")]
 HoldoutOpt = Annotated[float, typer.Option("--holdout", help="Share of the audience held out as control, "
                                            "stratified by segment (e.g. 0.1).", min=0.0, max=0.99)]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the holdout draw (the same seed gives the same "
                                       "groups).")]
 
-
-def _lang(ws: Any, lang: Lang | None) -> str:
-    return lang.value if lang else ws.settings.lang
 
 
 def _composition(data: dict[str, Any], lang: str) -> None:
@@ -84,9 +80,11 @@ def preview_cmd(
         if as_json:
             print_json(data)
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         _summary(data, lg)
         _composition(data, lg)
+        for w in data.get("warnings", []):
+            console.print(f"[yellow]{msg('campaign.warning', lg, text=w)}[/]", soft_wrap=True)
 
 
 @audience_app.command("create")
@@ -119,7 +117,7 @@ def create_cmd(
         if as_json:
             print_json(data)
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         console.print(msg("audience.created", lg, name=name, size=a.size))
         _summary(data, lg)
         _composition(data, lg)
@@ -143,7 +141,7 @@ def list_cmd(as_json: JsonOpt = False, lang: LangOpt = None, ws_dir: WorkspaceOp
         if as_json:
             print_json({"audiences": [a.to_dict() for a in audiences], "overlap": overlap})
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         if not audiences:
             console.print(msg("audience.list.none", lg))
             return
@@ -186,9 +184,11 @@ def show_cmd(name: Annotated[str, typer.Argument(help="The audience's name.")], 
         if as_json:
             print_json(data)
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         console.print(msg("audience.show.title", lg, name=name, where=a.expression), soft_wrap=True)
-        console.print(msg("audience.size", lg, size=a.size, share=1.0, universe=a.size))
+        universe = ws.store.scalar("SELECT n_users FROM feature_runs WHERE run_id = ?", [a.ids["feature_run_id"]])
+        console.print(msg("audience.size", lg, size=a.size, share=a.size / universe if universe else 0.0,
+                          universe=universe or 0))
         if a.holdout:
             console.print(msg("audience.groups", lg, treatment=a.treatment, control=a.control, holdout=a.holdout,
                               seed=a.seed))
@@ -230,7 +230,7 @@ def export_cmd(
 
     picked = [c.strip() for group in (columns or []) for c in group.split(",") if c.strip()]
     with workspace(ws_dir, read_only=True) as ws:
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         r = export_audience(ws, name, out, columns=picked, lang=lg)
         console.print(msg("audience.exported", lg, users=r["users"], path=r["path"], treatment=r["treatment"],
                           control=r["control"], columns=", ".join(r["columns"])), soft_wrap=True)

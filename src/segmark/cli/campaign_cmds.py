@@ -9,22 +9,18 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, Lang, LangOpt, WorkspaceOpt, console, language, print_json, workspace
 from segmark.text import msg
 
 campaign_app = typer.Typer(help="Campaigns: readout of treatment against control, sample-size plan, uplift models.",
                            no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
 
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Text in en or zh (default: the workspace's lang).")]
 SinceOpt = Annotated[str, typer.Option("--since", help="The send: the window starts here (a date, or a local "
                                        "date-time, on the shop's clock).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="The window ends here, exclusive (default: after the "
                                               "last event).", show_default=False)]
 
-
-def _lang(ws: Any, lang: Lang | None) -> str:
-    return lang.value if lang else ws.settings.lang
 
 
 def _relative(value: float | None, lang: str) -> str:
@@ -70,7 +66,7 @@ def readout_cmd(
         if as_json:
             print_json(r)
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         console.print(msg("campaign.title", lg, audience=audience, since=f"{r['since']:%Y-%m-%d %H:%M}",
                           until=f"{r['until']:%Y-%m-%d %H:%M}"))
         t = Table()
@@ -162,4 +158,4 @@ def uplift_cmd(
         if as_json:
             print_json(r)
             return
-        console.print(msg("campaign.uplift", _lang(ws, lang), **r), soft_wrap=True)
+        console.print(msg("campaign.uplift", language(lang, ws), **r), soft_wrap=True)

@@ -77,10 +77,12 @@ def fit(
         console.print(msg("clv.fit.spend", out_lang, **result.spend_params), highlight=False)
     h = m.get("holdout")
     if h:
-        console.print(msg("clv.fit.holdout", out_lang, weeks=h["weeks"], actual=h["actual"], expected=h["expected"],
+        console.print(msg("clv.fit.holdout", out_lang, weeks=h["weeks"], actual=h["actual"],
+                          expected=h["expected"],
                           error=h["error"]), highlight=False)
         t = Table()
-        for key in ("clv.col.x", "clv.col.customers", "clv.col.actual", "clv.col.expected"):
+        for key in ("clv.col.x", "clv.col.customers", "clv.col.actual",
+                    "clv.col.expected"):
             t.add_column(msg(key, out_lang), justify="right")
         for b in h["by_frequency"]:
             t.add_row(b["x"], f"{b['customers']:,}", f"{b['actual']:.3f}", f"{b['expected']:.3f}")
@@ -107,11 +109,13 @@ def predict(
         print_json(result)
         return
     clv = "-" if result["clv"] is None else f"{result['clv']:,.0f}"
-    console.print(msg("clv.predict.done", out_lang, customers=result["customers"], horizon=horizon, discount=discount,
+    console.print(msg("clv.predict.done", out_lang, customers=result["customers"], horizon=horizon,
+                      discount=discount,
                       purchases=result["expected_purchases"], alive=result["mean_p_alive"] or 0, clv=clv),
                   highlight=False)
     t = Table()
-    for key in ("clv.col.user", "clv.col.expected_purchases", "clv.col.p_alive", "clv.col.expected_spend",
+    for key in ("clv.col.user", "clv.col.expected_purchases", "clv.col.p_alive",
+                "clv.col.expected_spend",
                 "clv.col.clv"):
         t.add_column(msg(key, out_lang), justify="right")
     for r in result["top"]:
@@ -141,7 +145,8 @@ def revenue(
     if json_out:
         print_json(result)
         return
-    console.print(msg("forecast.title", out_lang, by=msg(f"forecast.by.{by.value}", out_lang), weeks=weeks,
+    console.print(msg("forecast.title", out_lang, by=msg(f"forecast.by.{by.value}", out_lang),
+                      weeks=weeks,
                       start=result["start"], method=msg("forecast.method", out_lang)), highlight=False)
     t = Table()
     t.add_column(msg("forecast.col.group", out_lang))
@@ -158,7 +163,8 @@ def revenue(
     console.print(t)
     total = next(g for g in result["groups"] if g["group"] == "all")["revenue"]["backtest"]
     if total and total["model"]["wape"] is not None and total["seasonal_naive"]["wape"] is not None:
-        console.print(msg("forecast.backtest", out_lang, weeks=result["holdout_weeks"], wape=total["model"]["wape"],
+        console.print(msg("forecast.backtest", out_lang, weeks=result["holdout_weeks"],
+                          wape=total["model"]["wape"],
                           naive_wape=total["seasonal_naive"]["wape"], mape=total["model"]["mape"] or 0,
                           naive_mape=total["seasonal_naive"]["mape"] or 0), highlight=False)
         better = total["model"]["wape"] < total["seasonal_naive"]["wape"]

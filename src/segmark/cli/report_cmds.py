@@ -43,7 +43,7 @@ def report(
     from segmark.pipeline.report import write_report  # Plotly and scikit-learn: loaded only when needed
 
     with workspace(ws_dir, read_only=True) as ws:
-        said = language(None, ws)  # --lang is the page's language; the terminal speaks the workspace's
-        with guarded(said), console.status(say("report.writing", said)):
+        shown = language(None, ws)  # --lang is the page's; the command speaks the workspace's language
+        with guarded(shown), console.status(say("report.writing", shown)):
             path = write_report(ws, out, lang.value if lang else None, projection=projection.value)
-    console.print(say("report.written", said, path=path.resolve(), size=path.stat().st_size / 1e6))
+    console.print(say("report.written", shown, path=path.resolve(), size=path.stat().st_size / 1e6))

@@ -9,18 +9,14 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, print_json, workspace
 from segmark.text import msg
 
 tags_app = typer.Typer(help="User tags: apply a tag file, list the taxonomy with coverage, show a user's tags.",
                        no_args_is_help=True)
 app.add_typer(tags_app, name="tags")
 
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Labels in en or zh (default: the workspace's lang).")]
 
-
-def _lang(ws: Any, lang: Lang | None) -> str:
-    return lang.value if lang else ws.settings.lang
 
 
 def _label(d: dict[str, Any], lang: str, key: str = "label") -> str:
@@ -54,7 +50,7 @@ def apply_cmd(
         if as_json:
             print_json(run.to_dict())
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         console.print(msg("tags.applied", lg, run_id=run.run_id, tags=len(run.taxonomy), users=run.n_users,
                           feature_run_id=run.feature_run_id, as_of=f"{run.as_of:%Y-%m-%d}"))
         console.print(_taxonomy_table(run.taxonomy, lg, None))
@@ -97,7 +93,7 @@ def list_cmd(
         if as_json:
             print_json(data)
             return
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         console.print(_taxonomy_table(data["tags"], lg, msg("tags.title", lg, run_id=data["run_id"],
                                                               source=data["source"], users=data["n_users"],
                                                               as_of=f"{data['as_of']:%Y-%m-%d}")))
@@ -159,7 +155,7 @@ def show_cmd(
 
     with workspace(ws_dir, read_only=True) as ws:
         data = user_tags_of(ws, user_id, run_id)
-        lg = _lang(ws, lang)
+        lg = language(lang, ws)
         for item in data["tags"]:
             item["why"] = why(item, lg)
         if as_json:

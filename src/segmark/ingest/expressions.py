@@ -60,6 +60,11 @@ _ALLOWED_ANONYMOUS: frozenset[str] = frozenset({
     "mod", "least", "greatest", "lcase", "ucase", "len", "length_grapheme",
 })
 
+LINE_FUNCTION = "source_line"
+"""``source_line()``: the row's line number in its file (the header is line 1). For sources whose rows
+have no id of their own (a sessions table): ``user_id = "'S' || lpad(CAST(source_line() AS VARCHAR), 5,
+'0')"``. It reads the chunk's own line column, which no source column can name."""
+
 # What each refused node is, in words, for the message.
 _WHAT: list[tuple[type[exp.Expression], str]] = [
     (exp.Subquery, "a subquery"), (exp.Select, "a SELECT"), (exp.Query, "a query"),
@@ -109,6 +114,8 @@ def parse_expression(text: str, where: str) -> exp.Expression:
             continue
         if isinstance(node, exp.Anonymous) and node.name.lower() in _ALLOWED_ANONYMOUS:
             continue
+        if isinstance(node, exp.Anonymous) and node.name.lower() == LINE_FUNCTION and not node.expressions:
+            continue
         raise ConfigError(f"{where}: refused {_describe(node)} in {text.strip()!r}: an expression may only "
                           "use the file's columns, literals, operators, CASE, casts and scalar functions")
     return tree
@@ -129,6 +136,8 @@ def render_expression(tree: exp.Expression, column: Callable[[str], str | None],
     """SQL for the checked tree with each column replaced by ``column(name)`` (the chunk's internal
     name); a column the file does not have is an error naming it."""
     def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == LINE_FUNCTION:
+            return exp.column("_line")
         if isinstance(node, exp.Column):
             target = column(node.name)
             if target is None:

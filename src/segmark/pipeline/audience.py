@@ -110,7 +110,7 @@ def preview_audience(ws: Workspace, where: str, *, holdout: float | None = None,
         users_sql, users_params = sql, params
     out: dict[str, Any] = {"where": where, "size": size, "universe": u.feature_run.n_users,
                            "share": size / u.feature_run.n_users if u.feature_run.n_users else 0.0,
-                           "as_of": u.as_of, **u.ids(), "plan": plan.to_dict()}
+                           "as_of": u.as_of, **u.ids(), "plan": plan.to_dict(), "warnings": u.warnings(store)}
     try:
         out.update(_composition(store, u, users_sql, users_params, size))
     finally:
@@ -267,10 +267,9 @@ def load_playbook(ws: Workspace | Path | None) -> tuple[Playbook, str]:
     (``ws``: the workspace or its folder; None: the shipped ones only); and where they came from."""
     text = (resources.files("segmark.defaults") / PLAYBOOK_FILE).read_text(encoding="utf-8")
     book = parse_playbook(yaml.safe_load(text), "the default playbooks")
-    if ws is None:
-        return book, "default"
-    path = (ws.root if isinstance(ws, Workspace) else Path(ws)) / PLAYBOOK_FILE
-    if not path.exists():
+    root = ws.root if isinstance(ws, Workspace) else ws
+    path = Path(root) / PLAYBOOK_FILE if root is not None else None  # a workspace in memory has no file
+    if path is None or not path.exists():
         return book, "default"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -294,8 +293,8 @@ def playbook_rows(ws: Workspace, audience: Audience) -> list[dict[str, Any]]:
 
 
 def _top_items(store: Store, user_ids: list[str], k: int) -> pd.DataFrame | None:
-    """Each user's top ``k`` items from the latest recommendation build (the recommendations step's
-    ``top_items``, which also answers users without a list of their own), or None without a build."""
+    """Each user's top ``k`` items of the latest recommendation build (the recommendations step's
+    ``top_items``, which also answers cold-start users), or None when no build exists."""
     if k <= 0 or not user_ids:
         return None
     from segmark.pipeline.recommend import get_build, top_items
@@ -363,8 +362,3 @@ def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[
     return {"name": name, "path": str(path), "format": fmt, "users": len(df),
             "treatment": int((df["group"] == "treatment").sum()), "control": int((df["group"] == "control").sum()),
             "columns": list(df.columns)}
-
-
-def ready(store: Store) -> None:
-    if not store.table_exists("audiences"):
-        raise NotReadyError("this workspace has no audience tables")

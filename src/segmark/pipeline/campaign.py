@@ -89,12 +89,17 @@ def campaign_readout(ws: Workspace, audience: str, since: str | date | datetime,
                              "purchases that shaped the audience may be counted")
     run_id = store.next_run_id()
     params = {"audience": a.name, "since": start, "until": end, "confidence": confidence}
-    with store.atomic():
-        store.execute("INSERT INTO campaign_readouts VALUES (?, ?, ?, ?, ?, ?)",
-                      [run_id, a.audience_id, start, end, json.dumps(result, default=str, ensure_ascii=False),
-                       utc_now()])
-        store.record_run(run_id, STEP, "ok", started_at=started, as_of=end, params=params,
-                         metrics={"lift": result["lift"]["absolute"], "p_value": result["lift"]["p_value"]})
+    try:
+        with store.atomic():
+            store.execute("INSERT INTO campaign_readouts VALUES (?, ?, ?, ?, ?, ?)",
+                          [run_id, a.audience_id, start, end, json.dumps(result, default=str, ensure_ascii=False),
+                           utc_now()])
+            store.record_run(run_id, STEP, "ok", started_at=started, as_of=end, params=params,
+                             metrics={"lift": result["lift"]["absolute"], "p_value": result["lift"]["p_value"]})
+    except (Exception, KeyboardInterrupt) as exc:
+        store.record_run(run_id, STEP, "failed", started_at=started, as_of=end, params=params,
+                         message=str(exc) or type(exc).__name__)
+        raise
     result["run_id"] = run_id
     return result
 
@@ -163,12 +168,19 @@ def fit_uplift(ws: Workspace, audience: str, since: str | date | datetime, until
     scores = final.predict(X)
     run_id = store.next_run_id()
     params = {"audience": a.name, "since": start, "until": end, "method": method, "seed": seed}
-    with store.atomic():
-        store.execute("INSERT INTO uplift_models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      [run_id, a.audience_id, None, method, json.dumps(names, ensure_ascii=False),
-                       json.dumps(metrics), json.dumps(curve), utc_now()])
-        store.insert("uplift_scores", pd.DataFrame({"run_id": run_id, "user_id": df["user_id"], "uplift": scores}))
-        store.record_run(run_id, UPLIFT_STEP, "ok", started_at=started, as_of=end, params=params, metrics=metrics)
+    try:
+        with store.atomic():
+            store.execute("INSERT INTO uplift_models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          [run_id, a.audience_id, None, method, json.dumps(names, ensure_ascii=False),
+                           json.dumps(metrics), json.dumps(curve), utc_now()])
+            store.insert("uplift_scores", pd.DataFrame({"run_id": run_id, "user_id": df["user_id"],
+                                                        "uplift": scores}))
+            store.record_run(run_id, UPLIFT_STEP, "ok", started_at=started, as_of=end, params=params,
+                             metrics=metrics)
+    except (Exception, KeyboardInterrupt) as exc:
+        store.record_run(run_id, UPLIFT_STEP, "failed", started_at=started, as_of=end, params=params,
+                         message=str(exc) or type(exc).__name__)
+        raise
     return {"run_id": run_id, "audience": a.name, "method": method, "since": start, "until": end,
             "users": len(df), "test_users": int(test.sum()), **metrics, "curve": curve}
 

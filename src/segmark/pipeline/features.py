@@ -89,7 +89,7 @@ def plan_features(ws: Workspace, as_of: str | date | datetime | None = None,
     tz = settings.time.timezone
     cutoff = parse_as_of(as_of, tz) if as_of is not None else default_as_of(ws.store, tz)
     if windows is not None and (not windows or any(w <= 0 for w in windows)):
-        raise ConfigError("--windows: give positive day counts, e.g. 7,30,90,365")
+        raise ConfigError("windows: give positive day counts, e.g. 7,30,90,365")
     top: list[str] = []
     if settings.features.top_categories:
         top = [r[0] for r in ws.store.query_rows(top_categories_sql(cutoff, settings.features.top_categories))]
@@ -173,7 +173,8 @@ def get_feature_run(store: Store, run_id: int | None = None) -> FeatureRun:
         f"FROM feature_runs {where}", [run_id] if run_id is not None else None)
     if not rows:
         if run_id is not None:
-            raise NotReadyError(f"no feature build with run id {run_id}: see `segmark features runs`")
+            raise NotFoundError(f"no feature build with run id {run_id}: see `segmark features runs` "
+                                "(or sm.load_features without run_id for the latest)")
         raise NotReadyError("no feature build yet: run `segmark features build`")
     r = rows[0]
     cols = tuple(

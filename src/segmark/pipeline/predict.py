@@ -44,13 +44,13 @@ from segmark.pipeline.features import (
     build_features,
     default_as_of,
     get_feature_run,
-    load_features,
     parse_as_of,
     plan_features,
 )
 from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
 from segmark.store.base import Store
 from segmark.store.duckdb import utc_now
+from segmark.text import msg
 from segmark.workspace import Workspace
 
 DOMAIN = "prediction_models"
@@ -464,7 +464,8 @@ def _out_of_time(ws: Workspace, model: PredictiveModel, data: TrainingData, base
     for bname, pipe in baselines.items():
         fitted = pipe.fit(data.X, data.y)
         pb = fitted.predict_proba(X)[:, 1]
-        out["baselines"][bname] = evaluate(y.to_numpy(), pb)
+        # each at the threshold it chose on the training folds, as the model is
+        out["baselines"][bname] = evaluate(y.to_numpy(), pb, model.baselines_[bname]["threshold"])
     return out
 
 
@@ -604,8 +605,6 @@ def feature_labels(store: Store, feature_run_id: int | None) -> dict[str, tuple[
 def explain_user(ws: Workspace, name: str, user_id: str, top: int = 3) -> dict[str, Any]:
     """Why a user got their score: the probability and the inputs that move it most (see
     ``PredictiveModel.explain``), with English and Chinese labels."""
-    from segmark.text import msg
-
     store = ws.store
     info = get_model(store, name)
     payload = load_model(ws, info.model_id)
@@ -681,9 +680,3 @@ def latest_scores(store: Store) -> pd.DataFrame:
     out.index.name = "user_id"
     return out.sort_index()
 
-
-def load_scored_features(store: Store, feature_run_id: int | None) -> pd.DataFrame:
-    """A feature build (for reports); empty without one."""
-    if feature_run_id is None:
-        return pd.DataFrame()
-    return load_features(store, feature_run_id)[1]

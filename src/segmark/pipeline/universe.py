@@ -54,6 +54,17 @@ class Universe:
         fields = [f for f in self.fields if tags or f.namespace != "tag"]
         return Catalog.of(fields, unscored=self.missing)
 
+    def warnings(self, store: Store) -> list[str]:
+        """What a reader should know: tags computed on another feature build than the one used."""
+        out = []
+        if self.tag_run_id is not None:
+            built_on = store.scalar("SELECT feature_run_id FROM tag_runs WHERE run_id = ?", [self.tag_run_id])
+            if built_on is not None and int(built_on) != self.feature_run.run_id:
+                out.append(f"the tags (run {self.tag_run_id}) were computed on feature build {built_on}, not on "
+                           f"build {self.feature_run.run_id} used here: run `segmark tags apply` to bring them up "
+                           "to date")
+        return out
+
     def ids(self) -> dict[str, Any]:
         return {"feature_run_id": self.feature_run.run_id, "segmentation_id": self.segmentation_id,
                 "rfm_segmentation_id": self.rfm_segmentation_id, "tag_run_id": self.tag_run_id,

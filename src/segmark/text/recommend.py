@@ -31,7 +31,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "与 {item} 相似的商品（{method}，构建 {run_id}）"),
     "recommend.export.done": ("wrote {rows:,} rows for {users:,} users to {path}",
                               "已将 {users:,} 位用户的 {rows:,} 行写入 {path}"),
-    "recommend.report.title": ("Recommendations", "推荐"),
+    "recommend.sec_recommend": ("Recommendations", "推荐"),
+    "recommend.sec_recommend_intro": (
+        "Every method on held-out purchases beside segment popularity and each user's own most-bought items; "
+        "auto is chosen on the window before the one measured.",
+        "各方法在留出购买上的表现，对照分群热门商品和用户自己常买的商品；auto 在被评估窗口之前的窗口上选出。"),
+    "recommend.report.t_methods": ("recall@{k} by method", "各方法的 recall@{k}"),
+    "recommend.report.x_recall": ("share of held-out purchases in the top {k}", "前 {k} 个推荐命中的留出购买占比"),
+    "recommend.report.x_segment": ("segment", "分群"),
     "recommend.report.build": (
         "Built with {method} on events before {as_of} for {users:,} users; {reason}.",
         "使用 {method} 基于 {as_of} 之前的行为为 {users:,} 位用户构建；{reason}。"),

@@ -30,6 +30,7 @@ from segmark.report.sections.migration import MigrationSection
 from segmark.report.sections.overview import OverviewSection
 from segmark.report.sections.predictions import PredictionsSection
 from segmark.report.sections.profile import ProfileSection
+from segmark.report.sections.recommend import RecommendSection
 from segmark.report.sections.rfm import RFMSection
 from segmark.report.sections.rules import RulesSection
 from segmark.report.sections.segments import SegmentsSection
@@ -46,6 +47,7 @@ REGISTRY: list[ReportSection] = [
     SelectionSection(),
     MigrationSection(),
     PredictionsSection(),
+    RecommendSection(),
     TagsSection(),
     AudiencesSection(),
     CampaignSection(),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from segmark.errors import NotReadyError
+from segmark.errors import NotFoundError, NotReadyError
 from segmark.pipeline.features import get_feature_run
 from segmark.pipeline.segments import Segmentation, profile_table, segments_table
 from segmark.report.model import Segments, Selection
@@ -46,7 +46,7 @@ def local_as_of(store: Store, feature_run_id: int) -> datetime | None:
     """A feature build's as_of on the shop's clock (what the reader calls "the date")."""
     try:
         return get_feature_run(store, feature_run_id).as_of_local
-    except NotReadyError:
+    except (NotReadyError, NotFoundError):  # a build dropped since: the page shows no date
         return None
 
 

@@ -133,7 +133,8 @@ def _forecast_chart(df: pd.DataFrame, metrics: dict[str, Any] | None, lang: Lang
                                      line={"color": QUALITATIVE[i % len(QUALITATIVE)],
                                            "dash": "dot" if series in ("seasonal_naive", "backtest") else None}))
     title = msg("predict.report.forecast_title", lang)
-    _style(fig, title, msg("forecast.col.week", lang), msg("forecast.col.revenue", lang), height=360, legend=True)
+    _style(fig, title, msg("forecast.col.week", lang), msg("forecast.col.revenue", lang), height=360,
+           legend=True)
     bt = (metrics or {}).get("backtest") or {}
     model, naive = (bt.get("model") or {}).get("wape"), (bt.get("seasonal_naive") or {}).get("wape")
     if model is not None and naive is not None:
