@@ -9,6 +9,7 @@ by their row number in the result.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -316,14 +317,15 @@ def test_mysql_timestamps_are_instants_and_the_password_is_hidden(mysql: Server,
     assert out.returncode == 0 and PASSWORD not in out.stdout + out.stderr
 
 
-def test_status_while_an_ingest_holds_the_workspace(pg: Server, tmp_path: Path, mapping: Path) -> None:
+def test_status_while_an_ingest_holds_the_workspace_then_ctrl_c(pg: Server, tmp_path: Path, mapping: Path) -> None:
     """A real ingest in another process holds the workspace (its query waits on the server):
-    ``status`` shows the last finished state and who holds it, password redacted; afterwards, the new state."""
+    ``status`` shows the last finished state and who holds it, password redacted. Ctrl-C then
+    stops the ingest (exit 130) and leaves the store as it was, with the attempt recorded."""
     root = init_workspace(tmp_path / "shop")
     first = cli("ingest", "events", pg.url(), "--query", "SELECT * FROM orders WHERE id <= 2", "--mapping",
                 str(mapping), "-w", str(root))
     assert first.returncode == 0, first.stderr
-    slow = ("WITH pause AS MATERIALIZED (SELECT 1 FROM pg_sleep(4)) "
+    slow = ("WITH pause AS MATERIALIZED (SELECT 1 FROM pg_sleep(60)) "
             "SELECT o.* FROM orders o CROSS JOIN pause ORDER BY o.id")
     ingest = subprocess.Popen([sys.executable, "-m", "segmark.cli", "ingest", "events", pg.url(), "--query", slow,
                                "--mapping", str(mapping), "-w", str(root)],
@@ -349,8 +351,14 @@ def test_status_while_an_ingest_holds_the_workspace(pg: Server, tmp_path: Path, 
         assert "last finished state" in table.stderr and PASSWORD not in table.stdout + table.stderr
         rows = cli("status", "-w", str(root), "--quarantine")
         assert rows.returncode == 1 and "quarantined rows can be listed when it finishes" in rows.stderr
+        time.sleep(0.5)  # the query is waiting on the server by now
+        ingest.send_signal(signal.SIGINT)
+        _, err = ingest.communicate(timeout=30)
     finally:
-        _, err = ingest.communicate(timeout=120)
-    assert ingest.returncode == 0, err
+        if ingest.poll() is None:
+            ingest.kill()
+    assert ingest.returncode == 130, err
+    assert "interrupted" in err and PASSWORD not in err
     after = json.loads(cli("status", "-w", str(root), "--json").stdout)
-    assert "busy" not in after and after["tables"]["events"] == 3 and after["tables"]["quarantine"] == 2
+    assert "busy" not in after and after["tables"]["events"] == 2 and after["tables"]["quarantine"] == 0
+    assert after["runs"][0]["status"] == "failed" and "interrupted" in after["runs"][0]["message"]

@@ -171,6 +171,7 @@ class DatabaseSource:
         self._schema = schema
         self._batches = batches
         self._closer = closer
+        self._streaming = False
         self.content_hash: str | None = None
 
     @property
@@ -182,6 +183,7 @@ class DatabaseSource:
         return list(self._schema.names)
 
     def chunks(self) -> Iterator[Chunk]:
+        self._streaming = True
         digest = hashlib.blake2b(digest_size=16)
         digest.update(self._schema.serialize().to_pybytes())
         done = 0
@@ -194,6 +196,8 @@ class DatabaseSource:
                 except InputError:
                     raise
                 except Exception as exc:  # the driver's errors: scrubbed of the password
+                    if _cancelled(exc):
+                        raise KeyboardInterrupt from None
                     raise InputError(f"{self.label}: reading the result failed after row {done:,} "
                                      f"({self.url.scrub(str(exc)).strip()})") from None
                 if batch.num_rows == 0:
@@ -204,9 +208,15 @@ class DatabaseSource:
                 yield Chunk(pa.Table.from_batches([batch]), lines, [], done)
             self.content_hash = digest.hexdigest()
         finally:
-            self.close()
+            self._close_now()  # in the thread that reads, once the stream ends or is abandoned
 
     def close(self) -> None:
+        """Close the connection unless the result is streaming (then the reading thread closes it
+        when it stops: closing a driver's statement under a read in progress is not safe)."""
+        if not self._streaming:
+            self._close_now()
+
+    def _close_now(self) -> None:
         closer, self._closer = self._closer, None
         if closer is not None:
             with contextlib.suppress(Exception):  # closing a connection that failed: nothing more to say
@@ -240,7 +250,16 @@ def open_database(url_text: str, *, query: str | None = None, table: str | None 
     return DatabaseSource(url, what, schema, batches, closer)
 
 
+def _cancelled(exc: BaseException) -> bool:
+    """Whether a driver's error is Ctrl-C: ADBC cancels the running statement on SIGINT instead of
+    letting Python raise KeyboardInterrupt (PostgreSQL then reports SQLSTATE 57014)."""
+    text = str(exc)
+    return "due to user request" in text or getattr(getattr(exc, "status_code", None), "name", "") == "CANCELLED"
+
+
 def _fail(url: DatabaseURL, what: str, doing: str, exc: BaseException) -> InputError:
+    if _cancelled(exc):
+        raise KeyboardInterrupt from None
     text = url.scrub(str(exc)).strip()
     return InputError(f"{url.redacted} {what}: {doing} failed ({text})")
 
