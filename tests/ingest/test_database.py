@@ -198,6 +198,7 @@ def test_the_password_never_lands_anywhere(pg: Server, tmp_path: Path, mapping: 
         outputs.append(out)
         assert PASSWORD not in out.stdout + out.stderr
     assert outputs[0].returncode == 0, outputs[0].stderr
+    assert "add it to the mapping's [event_types]" in outputs[0].stdout  # a reason's text is not markup
     assert all(o.returncode != 0 for o in outputs[1:])
     assert 'relation "no_such_table" does not exist' in outputs[1].stderr
     assert f"postgresql://shop_reader@127.0.0.1:{pg.port}/shop" in outputs[1].stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -150,9 +151,9 @@ def _plain_progress(lang: TextLang = "en", step: float = 0.1) -> Callable[[str, 
 ROWS_EVERY = 1_000_000
 
 
-def _shown(path: str, fmt: str) -> str:
+def shown_source(path: str, fmt: str | None = None) -> str:
     """A file by its name, a database source by its (password-free) label."""
-    return path if fmt in ("postgresql", "mysql") else Path(path).name
+    return path if fmt in ("postgresql", "mysql") or is_database_url(path) else Path(path).name
 
 
 def print_report(report: IngestReport, lang: TextLang = "en") -> None:
@@ -162,7 +163,7 @@ def print_report(report: IngestReport, lang: TextLang = "en") -> None:
     for col in ("file", "read", "accepted", "quarantined", "duplicates"):
         t.add_column(say(f"ingest.col.{col}", lang), justify="left" if col == "file" else "right")
     for f in report.files:
-        t.add_row(_shown(f.path, f.format), f"{f.rows_read:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
+        t.add_row(shown_source(f.path, f.format), f"{f.rows_read:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
                   f"{f.duplicates:,}")
     if len(report.files) > 1:
         t.add_row(say("ingest.total", lang), f"{report.rows_read:,}", f"{report.accepted:,}",
@@ -174,7 +175,7 @@ def print_report(report: IngestReport, lang: TextLang = "en") -> None:
         r.add_column(say("ingest.col.rows", lang), justify="right")
         r.add_column(say("ingest.col.meaning", lang))
         for reason, n in report.by_reason.items():
-            r.add_row(reason, f"{n:,}", _meaning(reason, lang))
+            r.add_row(reason, f"{n:,}", escape(_meaning(reason, lang)))  # "[event_types]" is no markup
         console.print(r)
         console.print(say("ingest.see_rows", lang))
     ignored = sorted({c for f in report.files for c in f.ignored_columns})

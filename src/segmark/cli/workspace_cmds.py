@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +26,7 @@ from segmark.cli._common import (
     say,
     workspace,
 )
+from segmark.cli.ingest_cmds import shown_source
 from segmark.config import SETTINGS_FILE, load_settings
 from segmark.errors import WorkspaceBusyError
 from segmark.pipeline.status import busy_status, quarantine_rows, workspace_status
@@ -76,8 +78,8 @@ def status(
             for col in ("file", "line", "column", "reason", "value", "raw"):
                 t.add_column(say(f"ws.q.{col}", out), overflow="fold")
             for r in rows:
-                t.add_row(Path(r["file"]).name, str(r["line"]), r["column_name"] or "", r["reason"],
-                          str(r["value"] or ""), (r["raw"] or "")[:120])
+                t.add_row(escape(shown_source(r["file"])), str(r["line"]), r["column_name"] or "", r["reason"],
+                          escape(str(r["value"] or "")), escape((r["raw"] or "")[:120]))
             console.print(t)
             return
         info = workspace_status(ws.store)
