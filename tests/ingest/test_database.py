@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import segmark as sm
 from segmark.cli import app
 from segmark.errors import ConfigError, InputError, MissingColumnsError
-from segmark.ingest.database import parse_url
+from segmark.ingest.database import parse_url, table_query
 from segmark.workspace import Workspace, init_workspace, open_workspace
 
 from .servers import PASSWORD, Server, admin, mariadb_server, postgres_server
@@ -363,3 +363,18 @@ def test_status_while_an_ingest_holds_the_workspace_then_ctrl_c(pg: Server, tmp_
     after = json.loads(cli("status", "-w", str(root), "--json").stdout)
     assert "busy" not in after and after["tables"]["events"] == 2 and after["tables"]["quarantine"] == 0
     assert after["runs"][0]["status"] == "failed" and "interrupted" in after["runs"][0]["message"]
+
+
+def test_table_names_are_quoted_for_their_engine() -> None:
+    assert table_query("postgresql", 'crm.Kunden "alt"') == 'SELECT * FROM "crm"."Kunden ""alt"""'
+    assert table_query("mysql", "shop.order`s") == "SELECT * FROM `shop`.`order``s`"
+    with pytest.raises(ConfigError, match="give a table name"):
+        table_query("postgresql", "a..b")
+
+
+def test_a_mysql_table_by_name(mysql: Server, ws: Workspace) -> None:
+    r = sm.ingest_query(ws, "events", mysql.url(), source_table="shop.orders",
+                        mapping=_mapping(ws, MAPPING.replace('ts = "happened"', 'ts = "placed"')))
+    assert (r.rows_read, r.accepted, r.quarantined) == (4, 3, 1)
+    label = f"mysql://shop_reader@127.0.0.1:{mysql.port}/shop table shop.orders"
+    assert ws.store.scalar("SELECT path FROM sources") == label
