@@ -223,11 +223,12 @@ class DatabaseSource:
                 closer()
 
 
-def _ipc_bytes(batch: pa.RecordBatch) -> bytes:
+def _ipc_bytes(batch: pa.RecordBatch) -> pa.Buffer:
+    """The batch in Arrow's stream format: what the content hash digests (no copy to Python bytes)."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
 
 
 def open_database(url_text: str, *, query: str | None = None, table: str | None = None,
