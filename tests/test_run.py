@@ -44,7 +44,7 @@ def test_run_on_real_shops(shared_data: Path, tmp_path: Path, rel: str, preset: 
     # one record per step, in order; a clustering that finds no structure is recorded as such, and the
     # run still goes on to the report
     assert steps[:3] == [("ingest", "ok"), ("features", "ok"), ("segment rfm", "ok")]
-    assert steps[3][0] == "segment cluster" and len(steps) == 4
+    assert steps[3][0] == "segment cluster" and steps[4] == ("tags apply", "ok") and len(steps) == 5
     if steps[3][1] != "ok":
         assert "clustering:" in out.stdout
     # every non-empty RFM segment is named in the terminal summary and in the report

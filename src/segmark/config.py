@@ -64,8 +64,21 @@ class IngestSettings(_Section):
     chunk_mb: int = Field(default=16, ge=1, le=1024)
     """Bytes of input parsed per chunk: bounds memory for files of any size."""
     min_ts: str = "1990-01-01"
-    """Events before this date are quarantined as out of range."""
-    max_future_days: int = Field(default=1, ge=0)
+    """Events before this date are quarantined as out of range (so are signup dates)."""
+
+    @field_validator("min_ts")
+    @classmethod
+    def _a_date(cls, v: str) -> str:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a date such as 1990-01-01") from None
+        if when.tzinfo is not None or not 1900 <= when.year <= 2200:
+            raise ValueError(f"{v!r}: give a date (no offset) between 1900 and 2200")
+        return v
+    max_future_days: int = Field(default=1, ge=0, le=36_500)
     """Events later than ingestion time plus this many days are quarantined as out of range."""
 
 
@@ -225,6 +238,76 @@ class SegmentSettings(_Section):
         return self
 
 
+class RecommendSettings(_Section):
+    """Recommendations (``segmark recommend ...``); see docs/recommendations.md."""
+
+    method: str = "auto"
+    """auto (chosen by evaluation on the last holdout window), popularity, repeat, item-knn,
+    item-knn-bm25, user-knn, als or bpr."""
+    repurchase: Literal["auto", "allow", "exclude"] = "auto"
+    """May bought items be recommended again: auto decides per category from its repeat rate."""
+    weights: dict[str, float] = Field(default_factory=lambda: {"view": 1.0, "fav": 2.0, "cart": 3.0,
+                                                               "purchase": 5.0})
+    """Weight of each event type in the interaction matrix; a refund takes back a purchase's weight."""
+    half_life_days: float | None = Field(default=None, gt=0)
+    """Optional time decay: an event this many days old counts half. None: no decay."""
+    repeat_half_life_days: float = Field(default=90.0, gt=0)
+    """Half-life of a purchase in the repeat signal (the user's own frequency and recency)."""
+    min_repeat_rate: float = Field(default=0.02, ge=0, le=1)
+    """Repeat rate from which a category's bought items may be recommended again (repurchase auto)."""
+    list_length: int = Field(default=20, ge=1, le=500)
+    """Items kept per user by a build (the most `recommend user|export --k` can show)."""
+    holdout_days: int | None = Field(default=None, ge=1)
+    """Days held out for evaluation and for auto's choice; None: a tenth of the data's span (1-28)."""
+    cold_shrink: float = Field(default=3.0, ge=0)
+    """A user with n items in their history gets CF weight n / (n + cold_shrink), popularity the rest."""
+    methods: list[str] = Field(default_factory=lambda: ["item-knn", "item-knn-bm25", "user-knn", "als", "bpr"])
+    """Collaborative-filtering methods that evaluate measures and auto chooses among (beside the baselines)."""
+    item_neighbours: int = Field(default=20, ge=1)
+    user_neighbours: int = Field(default=50, ge=1)
+    factors: int = Field(default=64, ge=2)
+    als_iterations: int = Field(default=15, ge=1)
+    als_regularization: float = Field(default=0.05, ge=0)
+    bpr_iterations: int = Field(default=100, ge=1)
+    random_state: int = 0
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        from segmark.core.recommend.methods import METHODS
+
+        if v != "auto" and v not in METHODS:
+            raise ValueError(f"unknown method {v!r}; choose auto or one of {', '.join(METHODS)}")
+        return v
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, v: list[str]) -> list[str]:
+        from segmark.core.recommend.methods import CF_METHODS
+
+        unknown = [m for m in v if m not in CF_METHODS]
+        if unknown:
+            raise ValueError(f"methods must be among {', '.join(CF_METHODS)}")
+        return v
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = {"view", "search", "cart", "remove_cart", "fav", "purchase"}
+        bad = [k for k in v if k not in allowed]
+        if bad or any(w < 0 for w in v.values()):
+            raise ValueError(f"weights are non-negative numbers for event types among {', '.join(sorted(allowed))}")
+        return v
+class AudienceSettings(_Section):
+    """Audiences and their exports (``segmark audience``)."""
+
+    min_export_size: int = Field(default=100, ge=1)
+    """An audience smaller than this is not exported: too few users to measure a campaign on, and
+    close to naming individuals."""
+    top_items: int = Field(default=5, ge=0, le=100)
+    """Recommended items per user in an export, where a recommendation build exists (0: none)."""
+
+
 class ReportSettings(_Section):
     """The HTML report."""
 
@@ -242,6 +325,8 @@ class Settings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    audience: AudienceSettings = Field(default_factory=AudienceSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
@@ -258,12 +343,25 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
         raise ConfigError(f"{source}: {validation_problems(exc)}") from None
 
 
+def read_toml_text(path: Path, what: str) -> str:
+    """A TOML file's text; a file that is not UTF-8 text is a ConfigError naming it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path}: not a text file (byte {exc.start} is not UTF-8); "
+                          "a TOML file is UTF-8 text") from None
+
+
 def load_settings(path: Path) -> Settings:
     """Read and validate ``segmark.toml``; a missing file means all defaults."""
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_toml_text(path, "settings"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return parse_settings(data, str(path))
@@ -327,6 +425,18 @@ random_state = 0
 # r = [4, 5]
 # f = [4, 5]
 # m = [4, 5]
+
+[recommend]
+method = "auto"              # auto, popularity, repeat, item-knn, item-knn-bm25, user-knn, als, bpr
+repurchase = "auto"          # may bought items come back: auto (per category), allow, exclude
+weights = { view = 1.0, fav = 2.0, cart = 3.0, purchase = 5.0 }   # a refund takes back a purchase
+# half_life_days = 30        # optional time decay of events
+min_repeat_rate = 0.02       # repurchase auto: categories bought again at least this often
+list_length = 20             # items kept per user
+# holdout_days = 7           # evaluation window; default a tenth of the data's span (1-28 days)
+[audience]
+min_export_size = 100        # smaller audiences are not exported
+top_items = 5                # recommended items per user in an export, where recommendations exist
 
 [report]
 lang = "en"                  # "en" or "zh"

@@ -7,13 +7,23 @@ they cross into segmark, so the interfaces only need to catch ``SegmarkError``.
     ├── WorkspaceError       no workspace, or one that cannot be opened or upgraded
     ├── InputError           an input file cannot be used at all (names the file)
     │   └── MissingColumnsError   required columns absent: nothing was written
-    ├── StoreError           the database refused an operation
+    ├── StoreError           the database refused an operation (or a stored model is not trusted)
     ├── NotReadyError        a step needs the output of an earlier step that has not run
-    ├── NotFoundError        what was asked for by name or id (a user, say) does not exist
-    └── UnsupportedError     an engine lacks a capability the step needs
+    ├── NotFoundError        what was asked for by id or name does not exist: a user, a run, a
+    │                        feature build, a segmentation
+    ├── UnsupportedError     an engine lacks a capability the step needs (names engine and operation)
+    ├── NoStructureError     automatic clustering found no real segments; carries the evidence
+    │                        (``selection``): a finding, recorded as a failed run
+    └── StepFailed           a step of ``run_flow`` failed; carries the step's name and every step's
+                             result so far, and the step's own error as ``__cause__``
+
+Interrupts are not errors: Ctrl-C (``KeyboardInterrupt``, DuckDB's interrupt included) rolls back
+the step and reaches the caller as it is.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class SegmarkError(Exception):
@@ -50,3 +60,22 @@ class NotFoundError(SegmarkError):
 
 class UnsupportedError(SegmarkError):
     """The engine does not support what was asked."""
+
+
+class NoStructureError(SegmarkError):
+    """Automatic selection found no segments worth the name; ``selection`` holds the evidence
+    (every candidate's figures and the reason, ``segmark.core.segment.selection.Selection``)."""
+
+    def __init__(self, selection: Any) -> None:
+        super().__init__(selection.reason)
+        self.selection = selection
+
+
+class StepFailed(SegmarkError):
+    """A step of ``run_flow`` failed; the steps before it are kept. ``step`` names it, ``results``
+    holds every step's result (``segmark.pipeline.run.StepResult``) up to it."""
+
+    def __init__(self, step: str, message: str, results: list[Any]) -> None:
+        super().__init__(f"step '{step}' failed: {message} (earlier steps are kept)")
+        self.step = step
+        self.results = results

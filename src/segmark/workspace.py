@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from segmark.config import (
@@ -19,6 +19,7 @@ from segmark.config import (
     parse_settings,
 )
 from segmark.errors import WorkspaceError
+from segmark.store.base import Store
 from segmark.store.duckdb import DuckDBStore
 
 ENV_VAR = "SEGMARK_WORKSPACE"
@@ -33,11 +34,27 @@ def resolve_root(root: Path | str | None = None) -> Path:
 
 @dataclass
 class Workspace:
-    """An open workspace. Close it (or use ``with``) to release the database."""
+    """An open workspace. Close it (or use ``with``) to release the database.
 
-    root: Path
+    On disk, ``root`` is its folder and its key the file ``.segmark-key`` there; in memory
+    (``memory_workspace``), ``root`` is None and the key lives only in this object."""
+
+    root: Path | None
     settings: Settings
-    store: DuckDBStore
+    store: Store
+    key: bytes | None = field(default=None, repr=False)
+    """The key of a workspace in memory (None on disk, where the key is a file)."""
+
+    @property
+    def name(self) -> str:
+        """The workspace's name for pages and messages: its folder's name ("" in memory)."""
+        return self.root.name if self.root is not None else ""
+
+    def signing_key(self, *, create: bool = False) -> bytes | None:
+        """The secret key that signs what this workspace stores and later trusts (its models)."""
+        if self.root is None:
+            return self.key
+        return workspace_key(self.root, create=create)
 
     def close(self) -> None:
         self.store.close()
@@ -60,7 +77,7 @@ def init_workspace(root: Path | str | None = None, *, timezone: str | None = Non
     if not settings_file.exists():
         text = DEFAULT_SETTINGS_TOML
         if timezone:
-            parse_settings({"time": {"timezone": timezone}}, "--timezone")  # an unknown zone: nothing is made
+            parse_settings({"time": {"timezone": timezone}}, "timezone")  # an unknown zone: nothing is made
             text = text.replace('timezone = "UTC"', f'timezone = "{timezone}"', 1)
         path.mkdir(parents=True, exist_ok=True)
         settings_file.write_text(text, encoding="utf-8")
@@ -76,11 +93,20 @@ def open_workspace(root: Path | str | None = None, *, read_only: bool = False) -
     if not settings_file.exists():
         raise WorkspaceError(
             f"{path} is not a segmark workspace (no {SETTINGS_FILE}); "
-            f"run `segmark init {path}` or pass --workspace DIR"
+            f"make one with `segmark init {path}` (or sm.init_workspace), or choose another folder"
         )
     settings = load_settings(settings_file)
     store = DuckDBStore(path / DATABASE_FILE, settings.store, read_only=read_only)
     return Workspace(path, settings, store)
+
+
+def memory_workspace(settings: Settings | None = None) -> Workspace:
+    """A workspace that lives in memory only (a notebook, a test): an in-memory database with the
+    current schema and a signing key generated for it, both gone when it is closed. Nothing is
+    written to disk."""
+    settings = settings or Settings()
+    store = DuckDBStore(":memory:", settings.store)
+    return Workspace(None, settings, store, key=secrets.token_bytes(32))
 
 
 KEY_FILE = ".segmark-key"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from segmark.errors import ConfigError, InputError, NotReadyError
+from segmark.errors import ConfigError, InputError, NotReadyError, StoreError
 from segmark.features.compose import utc_offsets
 from segmark.pipeline.features import build_features, load_features, parse_as_of
 from segmark.workspace import Workspace
@@ -271,7 +271,7 @@ def test_a_failed_build_leaves_the_store_as_it_was(ws: Workspace, add_events, wi
     # binds (item_id is a column) but fails while running: the cast of 'not-a-number'
     failing = _custom(ws, with_settings, item_total={"sql": "sum(CAST(item_id AS INTEGER))"})
     tables_before = set(ws.store.query_df("SHOW TABLES")["name"])
-    with pytest.raises(Exception, match="not-a-number"):
+    with pytest.raises(StoreError, match="not-a-number"):
         build_features(failing, as_of="2024-03-01")
     assert set(ws.store.query_df("SHOW TABLES")["name"]) == tables_before
     assert ws.store.scalar("SELECT count(*) FROM feature_runs") == 0

@@ -19,7 +19,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmark.core.segment.model import NoStructureError
-from segmark.errors import StoreError
+from segmark.errors import InputError, NotFoundError, StoreError
 from segmark.pipeline.features import load_features
 from segmark.pipeline.segments import (
     assign_users,
@@ -123,7 +123,7 @@ def test_why_names_the_rule_and_the_nearest_centre(ws: Workspace):
         assert why["rule"] and why["because"]
         agree += why["rule_agrees"]
     assert agree >= 30
-    with pytest.raises(Exception, match="not in segmentation"):
+    with pytest.raises(NotFoundError, match="not in segmentation"):
         explain_user(ws, "nobody")
 
 
@@ -226,7 +226,7 @@ def test_export_formats(ws: Workspace, tmp_path: Path):
     assert len(records) == 3000 and records[0].keys() == set(frame.columns)
     _, pq = export_segments(ws.store, tmp_path / "seg.parquet")
     assert len(pd.read_parquet(pq)) == 3000
-    with pytest.raises(Exception, match="export format"):
+    with pytest.raises(InputError, match="export format"):
         export_segments(ws.store, tmp_path / "seg.xlsx")
 
 
@@ -239,7 +239,7 @@ def test_listing_and_lookup(ws: Workspace):
     table = segments_table(ws.store, b.segmentation_id)
     assert list(table.index) == [0, 1, 2, 3, 4]
     assert np.all(np.diff(table["size"].to_numpy()) <= 0)  # 0 is the largest
-    with pytest.raises(Exception, match="no segmentation 999"):
+    with pytest.raises(NotFoundError, match="no segmentation 999"):
         get_segmentation(ws.store, 999)
 
 

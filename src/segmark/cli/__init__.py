@@ -27,11 +27,17 @@ def main() -> None:
 
 # each module registers its commands on `app` when imported
 from segmark.cli import (  # noqa: E402,F401
+    audience_cmds,
+    campaign_cmds,
+    clv_cmds,
     features_cmds,
     ingest_cmds,
+    predict_cmds,
+    recommend_cmds,
     report_cmds,
     run_cmds,
     segment_cmds,
+    tags_cmds,
     workspace_cmds,
 )
 

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from segmark.errors import SegmarkError
+from segmark.text import Lang as TextLang
+from segmark.text import msg
 from segmark.workspace import Workspace, open_workspace
 
 console = Console()
@@ -38,6 +40,23 @@ class Lang(StrEnum):
     zh = "zh"
 
 
+LangOpt = Annotated[Lang | None, typer.Option(
+    "--lang", help="Language of the output and of names: en or zh (default: the workspace's lang).",
+    show_default=False)]
+
+
+def language(lang: Lang | str | None, ws: Workspace | None = None) -> TextLang:
+    """The output's language: the --lang option, else the workspace's ``lang``, else English."""
+    if lang is not None:
+        return "zh" if str(lang) == "zh" else "en"
+    return "zh" if ws is not None and ws.settings.lang == "zh" else "en"
+
+
+def say(key: str, lang: TextLang, /, **params: Any) -> str:
+    """A CLI message (``cli.<key>`` in the catalogue) in ``lang``."""
+    return msg(f"cli.{key}", lang, **params)
+
+
 TimezoneOpt = Annotated[str | None, typer.Option(
     "--timezone", help="The shop's local time zone for a new workspace, e.g. Asia/Shanghai (default: UTC, or "
                        "the mapping's zone).", show_default=False)]
@@ -51,7 +70,7 @@ def fail(message: str, code: int = 1) -> None:
 
 
 @contextmanager
-def guarded() -> Iterator[None]:
+def guarded(lang: TextLang = "en") -> Iterator[None]:
     """Map segmark's own errors to a one-line message; let real bugs show their traceback."""
     try:
         yield
@@ -61,19 +80,21 @@ def guarded() -> Iterator[None]:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted: nothing from this command was written[/]")
+        err_console.print(f"[yellow]{say('interrupted', lang)}[/]")
         raise typer.Exit(130) from None
 
 
 @contextmanager
 def workspace(root: Path | None, *, read_only: bool = False) -> Iterator[Workspace]:
-    """Open the workspace for one command, with errors turned into messages."""
+    """Open the workspace for one command, with errors turned into messages (an interruption is
+    reported in the workspace's language)."""
     with guarded():
         ws = open_workspace(root, read_only=read_only)
-        try:
+    try:
+        with guarded(language(None, ws)):
             yield ws
-        finally:
-            ws.close()
+    finally:
+        ws.close()
 
 
 def print_json(data: Any) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, fail, print_json, workspace
+from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
 from segmark.pipeline.features import (
     build_features,
     describe_features,
@@ -61,6 +61,7 @@ def build(
         "default: the day after the last event.")] = None,
     windows: Annotated[str | None, typer.Option(
         help="Activity windows in days, comma-separated (default: features.windows, 7,30,90,365).")] = None,
+    lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -74,28 +75,30 @@ def build(
     """
     with workspace(ws_dir) as ws:
         run = build_features(ws, as_of=as_of, windows=_windows(windows))
+        out = language(lang, ws)
     if json_out:
         print_json({"run_id": run.run_id, "as_of": run.as_of, "as_of_local": run.as_of_local,
                     "timezone": run.timezone, "users": run.n_users, "events": run.n_events,
                     "columns": len(run.columns), "table": run.table_name})
         return
-    console.print(f"feature build [bold]{run.run_id}[/]: {run.n_users:,} users x {len(run.columns)} features "
-                  f"from {run.n_events:,} events before {run.as_of_local:%Y-%m-%d %H:%M} ({run.timezone})")
+    console.print(say("features.built", out, run=run.run_id, users=run.n_users, n=len(run.columns),
+                      events=run.n_events, as_of=f"{run.as_of_local:%Y-%m-%d %H:%M}", zone=run.timezone))
 
 
 @features_app.command("runs")
-def runs(json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
+def runs(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
     """List the stored feature builds, newest first."""
     with workspace(ws_dir, read_only=True) as ws:
         found = list_feature_runs(ws.store) if ws.store.table_exists("feature_runs") else []
+        out = language(lang, ws)
     if json_out:
         print_json([{"run_id": r.run_id, "as_of": r.as_of, "as_of_local": r.as_of_local,
                      "timezone": r.timezone, "windows": list(r.windows), "users": r.n_users,
                      "events": r.n_events, "created_at": r.created_at} for r in found])
         return
-    t = Table(title="feature builds", title_justify="left")
-    for col in ("run", "as of (local)", "zone", "windows", "users", "events", "built (UTC)"):
-        t.add_column(col)
+    t = Table(title=say("features.runs_title", out), title_justify="left")
+    for col in ("run", "as_of", "zone", "windows", "users", "events", "built"):
+        t.add_column(say(f"features.runs.{col}", out))
     for r in found:
         t.add_row(str(r.run_id), f"{r.as_of_local:%Y-%m-%d %H:%M}", r.timezone, ",".join(map(str, r.windows)),
                   f"{r.n_users:,}", f"{r.n_events:,}", f"{r.created_at:%Y-%m-%d %H:%M}")
@@ -106,6 +109,7 @@ def runs(json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
 def show(
     user_id: Annotated[str, typer.Argument(help="The user.")],
     run: RunOpt = None,
+    lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -115,15 +119,16 @@ def show(
     """
     with workspace(ws_dir, read_only=True) as ws:
         feature_run, values = user_features(ws.store, user_id, run)
+        out = language(lang, ws)
     if json_out:
         print_json({"user_id": user_id, "run_id": feature_run.run_id, "as_of": feature_run.as_of,
                     "features": values})
         return
-    zh = ws.settings.lang == "zh"
-    t = Table(title=f"user {user_id} as of {feature_run.as_of_local:%Y-%m-%d %H:%M} "
-              f"(build {feature_run.run_id})", title_justify="left")
+    zh = out == "zh"
+    t = Table(title=say("features.user_title", out, user=user_id, as_of=f"{feature_run.as_of_local:%Y-%m-%d %H:%M}",
+                        run=feature_run.run_id), title_justify="left")
     for col in ("feature", "value", "unit", "family"):
-        t.add_column(col, justify="right" if col == "value" else "left")
+        t.add_column(say(f"features.col.{col}", out), justify="right" if col == "value" else "left")
     for c in feature_run.columns:
         name = f"{c.name} {c.label_zh}" if zh and c.label_zh else c.name
         t.add_row(name, _fmt(values.get(c.name)), c.unit, c.family)
@@ -136,6 +141,7 @@ def export(
     fmt: Annotated[ExportFormat | None, typer.Option("--format", help="Override the format "
                                                      "guessed from the file name.")] = None,
     run: RunOpt = None,
+    lang: LangOpt = None,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
     """Write a feature build to CSV (UTF-8) or Parquet, one row per user.
@@ -145,8 +151,9 @@ def export(
     """
     with workspace(ws_dir, read_only=True) as ws:
         feature_run, path = export_features(ws.store, out, run, fmt.value if fmt else None)
-    console.print(f"wrote {feature_run.n_users:,} users x {len(feature_run.columns)} features "
-                  f"(build {feature_run.run_id}) to [bold]{path}[/]")
+        shown = language(lang, ws)
+    console.print(say("features.exported", shown, users=feature_run.n_users, n=len(feature_run.columns),
+                      run=feature_run.run_id, path=path))
 
 
 @features_app.command("describe")
@@ -154,6 +161,7 @@ def describe(
     run: RunOpt = None,
     family: Annotated[str | None, typer.Option(help="Only this family (rfm, activity, funnel, "
                                                "preference, time, attributes, custom).")] = None,
+    lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -163,6 +171,7 @@ def describe(
     """
     with workspace(ws_dir, read_only=True) as ws:
         feature_run, table = describe_features(ws.store, run)
+        out = language(lang, ws)
     if family:
         table = table[table["family"] == family]
     if json_out:
@@ -170,11 +179,12 @@ def describe(
         print_json({"run_id": feature_run.run_id, "as_of": feature_run.as_of,
                     "users": feature_run.n_users, "features": records})
         return
-    zh = ws.settings.lang == "zh"
-    t = Table(title=f"features of build {feature_run.run_id}, as of {feature_run.as_of_local:%Y-%m-%d %H:%M} "
-              f"({feature_run.n_users:,} users)", title_justify="left")
-    for col in ("feature", "unit", "meaning", "filled", "mean", "min", "median", "max / top"):
-        t.add_column(col, overflow="fold")
+    zh = out == "zh"
+    t = Table(title=say("features.describe_title", out, run=feature_run.run_id,
+                        as_of=f"{feature_run.as_of_local:%Y-%m-%d %H:%M}", users=feature_run.n_users),
+              title_justify="left")
+    for col in ("feature", "unit", "meaning", "filled", "mean", "min", "median", "max_top"):
+        t.add_column(say(f"features.col.{col}", out), overflow="fold")
     for r in table.to_dict(orient="records"):
         name = f"{r['name']}\n{r['label_zh']}" if zh and r["label_zh"] else r["name"]
         last = _fmt(r["max"]) if r["kind"] != "text" else f"{_fmt(r['top'])} ({_fmt(r['top_share'])})"

@@ -10,11 +10,24 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, WorkspaceOpt, console, err_console, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    fail,
+    language,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.ingest.transform import REASONS
 from segmark.pipeline.ingest import IngestReport, ingest_file
+from segmark.text import Lang as TextLang
+from segmark.text import catalogue, msg
 
 
 class TableName(StrEnum):
@@ -32,7 +45,9 @@ class FileFormat(StrEnum):
 @app.command()
 def ingest(
     table: Annotated[TableName, typer.Argument(help="Which canonical table the file feeds.")],
-    file: Annotated[str, typer.Argument(help="A file, a folder of files, or a glob such as 'logs/*.csv'.")],
+    file: Annotated[str, typer.Argument(help="A file, a folder of files, or a glob such as 'logs/*.csv' "
+                                        "(in a folder or glob, files that are not data, such as README.md, "
+                                        "are left out and listed).")],
     fmt: Annotated[FileFormat | None, typer.Option("--format", help="Override the format guessed "
                                                    "from the file name.")] = None,
     mapping: Annotated[str | None, typer.Option(
@@ -57,12 +72,14 @@ def ingest(
         if json_out:
             report = ingest_file(ws, table.value, file, mapping=mapping, fmt=fmt.value if fmt else None)
             print_json(report.to_dict())
+            _exit_if_nothing_accepted(report, language(None, ws))
             return
         if not console.is_terminal:
             # logs of scheduled jobs: plain lines on stderr instead of a live bar
             report = ingest_file(ws, table.value, file, mapping=mapping,
                                  fmt=fmt.value if fmt else None, progress=_plain_progress())
-            print_report(report)
+            print_report(report, language(None, ws))
+            _exit_if_nothing_accepted(report, language(None, ws))
             return
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:
@@ -75,7 +92,15 @@ def ingest(
 
             report = ingest_file(ws, table.value, file, mapping=mapping,
                                  fmt=fmt.value if fmt else None, progress=progress)
-        print_report(report)
+        print_report(report, language(None, ws))
+        _exit_if_nothing_accepted(report, language(None, ws))
+
+
+def _exit_if_nothing_accepted(report: IngestReport, lang: TextLang) -> None:
+    """An ingest that stored nothing new and rejected rows (or read none) did not do its job: say so
+    and exit non-zero, so scripts notice (the quarantine is kept for inspection)."""
+    if report.nothing_accepted:
+        fail(report.rejection_summary(lang))
 
 
 def _plain_progress(step: float = 0.1) -> Callable[[str, int, int], None]:
@@ -91,27 +116,38 @@ def _plain_progress(step: float = 0.1) -> Callable[[str, int, int], None]:
     return progress
 
 
-def print_report(report: IngestReport) -> None:
+def print_report(report: IngestReport, lang: TextLang = "en") -> None:
     """The summary table: read, accepted, quarantined by reason, duplicates."""
-    t = Table(title=f"ingest {report.table} (mapping: {report.mapping})", title_justify="left")
+    table = msg(f"data.table.{report.table}", lang) if f"data.table.{report.table}" in catalogue() else report.table
+    t = Table(title=say("ingest.title", lang, table=table, mapping=report.mapping), title_justify="left")
     for col in ("file", "read", "accepted", "quarantined", "duplicates"):
-        t.add_column(col, justify="left" if col == "file" else "right")
+        t.add_column(say(f"ingest.col.{col}", lang), justify="left" if col == "file" else "right")
     for f in report.files:
         t.add_row(Path(f.path).name, f"{f.rows_read:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
                   f"{f.duplicates:,}")
     if len(report.files) > 1:
-        t.add_row("[bold]total", f"{report.rows_read:,}", f"{report.accepted:,}",
+        t.add_row(say("ingest.total", lang), f"{report.rows_read:,}", f"{report.accepted:,}",
                   f"{report.quarantined:,}", f"{report.duplicates:,}")
     console.print(t)
     if report.by_reason:
-        r = Table(title="quarantined by reason", title_justify="left")
-        r.add_column("reason")
-        r.add_column("rows", justify="right")
-        r.add_column("meaning")
+        r = Table(title=say("ingest.by_reason", lang), title_justify="left")
+        r.add_column(say("ingest.col.reason", lang))
+        r.add_column(say("ingest.col.rows", lang), justify="right")
+        r.add_column(say("ingest.col.meaning", lang))
         for reason, n in report.by_reason.items():
-            r.add_row(reason, f"{n:,}", REASONS.get(reason, ""))
+            r.add_row(reason, f"{n:,}", _meaning(reason, lang))
         console.print(r)
-        console.print("see the rows with [bold]segmark status --quarantine[/]")
+        console.print(say("ingest.see_rows", lang))
     ignored = sorted({c for f in report.files for c in f.ignored_columns})
     if ignored:
-        console.print(f"[dim]columns not used: {', '.join(ignored)}[/]")
+        console.print(say("ingest.unused", lang, columns=say("list_sep", lang).join(ignored)))
+    if report.skipped:
+        console.print(Text(msg("ingest.skipped", lang, files=", ".join(Path(p).name for p in report.skipped)),
+                           style="yellow"))
+
+
+def _meaning(reason: str, lang: TextLang) -> str:
+    """What a quarantine reason means: the ingestion's own words in English, the catalogue's in Chinese."""
+    if lang == "zh" and f"data.reason.{reason}" in catalogue():
+        return msg(f"data.reason.{reason}", lang)
+    return REASONS.get(reason, "")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from segmark.cli import app
-from segmark.cli._common import Lang, WorkspaceOpt, console, guarded, workspace
+from segmark.cli._common import Lang, WorkspaceOpt, console, guarded, language, say, workspace
 
 
 class Projection(StrEnum):
@@ -42,6 +42,8 @@ def report(
     """
     from segmark.pipeline.report import write_report  # Plotly and scikit-learn: loaded only when needed
 
-    with workspace(ws_dir, read_only=True) as ws, guarded(), console.status("writing the report"):
-        path = write_report(ws, out, lang.value if lang else None, projection=projection.value)
-    console.print(f"report written to [bold]{path.resolve()}[/] ({path.stat().st_size / 1e6:.1f} MB)")
+    with workspace(ws_dir, read_only=True) as ws:
+        shown = language(None, ws)  # --lang is the page's; the command speaks the workspace's language
+        with guarded(shown), console.status(say("report.writing", shown)):
+            path = write_report(ws, out, lang.value if lang else None, projection=projection.value)
+    console.print(say("report.written", shown, path=path.resolve(), size=path.stat().st_size / 1e6))

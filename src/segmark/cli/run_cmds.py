@@ -11,25 +11,37 @@ from rich.live import Live
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded
+from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, say
 from segmark.config import SETTINGS_FILE
+from segmark.errors import StepFailed
 from segmark.ingest.mapping import load_mapping
 from segmark.pipeline.demo import check_demo_folder, prepare_demo
-from segmark.pipeline.run import FlowInputs, StepFailed, StepResult, run_flow
+from segmark.pipeline.run import FlowInputs, StepResult, run_flow
+from segmark.text import Lang as TextLang
+from segmark.text import catalogue, msg
 from segmark.workspace import init_workspace, open_workspace, resolve_root
 
 _ICONS = {"pending": "[dim]·[/]", "running": "[yellow]…[/]", "ok": "[green]✓[/]", "failed": "[red]✗[/]",
           "skipped": "[dim]-[/]"}
 
 
-def _steps_table(results: list[StepResult]) -> Table:
-    t = Table(title="segmark run", title_justify="left")
-    for col in ("", "step", "seconds", "peak MiB", "result"):
-        t.add_column(col, justify="right" if col in ("seconds", "peak MiB") else "left")
+def _label(group: str, key: str, lang: TextLang) -> str:
+    """A step's name or a figure's label in ``lang`` (``cli.<group>.<key>``); the key itself when
+    the catalogue has no entry (a step another module added)."""
+    full = f"cli.{group}.{key}"
+    return say(f"{group}.{key}", lang) if full in catalogue() else key
+
+
+def _steps_table(results: list[StepResult], lang: TextLang = "en") -> Table:
+    t = Table(title=say("run.title", lang), title_justify="left")
+    for col in ("", "step", "seconds", "peak", "result"):
+        t.add_column(say(f"run.col.{col}", lang) if col else "",
+                     justify="right" if col in ("seconds", "peak") else "left")
     for r in results:
-        detail = r.error or ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
-                                      for k, v in r.summary.items() if not isinstance(v, dict | list))
-        t.add_row(_ICONS[r.status], r.name, f"{r.seconds:.1f}" if r.seconds else "",
+        detail = r.error or say("list_sep", lang).join(
+            f"{_label('figure', k, lang)} {v:,}" if isinstance(v, int) else f"{_label('figure', k, lang)} {v}"
+            for k, v in r.summary.items() if not isinstance(v, dict | list))
+        t.add_row(_ICONS[r.status], _label("step", r.name, lang), f"{r.seconds:.1f}" if r.seconds else "",
                   f"{r.peak_rss_mb:,.0f}" if r.peak_rss_mb else "", detail)
     return t
 
@@ -39,56 +51,60 @@ def execute(root: Path, inputs: FlowInputs) -> dict[str, Any]:
     shown: list[StepResult] = []
     with guarded(), open_workspace(root) as ws, Live(console=console, refresh_per_second=4,
                                                      transient=not console.is_terminal) as live:
+        lang = language(inputs.lang or ws.settings.report.lang or ws.settings.lang)
+
         def on_step(result: StepResult) -> None:
             if result not in shown:
                 shown.append(result)
-            live.update(_steps_table(shown))
+            live.update(_steps_table(shown, lang))
 
         try:
             results, state = run_flow(ws, inputs, on_step=on_step)
         except StepFailed as exc:
-            live.update(_steps_table(exc.results))
+            live.update(_steps_table(exc.results, lang))
             live.stop()
             fail(str(exc))
             raise  # unreachable: fail() exits
-        live.update(_steps_table(results))
-        lang = inputs.lang or ws.settings.report.lang or ws.settings.lang
+        live.update(_steps_table(results, lang))
     if not console.is_terminal:
-        console.print(_steps_table(results))
+        console.print(_steps_table(results, lang))
     _print_summary(root, state, lang)
     return state
 
 
-def _print_summary(root: Path, state: dict[str, Any], lang: str) -> None:
-    for key, title in (("cluster", "segments (automatic clustering)"), ("rfm", "RFM segments")):
+def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
+    for key in ("cluster", "rfm"):
         result = state.get(key)
         if result is None:
             continue
         seg = result.segmentation
-        t = Table(title=f"{title} — segmentation {seg.segmentation_id}, {seg.method}", title_justify="left")
-        for col in ("segment", "users", "share", "revenue share"):
-            t.add_column(col, justify="left" if col == "segment" else "right")
+        t = Table(title=say(f"run.summary_{key}", lang, id=seg.segmentation_id, method=seg.method),
+                  title_justify="left")
+        for col in ("segment", "users", "share", "revenue_share"):
+            t.add_column(say(f"seg.col.{col}", lang), justify="left" if col == "segment" else "right")
         segments = result.segments[result.segments["size"] > 0]  # the scheme keeps empty ones for `assign`
         for _, row in segments.sort_values("size", ascending=False).iterrows():
             name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
             t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
         console.print(t)
         if key == "cluster":
-            console.print(f"[dim]why this segmentation: {seg.reason}[/]")
+            console.print(f"[dim]{say('run.why', lang, reason=seg.reason_in(lang))}[/]")
     if "cluster_refused" in state:
-        console.print(f"[yellow]clustering:[/] {state['cluster_refused']}")
+        selection = state.get("cluster_selection")
+        why = selection.why.text(lang) if selection is not None and selection.why is not None else None
+        console.print(f"[yellow]{say('run.clustering', lang)}[/] {why or state['cluster_refused']}")
     ingest = state.get("ingest", {})
     if ingest:
-        t = Table(title="data quality", title_justify="left")
+        t = Table(title=say("run.quality", lang), title_justify="left")
         for col in ("table", "read", "accepted", "quarantined", "duplicates"):
-            t.add_column(col, justify="left" if col == "table" else "right")
+            t.add_column(say(f"ingest.col.{col}", lang), justify="left" if col == "table" else "right")
         for table, rep in ingest.items():
-            t.add_row(table, f"{rep.rows_read:,}", f"{rep.accepted:,}", f"{rep.quarantined:,}",
-                      f"{rep.duplicates:,}")
+            t.add_row(msg(f"data.table.{table}", lang), f"{rep.rows_read:,}", f"{rep.accepted:,}",
+                      f"{rep.quarantined:,}", f"{rep.duplicates:,}")
         console.print(t)
-    console.print(f"workspace: [bold]{root}[/]  (inspect with [bold]segmark status -w {root}[/])")
+    console.print(say("run.workspace", lang, root=root))
     if "report" in state:
-        console.print(f"report: [bold green]{state['report']}[/]  (open it in a browser; it works offline)")
+        console.print(say("run.report", lang, path=state["report"]))
 
 
 @app.command()
@@ -149,9 +165,10 @@ def demo(
     Example: [bold]segmark demo --users 5000 --lang zh[/]
     """
     root = (ws_dir or Path("demo-shop")).resolve()
-    with guarded():
+    out = language(lang)
+    with guarded(out):
         check_demo_folder(root, force=force)
-        with console.status(f"generating a sample shop of {users:,} users"):
+        with console.status(say("demo.generating", out, users=users)):
             inputs = prepare_demo(root, users=users, seed=seed, lang=lang.value)
-    console.print(f"sample shop written to [bold]{root / 'data'}[/]")
+    console.print(say("demo.written", out, path=root / "data"))
     execute(root, inputs)

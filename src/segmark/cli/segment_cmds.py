@@ -12,9 +12,11 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, fail, print_json, workspace
-from segmark.core.segment.model import NoStructureError, check_n_clusters
+from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.core.segment.fitted import definition_text
+from segmark.core.segment.model import check_n_clusters
 from segmark.core.segment.reasons import reason_text
+from segmark.errors import NoStructureError
 from segmark.pipeline.segments import (
     Segmentation,
     assign_users,
@@ -53,11 +55,10 @@ class Method(StrEnum):
 FeatureRunOpt = Annotated[int | None, typer.Option("--features-run", help="Feature build to use "
                                                    "(default: the latest).")]
 SegIdOpt = Annotated[int | None, typer.Argument(help="Segmentation id (default: the latest).", show_default=False)]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Names in en or zh (default: the workspace's lang).")]
 
 
-def _name(row: Any, zh: bool) -> str:
-    return row["name_zh"] if zh else row["name"]
+def _name(row: Any, lang: str) -> str:
+    return row["name_zh"] if lang == "zh" else row["name"]
 
 
 def _pct(v: Any) -> str:
@@ -70,49 +71,48 @@ def _num(v: Any) -> str:
     return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
 
 
-def _apart(profile: Any, seg_id: int, labels: dict[str, str] | None) -> str:
+def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
     """The features that set a segment apart: its median against everyone's."""
     parts = []
     for d in distinguishing(profile, seg_id):
-        if labels is None:
-            parts.append(f"{d['feature']} {_num(d['median'])} (all {_num(d['overall_median'])})")
-        else:
-            label = labels.get(d["feature"], d["feature"])
-            parts.append(f"{label} {_num(d['median'])}（整体 {_num(d['overall_median'])}）")
+        label = labels.get(d["feature"], d["feature"]) if lang == "zh" else d["feature"]
+        parts.append(say("seg.apart", lang, feature=label, median=_num(d["median"]),
+                         overall=_num(d["overall_median"])))
     return "\n".join(parts)
+
+
+def _rule(row: Any, lang: str) -> str:
+    """A segment's rule: its RFM score ranges, or the first surrogate-tree rule of a clustering."""
+    if row["definition"] is not None and not (isinstance(row["definition"], float) and math.isnan(row["definition"])):
+        return definition_text(str(row["key"]), row["definition"], lang)
+    rules = row["rules"]
+    return (rules[0]["text_zh"] if lang == "zh" else rules[0]["text"]) if rules else "-"
 
 
 def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
                    labels: dict[str, str] | None = None) -> Table:
     """One row per segment. Users, share and revenue share are the segmentation's own figures (at
     fit); when ``segments assign`` has placed users since, a last figure column counts the members now."""
-    t = Table(title=f"segmentation {seg.segmentation_id}: {seg.kind} ({seg.method}), {seg.n_segments} segments "
-              f"of {seg.n_users:,} users, features as of {seg.as_of:%Y-%m-%d}", title_justify="left")
+    lang = "zh" if zh else "en"
+    t = Table(title=say("seg.title", lang, id=seg.segmentation_id, kind=seg.kind, method=seg.method,
+                        n=seg.n_segments, users=seg.n_users, as_of=f"{seg.as_of:%Y-%m-%d}"), title_justify="left")
     assigned = bool((table["members"] != table["size"]).any())
-    headers = [("id", "id"), ("segment", "分群"), ("users", "用户数"), ("share", "用户占比"),
-               ("revenue share", "收入占比")]
+    headers = ["id", "segment", "users", "share", "revenue_share"]
     if assigned:
-        headers.append(("members now", "当前成员数"))
-        t.caption = ("当前成员数包括此后由 segments assign 放入的用户；其余数字来自建模时。" if zh else
-                     "members now includes users placed by `segments assign` since; the other figures are "
-                     "from the fit.")
-    headers += [("what sets it apart", "特征"), ("rule", "规则")]
-    for en, cn in headers:
-        numeric = en not in ("segment", "what sets it apart", "rule")
-        t.add_column(cn if zh else en, justify="right" if numeric else "left", overflow="fold")
+        headers.append("members_now")
+        t.caption = say("seg.members_now_note", lang)
+    headers += ["apart", "rule"]
+    for key in headers:
+        numeric = key not in ("segment", "apart", "rule")
+        t.add_column(say(f"seg.col.{key}", lang), justify="right" if numeric else "left", overflow="fold")
     for seg_id, row in table.iterrows():
         if row["size"] == 0 and row["members"] == 0:
             continue
-        apart = _apart(profile, seg_id, labels if zh else None)
-        if seg.kind == "rfm":
-            rule = row["definition"] or ""
-        else:
-            rules = row["rules"]
-            rule = (rules[0]["text_zh"] if zh else rules[0]["text"]) if rules else "-"
+        apart = _apart(profile, seg_id, labels or {}, lang)
         figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
         if assigned:
             figures.append(f"{row['members']:,}")
-        t.add_row(str(seg_id), _name(row, zh), *figures, apart, rule)
+        t.add_row(str(seg_id), _name(row, lang), *figures, apart, _rule(row, lang))
     return t
 
 
@@ -137,14 +137,14 @@ def rfm(
     """
     with workspace(ws_dir) as ws:
         result = run_rfm(ws, scale=scale, feature_run_id=features_run)
-        zh = (lang or ws.settings.lang) == "zh"
+        out = language(lang, ws)
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
         labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
-    console.print(_segments_view(result.segmentation, result.segments, profile, zh, labels))
-    console.print(_reason(result.segmentation, zh), highlight=False)
+    console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
+    console.print(result.segmentation.reason_in(out), highlight=False)
 
 
 @segment_app.command("cluster")
@@ -180,12 +180,12 @@ def cluster(
             fail(f"--k: {exc}")
     chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with workspace(ws_dir) as ws:
-        zh = (lang or ws.settings.lang) == "zh"
+        out = language(lang, ws)
         try:
             result = run_cluster(ws, method=method.value if method else None, k=k_value, features=chosen,
                                  feature_run_id=features_run)
         except NoStructureError as exc:
-            if zh and exc.selection.why is not None:
+            if out == "zh" and exc.selection.why is not None:
                 fail(exc.selection.why.text("zh"))
             raise
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
@@ -193,24 +193,24 @@ def cluster(
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
-    console.print(_segments_view(result.segmentation, result.segments, profile, zh, labels))
+    console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
     fidelity = f"{result.segmentation.metrics['surrogate_fidelity']:.0%}"
-    console.print(_reason(result.segmentation, zh), highlight=False)
-    console.print(f"规则与分群结果在留出用户中的一致率为 {fidelity}" if zh else
-                  f"rules agree with the segments for {fidelity} of held-out users")
+    console.print(result.segmentation.reason_in(out), highlight=False)
+    console.print(say("seg.fidelity", out, fidelity=fidelity))
 
 
 @segments_app.command("list")
-def list_(json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
+def list_(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt = None) -> None:
     """Every stored segmentation, newest first."""
     with workspace(ws_dir, read_only=True) as ws:
         found = list_segmentations(ws.store) if ws.store.table_exists("segmentations") else []
+        out = language(lang, ws)
     if json_out:
         print_json([s.to_dict() for s in found])
         return
-    t = Table(title="segmentations", title_justify="left")
-    for col in ("id", "kind", "method", "segments", "users", "features as of", "feature build", "made (UTC)"):
-        t.add_column(col)
+    t = Table(title=say("seg.list_title", out), title_justify="left")
+    for col in ("id", "kind", "method", "segments", "users", "as_of", "feature_build", "made"):
+        t.add_column(say(f"seg.list.{col}", out))
     for s in found:
         t.add_row(str(s.segmentation_id), s.kind, s.method, str(s.n_segments), f"{s.n_users:,}",
                   f"{s.as_of:%Y-%m-%d}", str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
@@ -235,48 +235,38 @@ def show(
         profile = profile_table(ws.store, seg.segmentation_id)
         candidates = candidates_table(ws.store, seg.segmentation_id)
         labels = feature_labels_zh(ws.store, seg.feature_run_id)
-        zh = (lang or ws.settings.lang) == "zh"
+        out = language(lang, ws)
     if json_out:
-        out = _result_json(seg, table)
-        for rec in out["segments"]:
+        data = _result_json(seg, table)
+        for rec in data["segments"]:
             rec["distinguishing"] = distinguishing(profile, rec["segment_id"], top=5)
-        out["candidates"] = candidates.astype(object).where(candidates.notna(), None).to_dict(orient="records")
-        print_json(out)
+        data["candidates"] = candidates.astype(object).where(candidates.notna(), None).to_dict(orient="records")
+        print_json(data)
         return
-    console.print(_segments_view(seg, table, profile, zh, labels))
-    console.print(_reason(seg, zh), highlight=False)
+    console.print(_segments_view(seg, table, profile, out == "zh", labels))
+    console.print(seg.reason_in(out), highlight=False)
     if len(candidates):
-        t = Table(title="candidates (sample of users)", title_justify="left")
-        for col in ("method", "k", "segments", "silhouette", "gain", "CH", "DB", "stability", "min share",
+        t = Table(title=say("seg.candidates_title", out), title_justify="left")
+        for col in ("method", "k", "segments", "silhouette", "gain", "CH", "DB", "stability", "min_share",
                     "status"):
-            t.add_column(col, justify="left" if col in ("method", "status") else "right")
+            t.add_column(say(f"seg.cand.{col}", out), justify="left" if col in ("method", "status") else "right")
         for r in candidates.sort_values("gain", ascending=False, na_position="last").itertuples():
             t.add_row(r.method, "-" if r.k is None or (isinstance(r.k, float) and math.isnan(r.k)) else str(int(r.k)),
                       str(r.n_clusters), _f(r.silhouette, 3), _f(r.gain, 3), _f(r.calinski_harabasz, 0),
                       _f(r.davies_bouldin, 2), _f(r.stability, 2), _pct(r.min_share),
-                      _status(r, zh))
+                      _status(r, out))
         console.print(t)
 
 
-def _reason(seg: Segmentation, zh: bool) -> str:
-    """Why this segmentation: the stored English sentence, or its code rendered in Chinese."""
-    code = (seg.selection or {}).get("reason_code")
-    if zh and code:
-        return reason_text(code, seg.selection.get("reason_params"), "zh")
-    return seg.reason
-
-
-_STATUS_ZH = {"winner": "入选", "eligible": "合格", "rejected": "淘汰"}
-
-
-def _status(row: Any, zh: bool) -> str:
-    """A candidate's status, and for a rejected one why (in Chinese from its code with ``zh``)."""
+def _status(row: Any, lang: str) -> str:
+    """A candidate's status, and for a rejected one why (in Chinese from its code)."""
+    if row.status not in ("winner", "eligible", "rejected"):
+        return str(row.status)
     if row.status != "rejected":
-        return _STATUS_ZH.get(row.status, row.status) if zh else row.status
+        return say(f"seg.status.{row.status}", lang)
     code = row.reason_code if isinstance(row.reason_code, str) else None
-    if zh:
-        return f"淘汰：{reason_text(code, row.reason_params, 'zh') if code else row.reason}"
-    return f"rejected: {row.reason}"
+    why = reason_text(code, row.reason_params, lang) if code and lang == "zh" else row.reason
+    return say("seg.rejected_because", lang, why=why)
 
 
 def _f(v: Any, digits: int) -> str:
@@ -288,6 +278,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .csv, .parquet or .json.")],
     segmentation: SegIdOpt = None,
     json_fmt: Annotated[bool, typer.Option("--json", help="Write JSON whatever the file name.")] = False,
+    lang: LangOpt = None,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
     """Write every user with their segment (id, key, English and Chinese name; RFM scores).
@@ -297,7 +288,8 @@ def export(
     """
     with workspace(ws_dir, read_only=True) as ws:
         seg, path = export_segments(ws.store, out, segmentation, "json" if json_fmt else None)
-    console.print(f"wrote the segments of segmentation {seg.segmentation_id} ({seg.kind}) to [bold]{path}[/]")
+        lang_out = language(lang, ws)
+    console.print(say("seg.exported", lang_out, id=seg.segmentation_id, kind=seg.kind, path=path))
 
 
 @segments_app.command("why")
@@ -316,22 +308,24 @@ def why(
     """
     with workspace(ws_dir, read_only=True) as ws:
         answer = explain_user(ws, user_id, segmentation)
-        zh = (lang or ws.settings.lang) == "zh"
+        out = language(lang, ws)
+        labels = feature_labels_zh(ws.store, answer["feature_run_id"]) if out == "zh" else {}
     if json_out:
         print_json(answer)
         return
+    zh = out == "zh"
     name = answer["name_zh"] if zh else answer["name"]
-    console.print(f"user [bold]{user_id}[/] is in [bold]{name}[/] (segmentation {answer['segmentation_id']}, "
-                  f"{answer['kind']}, placed by {answer['placed_by']})")
+    console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"], kind=answer["kind"],
+                      placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
     console.print(answer["because_zh"] if zh else answer["because"], highlight=False)
-    t = Table(show_header=True, title="features", title_justify="left")
-    t.add_column("feature")
-    t.add_column("value", justify="right")
+    t = Table(show_header=True, title=say("seg.why_features", out), title_justify="left")
+    t.add_column(say("seg.why_feature", out))
+    t.add_column(say("seg.why_value", out), justify="right")
     for k, v in answer["features"].items():
-        t.add_row(k, _f(v, 2) if isinstance(v, float) else str(v))
+        t.add_row(f"{k} {labels[k]}" if k in labels else k, _f(v, 2) if isinstance(v, float) else str(v))
     console.print(t)
     for c in answer.get("nearest_centres", []):
-        console.print(f"  distance to {c['name_zh'] if zh else c['name']}: {c['distance']:.2f}")
+        console.print(say("seg.distance", out, name=c["name_zh"] if zh else c["name"], distance=c["distance"]))
 
 
 @segments_app.command("assign")
@@ -339,6 +333,7 @@ def assign(
     segmentation: SegIdOpt = None,
     features_run: FeatureRunOpt = None,
     only_new: Annotated[bool, typer.Option("--only-new", help="Only users not yet in the segmentation.")] = False,
+    lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -349,12 +344,13 @@ def assign(
     """
     with workspace(ws_dir) as ws:
         report = assign_users(ws, segmentation, features_run, only_new=only_new)
+        out = language(lang, ws)
     if json_out:
         print_json(report)
         return
-    console.print(f"segmentation {report['segmentation_id']}: placed {report['assigned']:,} users of feature "
-                  f"build {report['feature_run_id']} ({report['new']:,} new, {report['moved']:,} moved, "
-                  f"{report['unchanged']:,} unchanged)")
+    console.print(say("seg.assigned", out, id=report["segmentation_id"], assigned=report["assigned"],
+                      run=report["feature_run_id"], new=report["new"], moved=report["moved"],
+                      unchanged=report["unchanged"]))
 
 
 @segments_app.command("migration")
@@ -372,19 +368,24 @@ def migration(
     segmark features build && segmark segment rfm && segmark segments migration[/]
     """
     with workspace(ws_dir, read_only=True) as ws:
-        language = "zh" if (lang or ws.settings.lang) == "zh" else "en"
+        out = language(lang, ws)
         report = segment_migration(ws.store, from_id, to_id)
     if json_out:
         print_json(report.to_dict())
         return
     users = report.migration.users
-    t = Table(title=f"users from segmentation {report.before.segmentation_id} ({report.before.as_of:%Y-%m-%d}, "
-              f"rows) to {report.after.segmentation_id} ({report.after.as_of:%Y-%m-%d}, columns)",
-              title_justify="left")
-    t.add_column("from \\ to")
+    special = {"(new)": say("seg.new", out), "(gone)": say("seg.gone", out)}
+
+    def name(key: str, *, later: bool = False) -> str:
+        return special.get(key) or report.name(key, out, later=later)
+
+    t = Table(title=say("seg.migration_title", out, a=report.before.segmentation_id,
+                        a_date=f"{report.before.as_of:%Y-%m-%d}", b=report.after.segmentation_id,
+                        b_date=f"{report.after.as_of:%Y-%m-%d}"), title_justify="left")
+    t.add_column(say("seg.from_to", out))
     for c in users.columns:
-        t.add_column(report.name(str(c), language, later=True), justify="right", overflow="fold")
+        t.add_column(name(str(c), later=True), justify="right", overflow="fold")
     for key, row in users.iterrows():
-        t.add_row(report.name(str(key), language), *[f"{v:,}" if v else "" for v in row])
+        t.add_row(name(str(key)), *[f"{v:,}" if v else "" for v in row])
     console.print(t)
-    console.print(f"{report.migration.stayed_share:.0%} of the users present at both dates kept their segment")
+    console.print(say("seg.stayed", out, share=report.migration.stayed_share))

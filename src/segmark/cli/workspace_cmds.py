@@ -9,8 +9,20 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, TimezoneOpt, WorkspaceOpt, console, guarded, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    TimezoneOpt,
+    WorkspaceOpt,
+    console,
+    guarded,
+    language,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.pipeline.status import quarantine_rows, workspace_status
+from segmark.text import msg
 from segmark.workspace import init_workspace
 
 
@@ -26,7 +38,7 @@ def init(
     """
     with guarded():
         path = init_workspace(directory, timezone=timezone)
-    console.print(f"workspace ready: [bold]{path}[/]")
+    console.print(say("ws.ready", "en", path=path))
 
 
 @app.command()
@@ -34,6 +46,7 @@ def status(
     quarantine: Annotated[bool, typer.Option("--quarantine", help="List quarantined rows.")] = False,
     reason: Annotated[str | None, typer.Option(help="With --quarantine: only this reason.")] = None,
     limit: Annotated[int, typer.Option(help="With --quarantine: at most this many rows.")] = 20,
+    lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -43,14 +56,15 @@ def status(
     [bold]segmark status --quarantine --reason unknown_event_type[/]
     """
     with workspace(ws_dir) as ws:
+        out = language(lang, ws)
         if quarantine:
             rows = quarantine_rows(ws.store, reason=reason, limit=limit)
             if json_out:
                 print_json(rows)
                 return
-            t = Table(title="quarantined rows", title_justify="left")
+            t = Table(title=say("ws.quarantined_rows", out), title_justify="left")
             for col in ("file", "line", "column", "reason", "value", "raw"):
-                t.add_column(col, overflow="fold")
+                t.add_column(say(f"ws.q.{col}", out), overflow="fold")
             for r in rows:
                 t.add_row(Path(r["file"]).name, str(r["line"]), r["column_name"] or "", r["reason"],
                           str(r["value"] or ""), (r["raw"] or "")[:120])
@@ -61,35 +75,34 @@ def status(
         print_json(info)
         return
     ev = info["events"]
-    t = Table(title=f"workspace {ws.root}", title_justify="left", show_header=False)
+    t = Table(title=say("ws.title", out, root=ws.root or info["database"]), title_justify="left", show_header=False)
     t.add_column("what")
     t.add_column("value", justify="right")
     for name, n in info["tables"].items():
-        t.add_row(name, f"{n:,}")
-    t.add_row("users with events", f"{ev['users']:,}")
-    t.add_row("guest events", f"{ev['guest_events']:,}")
-    t.add_row("items with events", f"{ev['items']:,}")
-    t.add_row("first event (UTC)", str(ev["first_ts"] or "-"))
-    t.add_row("last event (UTC)", str(ev["last_ts"] or "-"))
+        t.add_row(_table(name, out), f"{n:,}")
+    for key, value in (("users", f"{ev['users']:,}"), ("guest_events", f"{ev['guest_events']:,}"),
+                       ("items", f"{ev['items']:,}"), ("first_ts", str(ev["first_ts"] or "-")),
+                       ("last_ts", str(ev["last_ts"] or "-"))):
+        t.add_row(say(f"ws.{key}", out), value)
     console.print(t)
     if ev["by_type"]:
-        bt = Table(title="events by type", title_justify="left")
-        bt.add_column("type")
-        bt.add_column("events", justify="right")
+        bt = Table(title=say("ws.by_type", out), title_justify="left")
+        bt.add_column(say("ws.type", out))
+        bt.add_column(say("ws.events", out), justify="right")
         for k, n in ev["by_type"].items():
-            bt.add_row(k, f"{n:,}")
+            bt.add_row(msg(f"data.event.{k}", out) if out == "zh" and k in _EVENTS else k, f"{n:,}")
         console.print(bt)
     if info["quarantine"]:
-        q = Table(title="quarantined by reason", title_justify="left")
+        q = Table(title=say("ingest.by_reason", out), title_justify="left")
         for col in ("table", "reason", "rows"):
-            q.add_column(col, justify="right" if col == "rows" else "left")
+            q.add_column(say(f"ingest.col.{col}", out), justify="right" if col == "rows" else "left")
         for r in info["quarantine"]:
-            q.add_row(r["table"], r["reason"], f"{r['rows']:,}")
+            q.add_row(_table(r["table"], out), r["reason"], f"{r['rows']:,}")
         console.print(q)
     if info["runs"]:
-        rt = Table(title="last runs", title_justify="left")
-        for col in ("run", "step", "status", "as_of", "started (UTC)", "note"):
-            rt.add_column(col)
+        rt = Table(title=say("ws.last_runs", out), title_justify="left")
+        for col in ("run", "step", "status", "as_of", "started", "note"):
+            rt.add_column(say(f"ws.runs.{col}", out))
         for r in info["runs"]:
             note = r["message"] or ", ".join(
                 f"{k.replace('_', ' ')} {v:,}" for k, v in r["metrics"].items()
@@ -97,3 +110,11 @@ def status(
             rt.add_row(str(r["run_id"]), r["step"], r["status"], str(r["as_of"] or ""),
                        str(r["started_at"])[:19], note)
         console.print(rt)
+
+
+_EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")
+
+
+def _table(name: str, lang: str) -> str:
+    """A canonical table's name in ``lang``; other tables (quarantine, sources) as they are."""
+    return msg(f"data.table.{name}", lang) if lang == "zh" and name in ("events", "users", "items") else name

@@ -7,15 +7,18 @@ A mapping is a small TOML file (or a built-in preset, ``--mapping taobao``)::
     delimiter = ","               # any single character, "\\t", or "whitespace" (runs of blanks)
     header = false
     names = ["user_id", "item_id", "category_id", "behavior_type", "timestamp"]
-    encoding = "auto"             # auto (UTF-8, else GB18030), utf-8, gbk, gb18030, latin-1 ...
+    encoding = "auto"             # auto (UTF-8, UTF-16 with BOM, else GB18030), utf-8, gbk, latin-1 ...
+    decimal = "."                 # "," for European exports: 1.299,00 is 1299 and 12,50 is 12.5
 
     [columns]                     # canonical = source column, or a list: the first one present
     category = "category_id"
     event_type = "behavior_type"
     item_id = ["StockCode", "Description"]
 
-    [expressions]                 # canonical = SQL over the source columns (wins over [columns])
+    [expressions]                 # canonical = SQL over the source columns (wins over [columns]);
     price = "try_cast(dollar_value AS DOUBLE) / nullif(try_cast(number_of_cds AS DOUBLE), 0)"
+                                  # only scalar functions and operators over the file's columns
+                                  # (segmark.ingest.expressions), never subqueries or statements
 
     [constants]                   # canonical = a fixed value, for columns the source lacks
     event_type = "purchase"
@@ -53,12 +56,37 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlglot import exp
 
-from segmark.config import known_zone, validation_problems
+from segmark.config import known_zone, read_toml_text, validation_problems
 from segmark.errors import ConfigError
+from segmark.ingest.expressions import parse_expression
 from segmark.schema import EVENT_TYPES, TableSpec
 
 Format = Literal["csv", "parquet", "jsonl"]
+
+_DIRECTIVES = set("aAbBcdfgGHIjmMnpSuUVwWxXyYzZ%") | {"-d", "-m", "-y", "-H", "-I", "-M", "-S", "-j"}
+"""strptime directives DuckDB understands (https://duckdb.org/docs/sql/functions/dateformat)."""
+
+
+def check_time_format(fmt: str) -> None:
+    """A ValueError naming the directive when ``fmt`` holds one that strptime does not know."""
+    if not isinstance(fmt, str) or not fmt:
+        raise ValueError("a time format must be non-empty text such as '%Y-%m-%d %H:%M'")
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            code = fmt[i + 1:i + 3] if fmt[i + 1:i + 2] == "-" else fmt[i + 1:i + 2]
+            if code not in _DIRECTIVES:
+                raise ValueError(f"format {fmt!r}: unknown directive %{code or ''} (use %Y %m %d %H %M %S ...)")
+            i += 1 + len(code)
+        else:
+            i += 1
+
+
+def absolute_format(fmt: str) -> bool:
+    """Whether times read with ``fmt`` carry their own offset or zone (%z, %Z)."""
+    return "%z" in fmt or "%Z" in fmt
 
 
 class _Part(BaseModel):
@@ -71,6 +99,8 @@ class ReadOptions(_Part):
     header: bool | None = None
     names: list[str] | None = None
     encoding: str = "auto"
+    decimal: Literal[".", ","] = "."
+    """The decimal separator of numbers written as text; the other one may group thousands."""
 
     @field_validator("delimiter")
     @classmethod
@@ -92,6 +122,19 @@ class TimeOptions(_Part):
     @classmethod
     def _known_zone(cls, v: str | None) -> str | None:
         return None if v is None else known_zone(v)
+
+    @field_validator("format")
+    @classmethod
+    def _known_directives(cls, v: str | list[str] | None) -> str | list[str] | None:
+        for fmt in [v] if isinstance(v, str) else v or []:
+            check_time_format(fmt)
+        return v
+
+    def formats(self) -> list[str]:
+        """The strptime formats, as a list."""
+        if self.format is None:
+            return []
+        return [self.format] if isinstance(self.format, str) else list(self.format)
 
 
 class Rules(_Part):
@@ -118,10 +161,24 @@ class Mapping(_Part):
     @field_validator("constants")
     @classmethod
     def _finite(cls, v: dict[str, str | float | int]) -> dict[str, str | float | int]:
-        bad = [k for k, x in v.items() if isinstance(x, float) and not math.isfinite(x)]
+        bad = [k for k, x in v.items() if isinstance(x, bool) or (isinstance(x, float) and not math.isfinite(x))]
         if bad:
             raise ValueError(f"{', '.join(bad)}: a constant must be text or a finite number")
         return v
+
+    @field_validator("expressions")
+    @classmethod
+    def _checked(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, text in v.items():
+            try:
+                parse_expression(text, f"[expressions] {name}")
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    def expression(self, canonical: str) -> exp.Expression:
+        """The checked tree of the expression for ``canonical``."""
+        return parse_expression(self.expressions[canonical], f"mapping {self.name}: [expressions] {canonical}")
 
     @field_validator("event_types")
     @classmethod
@@ -197,7 +254,7 @@ def load_mapping(spec: str | Path | None) -> Mapping:
             raise ConfigError(
                 f"mapping {name!r} is neither a file nor a preset (presets: {', '.join(preset_names())})"
             )
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path, "mapping")
         name = path.stem
     try:
         data = tomllib.loads(text)

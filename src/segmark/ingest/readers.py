@@ -15,7 +15,9 @@ import csv
 import io
 import json
 import queue
+import stat
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ import pyarrow.parquet as pq
 
 from segmark.errors import InputError
 from segmark.ingest.mapping import Format, ReadOptions
+from segmark.ingest.scan import FileFacts, FilteredStream, Layers, open_text_bytes, read_head, scan_quotes
 
 SNIFF_BYTES = 1 << 16
 _WS_SENTINEL = "\x1f"  # a delimiter that never occurs in text: the whole line becomes one field
@@ -68,6 +71,40 @@ class Source:
     delimiter: str | None = None
     header: bool | None = None
     _chunk_bytes: int = 16 << 20
+    layers: Layers = field(default_factory=Layers)
+    facts: FileFacts | None = None
+    quotes_checked: bool = False
+    """Whether unclosed quotes and quoted line breaks were looked for (only when the first read
+    found records spanning lines: files without them need no second look)."""
+    needs_rescan: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the source is named in the store (sources.path, quarantine.file) and in messages."""
+        return str(self.path)
+
+    @property
+    def name(self) -> str:
+        """A short name for progress lines."""
+        return self.path.name
+
+    def check_quotes(self) -> None:
+        """Find unclosed quotes and the continuation lines of quoted line breaks, for a second read."""
+        assert self.facts is not None and self.delimiter is not None
+        unclosed, continuation = scan_quotes(self.path, self.layers, self.delimiter, len(self.columns),
+                                             self.encoding or "utf-8")
+        self.facts.bad = sorted([*self.facts.bad, *unclosed], key=lambda b: b.line)
+        self.facts.continuation = continuation
+        self.quotes_checked = True
+        self.needs_rescan = False
+
+    def _text_stream(self, counted: _Counted) -> BinaryIO:
+        stream = open_text_bytes(self.path, self.layers, counted)  # type: ignore[arg-type]
+        cuts = self.facts.bad if self.facts else []
+        return FilteredStream(stream, cuts) if cuts else stream
+
+    def _bad_rejects(self) -> list[Reject]:
+        return [Reject(b.line, b.text, b.reason, b.detail) for b in (self.facts.bad if self.facts else [])]
 
     def chunks(self) -> Iterator[Chunk]:
         if self.format == "parquet":
@@ -117,20 +154,61 @@ def prefetch(chunks: Iterator[Chunk], depth: int = 1) -> Iterator[Chunk]:
         stop.set()
 
 
-def expand_paths(spec: str | Path) -> list[Path]:
-    """A file, a folder (its files, sorted) or a glob pattern, as a sorted list of files."""
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".psv", ".txt", ".dat", ".data", ".parquet", ".pq",
+                           ".jsonl", ".ndjson", ".json"})
+"""Name endings of data files (optionally followed by .gz), for folders and globs."""
+_DOC_STEMS = ("readme", "provenance", "license", "licence", "notice", "changelog", "copying", "authors")
+
+
+@dataclass
+class Inputs:
+    """The files a FILE argument names, and those of a folder or glob left out as not data."""
+
+    files: list[Path]
+    skipped: list[Path] = field(default_factory=list)
+
+
+def _is_data_name(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if path.name.lower().startswith(_DOC_STEMS):
+        return False
+    return bool(suffixes) and suffixes[-1] in DATA_SUFFIXES
+
+
+def _regular(path: Path) -> Path:
+    """A regular file, or an error: a device (a link to /dev/zero), a FIFO or a socket would never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise InputError(f"{path}: {kind}, not a file; save the data to a file first")
+    return path
+
+
+def expand_paths(spec: str | Path) -> Inputs:
+    """A file, a folder (its data files, sorted) or a glob pattern. A file named on its own is
+    always read; in a folder or glob, files that are not data by their name (PROVENANCE.txt,
+    README.md, notes.pdf) are left out and listed in ``skipped``."""
     path = Path(spec)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-    elif path.exists():
-        files = [path]
+        candidates = sorted(p for p in path.iterdir() if not p.name.startswith(".") and not p.is_dir())
+    elif path.exists() or path.is_symlink():
+        return Inputs([_regular(path).resolve()])
     else:
         anchor = Path(path.anchor) if path.is_absolute() else Path(".")
         pattern = str(path.relative_to(anchor)) if path.is_absolute() else str(path)
-        files = sorted(p for p in anchor.glob(pattern) if p.is_file())
+        candidates = sorted(p for p in anchor.glob(pattern) if not p.is_dir())
+    files = [p for p in candidates if _is_data_name(p)]
+    skipped = [p.resolve() for p in candidates if not _is_data_name(p)]
     if not files:
-        raise InputError(f"{spec}: no such file, folder or matching files")
-    return [f.resolve() for f in files]
+        left = f" (left out as not data: {', '.join(p.name for p in skipped)})" if skipped else ""
+        raise InputError(f"{spec}: no such file, folder or matching data files{left}")
+    return Inputs([_regular(f).resolve() for f in files], skipped)
 
 
 def guess_format(path: Path) -> Format:
@@ -143,12 +221,13 @@ def guess_format(path: Path) -> Format:
 
 
 def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20,
-                expected: tuple[str, ...] = (), utf8: bool | None = None) -> Source:
+                expected: tuple[str, ...] = (), layers: Layers | None = None,
+                facts: FileFacts | None = None) -> Source:
     """Sniff ``path`` (format, encoding, delimiter, header, column names) without reading it all.
 
     ``expected`` are source column names the mapping refers to; finding them in the first row is
-    the strongest sign that the file has a header. ``utf8`` says whether the whole file is valid
-    UTF-8 when the caller has checked it (the head alone can look like UTF-8 in a GBK file).
+    the strongest sign that the file has a header. ``facts`` is what a pass over the whole file
+    found (``scan.scan_file``): its encoding and the lines to leave out.
     """
     fmt = options.format or guess_format(path)
     if not path.exists():
@@ -157,17 +236,21 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
     if fmt == "parquet":
         try:
             meta = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
+        except (pa.ArrowException, OSError) as exc:
             raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
         return Source(path, fmt, list(meta.schema_arrow.names), meta.metadata.num_rows,
-                      _chunk_bytes=chunk_bytes)
-    with path.open("rb") as f:
-        head = f.read(SNIFF_BYTES)
-    encoding = _detect_encoding(head, options.encoding, path, utf8)
+                      _chunk_bytes=chunk_bytes, facts=facts)
+    layers = layers or Layers()
+    head = read_head(path, layers, SNIFF_BYTES)
+    _refuse_binary(path, head, layers)
+    encoding = facts.encoding if facts and facts.encoding else _detect_encoding(head, options.encoding, path, None)
+    if layers.utf16:
+        encoding = "utf-8"  # transcoded while read
     text = _decode_head(head, encoding)
     if fmt == "jsonl":
         columns = _jsonl_columns(text)
-        return Source(path, fmt, columns, size, encoding=encoding, _chunk_bytes=chunk_bytes)
+        return Source(path, fmt, columns, size, encoding=encoding, _chunk_bytes=chunk_bytes, layers=layers,
+                      facts=facts)
     delimiter = options.delimiter or _sniff_delimiter(text)
     rows = _first_rows(text, delimiter)
     if not rows:
@@ -187,7 +270,18 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
     if dupes:
         raise InputError(f"{path}: line 1: repeated column names {dupes}")
     return Source(path, fmt, columns, size, encoding=encoding, delimiter=delimiter, header=header,
-                  _chunk_bytes=chunk_bytes)
+                  _chunk_bytes=chunk_bytes, layers=layers, facts=facts)
+
+
+def _refuse_binary(path: Path, head: bytes, layers: Layers) -> None:
+    """A file that is not text (NUL bytes, a zip, an image) is said to be what it is."""
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(f"{path}: a zip archive, not a data file; unzip it first")
+    if head.startswith(b"PAR1"):
+        raise InputError(f"{path}: a Parquet file; name it .parquet or pass --format parquet")
+    if b"\x00" in head[:4096]:
+        raise InputError(f"{path}: binary data (NUL bytes), not text; a UTF-16 file needs its byte-order mark, "
+                         "or set [read] encoding")
 
 
 # -- sniffing -----------------------------------------------------------------------------------
@@ -242,8 +336,10 @@ def _sniff_delimiter(text: str) -> str:
         return csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|").delimiter
     except csv.Error:
         pass
-    split_counts = {len(ln.split()) for ln in lines}
-    if len(split_counts) == 1 and split_counts.pop() > 1:
+    # runs of blanks: most lines (a malformed one may be among them) split into the same count
+    split_counts = Counter(len(ln.split()) for ln in lines)
+    width, n = split_counts.most_common(1)[0]
+    if width > 1 and n >= 0.9 * len(lines) and (len(lines) > 2 or n == len(lines)):
         return "whitespace"
     return ","
 
@@ -315,14 +411,29 @@ class _Counted(io.RawIOBase):
 
 
 class _LineTracker:
-    """Collects unreadable and blank rows reported by the CSV parser, to number the good ones."""
+    """Collects unreadable and blank rows reported by the CSV parser, to number the good ones.
 
-    def __init__(self) -> None:
+    The parser numbers records; ``continuation`` (physical lines that continue a record) turns
+    those numbers into the physical line where each record starts."""
+
+    def __init__(self, continuation: list[int] | None = None) -> None:
         self.rejects: list[Reject] = []
         self.skipped: list[int] = []
+        self.count = 0
+        self._continuation = sorted(continuation or [])
+
+    def _physical(self, record: int) -> int:
+        line = record
+        for c in self._continuation:
+            if c <= line:
+                line += 1
+            else:
+                break
+        return line
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
-        number = int(row.number) if row.number is not None else -1
+        number = self._physical(int(row.number)) if row.number is not None else -1
+        self.count += 1
         self.skipped.append(number)
         if row.text.strip():
             self.rejects.append(Reject(
@@ -334,7 +445,7 @@ class _LineTracker:
     def take(self, pending: list[int]) -> tuple[list[Reject], list[int]]:
         """Rejects reported since the last call, and ``pending`` merged with the new skips."""
         rejects, skipped = self.rejects, sorted(pending + self.skipped)
-        self.rejects, self.skipped = [], []
+        self.rejects, self.skipped, self.count = [], [], 0
         return rejects, skipped
 
 
@@ -359,7 +470,7 @@ def _number_rows(first: int, n_good: int, pending: list[int]) -> tuple[np.ndarra
 
 
 def _csv_reader(src: Source, names: list[str], delimiter: str, quote: bool,
-                tracker: _LineTracker, counted: _Counted) -> pacsv.CSVStreamingReader:
+                tracker: _LineTracker, stream: BinaryIO) -> pacsv.CSVStreamingReader:
     read = pacsv.ReadOptions(
         use_threads=False,  # keeps parser callbacks in file order, so line numbers are exact
         block_size=src._chunk_bytes,
@@ -377,28 +488,38 @@ def _csv_reader(src: Source, names: list[str], delimiter: str, quote: bool,
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        return pacsv.open_csv(counted, read_options=read, parse_options=parse, convert_options=convert)
+        return pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise InputError(f"{src.path}: cannot be read as {src.encoding} CSV ({exc}); "
                          "set [read] encoding or delimiter in a mapping file") from None
 
 
 def _csv_chunks(src: Source) -> Iterator[Chunk]:
-    tracker = _LineTracker()
+    continuation = src.facts.continuation if src.facts else []
+    tracker = _LineTracker(continuation)
     with src.path.open("rb") as raw:
         counted = _Counted(raw)
-        reader = _csv_reader(src, src.columns, src.delimiter or ",", True, tracker,
-                             counted)
+        stream = src._text_stream(counted)
+        reader = _csv_reader(src, src.columns, src.delimiter or ",", True, tracker, stream)
         next_line = 2 if src.header else 1
-        pending: list[int] = []
+        pending: list[int] = sorted(continuation)
+        records = 1 if src.header else 0
+        bad = src._bad_rejects()
+        if bad:
+            yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
+                        np.empty(0, np.int64), bad, 0)
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if not src.quotes_checked and "straddling" in str(exc):
+                    src.needs_rescan = True  # a quoted value runs on past a block: look at the quotes
+                    return
                 raise InputError(f"{src.path}: cannot be read as {src.encoding} CSV ({exc}); "
                                  "set [read] encoding or delimiter in a mapping file") from None
+            records += batch.num_rows + tracker.count
             rejects, pending = tracker.take(pending)
             lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
             table = pa.Table.from_batches([batch])
@@ -406,10 +527,14 @@ def _csv_chunks(src: Source) -> Iterator[Chunk]:
             if blank is not None:
                 table, lines = table.filter(pa.array(~blank)), lines[~blank]
             yield Chunk(table, lines, rejects, counted.pos)
+        records += tracker.count
         rejects, _ = tracker.take(pending)
         if rejects:
             yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
                         np.empty(0, np.int64), rejects, counted.pos)
+        if not src.quotes_checked and src.facts is not None and (records < src.facts.lines
+                                                                 or src.facts.open_at_end):
+            src.needs_rescan = True  # some records span lines (or may, at the end): look at the quotes
 
 
 def _batches(reader: pacsv.CSVStreamingReader, src: Source) -> Iterator[pa.RecordBatch]:
@@ -441,10 +566,14 @@ def _whitespace_chunks(src: Source) -> Iterator[Chunk]:
     tracker = _LineTracker()
     with src.path.open("rb") as raw:
         counted = _Counted(raw)
-        reader = _csv_reader(src, ["_text"], _WS_SENTINEL, False, tracker, counted)
+        reader = _csv_reader(src, ["_text"], _WS_SENTINEL, False, tracker, src._text_stream(counted))
         next_line = 2 if src.header else 1
         width = len(src.columns)
         pending: list[int] = []
+        bad = src._bad_rejects()
+        if bad:
+            yield Chunk(pa.table({c: pa.array([], pa.string()) for c in src.columns}),
+                        np.empty(0, np.int64), bad, 0)
         for batch in _batches(reader, src):
             _, pending = tracker.take(pending)
             lines, next_line, pending = _number_rows(next_line, batch.num_rows, pending)
@@ -470,7 +599,15 @@ def _parquet_chunks(src: Source) -> Iterator[Chunk]:
     pf = pq.ParquetFile(src.path)
     rows_per_chunk = max(10_000, src._chunk_bytes // 64)
     done = 0
-    for batch in pf.iter_batches(batch_size=rows_per_chunk):
+    batches = pf.iter_batches(batch_size=rows_per_chunk)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{src.path}: a damaged Parquet file: rows after {done:,} cannot be read "
+                             f"({exc})") from None
         lines = np.arange(done + 1, done + 1 + batch.num_rows, dtype=np.int64)
         done += batch.num_rows
         yield Chunk(pa.Table.from_batches([batch]), lines, [], done)
@@ -481,19 +618,29 @@ def _jsonl_chunks(src: Source) -> Iterator[Chunk]:
 
     The lines are not parsed here: the validating SQL extracts every field as text (so numbers,
     offsets in date-times and nested values arrive exactly as written) and sends lines that are not
-    JSON objects to quarantine with their line numbers.
+    JSON objects to quarantine with their line numbers. Text that is not valid in the file's
+    encoding is never replaced silently: lines the scan found are quarantined (invalid_encoding),
+    and with an encoding named in the mapping an invalid line is an error naming it.
     """
     encoding = src.encoding or "utf-8"
     next_line = 1
-    done = 0
-    with src.path.open("rb") as f:
+    with src.path.open("rb") as raw:
+        counted = _Counted(raw)
+        f = src._text_stream(counted)
+        bad = src._bad_rejects()
+        if bad:
+            yield Chunk(pa.table({JSON_COLUMN: pa.array([], pa.string())}), np.empty(0, np.int64), bad, 0)
         while True:
             block = f.read(src._chunk_bytes)
             if not block:
                 break
             block += f.readline()
-            done += len(block)
-            text = block.decode(encoding, errors="replace")
+            try:
+                text = block.decode(encoding)
+            except UnicodeDecodeError as exc:
+                line = next_line + block.count(b"\n", 0, exc.start)
+                raise InputError(f"{src.path}: line {line}: not valid {encoding} text ({exc.reason}); "
+                                 "set [read] encoding in the mapping, or leave it on auto") from None
             if next_line == 1:
                 text = text.lstrip("\ufeff")
             raw_lines = text.split("\n")
@@ -503,4 +650,4 @@ def _jsonl_chunks(src: Source) -> Iterator[Chunk]:
             next_line += len(raw_lines)
             keep = np.fromiter((bool(r.strip()) for r in raw_lines), dtype=bool, count=len(raw_lines))
             kept = [r for r, k in zip(raw_lines, keep, strict=True) if k]
-            yield Chunk(pa.table({JSON_COLUMN: pa.array(kept, pa.string())}), numbers[keep], [], done)
+            yield Chunk(pa.table({JSON_COLUMN: pa.array(kept, pa.string())}), numbers[keep], [], counted.pos)

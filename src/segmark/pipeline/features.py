@@ -23,7 +23,7 @@ from segmark.features.catalog import FeatureColumn
 from segmark.features.compose import BuildParams, FeatureQuery, compose, top_categories_sql
 from segmark.features.custom import custom_section_sql
 from segmark.features.summary import summary_frame, summary_sql, top_value_sql
-from segmark.store.duckdb import DuckDBStore, utc_now
+from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
 
 STEP = "features"
@@ -73,7 +73,7 @@ def parse_as_of(value: str | date | datetime, timezone: str) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def default_as_of(store: DuckDBStore, timezone: str) -> datetime:
+def default_as_of(store: Store, timezone: str) -> datetime:
     """The start of the day after the last event, on the shop's calendar, in UTC."""
     last = store.scalar("SELECT max(ts) FROM events")
     if last is None:
@@ -89,7 +89,7 @@ def plan_features(ws: Workspace, as_of: str | date | datetime | None = None,
     tz = settings.time.timezone
     cutoff = parse_as_of(as_of, tz) if as_of is not None else default_as_of(ws.store, tz)
     if windows is not None and (not windows or any(w <= 0 for w in windows)):
-        raise ConfigError("--windows: give positive day counts, e.g. 7,30,90,365")
+        raise ConfigError("windows: give positive day counts, e.g. 7,30,90,365")
     top: list[str] = []
     if settings.features.top_categories:
         top = [r[0] for r in ws.store.query_rows(top_categories_sql(cutoff, settings.features.top_categories))]
@@ -101,7 +101,7 @@ def plan_features(ws: Workspace, as_of: str | date | datetime | None = None,
     return params, query
 
 
-def _check_custom(store: DuckDBStore, params: BuildParams, query: FeatureQuery) -> None:
+def _check_custom(store: Store, params: BuildParams, query: FeatureQuery) -> None:
     """Bind each user-defined feature against the store; a bad one is a ConfigError naming it."""
     for name, spec in params.custom.items():
         probe = (f"WITH ev AS ({query.relations['ev']} LIMIT 0) "
@@ -128,9 +128,8 @@ def build_features(ws: Workspace, as_of: str | date | datetime | None = None,
                   "top_categories": list(params.top_categories), "lang": params.lang,
                   "custom": {k: v.sql for k, v in params.custom.items()}}
     try:
-        with store.transaction():
-            store.execute(f"CREATE TABLE {table} AS {query.sql}")
-            n_users = int(store.scalar(f"SELECT count(*) FROM {table}"))
+        with store.atomic():
+            n_users = store.create_table_as(table, query.sql)
             n_events = int(store.scalar(
                 "SELECT count(*) FROM events WHERE user_id IS NOT NULL AND ts < ?", [params.as_of]))
             created = utc_now()
@@ -139,11 +138,11 @@ def build_features(ws: Workspace, as_of: str | date | datetime | None = None,
                 [run_id, params.as_of, params.as_of_local, params.timezone, json.dumps(list(params.windows)),
                  table, n_users, n_events, json.dumps(run_params, ensure_ascii=False), query.sql, created],
             )
-            store.con.executemany(
-                "INSERT INTO feature_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            store.insert("feature_columns", pd.DataFrame(
                 [[run_id, i, c.name, c.family, c.kind, c.unit, c.label_zh, c.description, c.template]
                  for i, c in enumerate(query.columns, start=1)],
-            )
+                columns=["run_id", "position", "name", "family", "kind", "unit", "label_zh", "description",
+                         "template"]))
             store.record_run(run_id, STEP, "ok", started_at=started, as_of=params.as_of,
                              params=run_params, metrics={"users": n_users, "events": n_events,
                                                          "columns": len(query.columns)})
@@ -155,7 +154,7 @@ def build_features(ws: Workspace, as_of: str | date | datetime | None = None,
                       table, n_users, n_events, query.columns)
 
 
-def list_feature_runs(store: DuckDBStore) -> list[FeatureRun]:
+def list_feature_runs(store: Store) -> list[FeatureRun]:
     """Every stored build, newest first."""
     rows = store.query_rows(
         "SELECT run_id, as_of, windows, created_at, as_of_local, timezone, table_name, n_users, n_events "
@@ -164,7 +163,7 @@ def list_feature_runs(store: DuckDBStore) -> list[FeatureRun]:
     return [FeatureRun(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
 
-def get_feature_run(store: DuckDBStore, run_id: int | None = None) -> FeatureRun:
+def get_feature_run(store: Store, run_id: int | None = None) -> FeatureRun:
     """One build with its catalog: ``run_id``, or the latest when None."""
     if not store.table_exists("feature_runs"):
         raise NotReadyError("this workspace has no feature tables yet: run `segmark features build`")
@@ -174,7 +173,8 @@ def get_feature_run(store: DuckDBStore, run_id: int | None = None) -> FeatureRun
         f"FROM feature_runs {where}", [run_id] if run_id is not None else None)
     if not rows:
         if run_id is not None:
-            raise NotReadyError(f"no feature build with run id {run_id}: see `segmark features runs`")
+            raise NotFoundError(f"no feature build with run id {run_id}: see `segmark features runs` "
+                                "(or sm.load_features without run_id for the latest)")
         raise NotReadyError("no feature build yet: run `segmark features build`")
     r = rows[0]
     cols = tuple(
@@ -186,7 +186,7 @@ def get_feature_run(store: DuckDBStore, run_id: int | None = None) -> FeatureRun
     return FeatureRun(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6], r[7], r[8], cols)
 
 
-def load_features(store: DuckDBStore, run_id: int | None = None) -> tuple[FeatureRun, pd.DataFrame]:
+def load_features(store: Store, run_id: int | None = None) -> tuple[FeatureRun, pd.DataFrame]:
     """A build's feature table: indexed by user_id, one column per feature, in catalog order.
 
     Counts are int64, other numbers float64 (NaN when undefined), labels strings with None
@@ -201,7 +201,7 @@ def load_features(store: DuckDBStore, run_id: int | None = None) -> tuple[Featur
     return run, df.set_index("user_id")
 
 
-def user_features(store: DuckDBStore, user_id: str, run_id: int | None = None) -> tuple[FeatureRun, dict[str, Any]]:
+def user_features(store: Store, user_id: str, run_id: int | None = None) -> tuple[FeatureRun, dict[str, Any]]:
     """One user's features in a build, by column name."""
     run = get_feature_run(store, run_id)
     df = store.query_df(f"SELECT * FROM {run.table_name} WHERE user_id = ?", [user_id])
@@ -219,7 +219,7 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def export_features(store: DuckDBStore, path: Path | str, run_id: int | None = None,
+def export_features(store: Store, path: Path | str, run_id: int | None = None,
                     fmt: str | None = None) -> tuple[FeatureRun, Path]:
     """Write a build's table to CSV (UTF-8, with header) or Parquet; the format follows the suffix."""
     run = get_feature_run(store, run_id)
@@ -228,20 +228,17 @@ def export_features(store: DuckDBStore, path: Path | str, run_id: int | None = N
     fmt = {"pq": "parquet"}.get(fmt, fmt)
     if fmt not in ("csv", "parquet"):
         raise InputError(f"cannot tell the export format from {out.name!r}: use a .csv or .parquet "
-                         "name, or --format")
+                         "name, or fmt='csv' / fmt='parquet'")
+    require(store, Capability.EXPORT_CSV if fmt == "csv" else Capability.EXPORT_PARQUET, f"export {fmt} files")
     out.parent.mkdir(parents=True, exist_ok=True)
-    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
-    target = str(out).replace("'", "''")
-    store.execute(f"COPY (SELECT * FROM {run.table_name} ORDER BY user_id) TO '{target}' ({options})")
+    store.export(f"SELECT * FROM {run.table_name} ORDER BY user_id", out, fmt)  # type: ignore[arg-type]
     return run, out
 
 
-def describe_features(store: DuckDBStore, run_id: int | None = None) -> tuple[FeatureRun, pd.DataFrame]:
+def describe_features(store: Store, run_id: int | None = None) -> tuple[FeatureRun, pd.DataFrame]:
     """The build's catalog with each feature's distribution (one row per feature)."""
     run = get_feature_run(store, run_id)
-    cursor = store.con.execute(summary_sql(run.table_name, run.columns))
-    names = [d[0] for d in cursor.description]
-    row = dict(zip(names, cursor.fetchone(), strict=True))
+    row = store.query_arrow(summary_sql(run.table_name, run.columns)).to_pylist()[0]
     tops: dict[str, tuple[Any, int]] = {}
     for c in run.columns:
         if not c.numeric:

@@ -11,9 +11,6 @@ Invariant, per file and in total: rows read = accepted + quarantined + duplicate
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,22 +18,39 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import numpy as np
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
+from segmark.ingest.frames import FrameSource, to_arrow
+from segmark.ingest.frames import content_hash as frame_hash
 from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
-from segmark.ingest.readers import Chunk, Reject, Source, expand_paths, guess_format, open_source, prefetch
+from segmark.ingest.readers import (
+    JSON_COLUMN,
+    Chunk,
+    Reject,
+    Source,
+    expand_paths,
+    guess_format,
+    open_source,
+    prefetch,
+)
+from segmark.ingest.scan import Layers, layers_of, scan_file
 from segmark.ingest.transform import (
     JSON_BAD_SQL,
     JSON_KEYS_SQL,
     Context,
+    check_types,
+    internal_name,
     json_columns_sql,
     plan_sql,
     resolve_columns,
 )
+from segmark.pipeline import staging
 from segmark.schema import EVENTS, TABLES, TableSpec
-from segmark.store.duckdb import DuckDBStore, utc_now
+from segmark.store.base import Store
+from segmark.store.duckdb import utc_now
+from segmark.text import Lang, msg
 from segmark.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -69,6 +83,8 @@ class IngestReport:
     mapping: str
     run_id: int
     files: list[FileReport]
+    skipped: list[str] = field(default_factory=list)
+    """Files of a folder or glob that were left out as not data (PROVENANCE.txt, README.md...)."""
 
     @property
     def rows_read(self) -> int:
@@ -93,38 +109,26 @@ class IngestReport:
             total.update(f.by_reason)
         return dict(total.most_common())
 
+    @property
+    def nothing_accepted(self) -> bool:
+        """No row was stored and some were new (quarantined), or there were no rows at all: the
+        command did not do what was asked. (A file ingested before, all duplicates, is fine.)"""
+        return self.accepted == 0 and (self.quarantined > 0 or self.rows_read == 0)
+
+    def rejection_summary(self, lang: Lang = "en") -> str:
+        """Why nothing was accepted, in one line."""
+        if self.rows_read == 0:
+            return msg("ingest.no_rows", lang, table=self.table)
+        reasons = ", ".join(f"{n:,} {r}" for r, n in self.by_reason.items())
+        return msg("ingest.nothing_accepted", lang, table=self.table, n=self.rows_read, reasons=reasons)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": self.table, "mapping": self.mapping, "run_id": self.run_id,
             "rows_read": self.rows_read, "accepted": self.accepted, "quarantined": self.quarantined,
             "duplicates": self.duplicates, "quarantined_by_reason": self.by_reason,
-            "files": [asdict(f) for f in self.files],
+            "files": [asdict(f) for f in self.files], "skipped": self.skipped,
         }
-
-
-def fingerprint(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
-    """(content hash, whether the whole file is valid UTF-8) in one pass over the bytes.
-
-    Sniffing sees only the head of a file; a GBK export whose first Chinese text comes late must
-    still be read as GB18030, not fail halfway.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
-    utf8 = True
-    with path.open("rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-            if decoder is not None and utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if decoder is not None and utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return h.hexdigest(), utf8
 
 
 def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | Path | Mapping | None = None,
@@ -135,244 +139,229 @@ def ingest_file(ws: Workspace, table: str, path: str | Path, *, mapping: str | P
     ``mapping`` is a preset name, a TOML path, a ``Mapping`` or None (canonical column names).
     ``now`` is the ingestion time used only for the "not in the future" check.
     """
+    spec, m = _prepare(ws, table, mapping)
+    if fmt:
+        m = m.model_copy(update={"read": m.read.model_copy(update={"format": fmt})})
+    chunk_bytes = ws.settings.ingest.chunk_mb << 20
+    found = expand_paths(path)
+    expected = tuple(c for name in spec.names for c in m.candidates(name))
+    sources: list[Source] = []
+    for p in found.files:
+        text = (m.read.format or guess_format(p)) != "parquet"
+        layers = layers_of(p) if text else Layers()
+        facts = scan_file(p, layers, m.read.encoding, text=text)
+        sources.append(open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, layers=layers,
+                                   facts=facts))
+    hashes: list[str | None] = [s.facts.content_hash if s.facts else None for s in sources]
+    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in found.files]}
+    report = _ingest(ws, spec, m, sources, hashes, params, progress, now)
+    report.skipped = [str(p) for p in found.skipped]
+    return report
+
+
+def ingest_frame(ws: Workspace, table: str, frame: Any, mapping: str | Path | Mapping | None = None, *,
+                 name: str | None = None, progress: Progress | None = None,
+                 now: datetime | None = None) -> IngestReport:
+    """Ingest an in-memory frame (pandas, polars or Arrow) into ``table`` (events, users or items).
+
+    The frame goes through the same mapping, validation, quarantine, de-duplication and accounting
+    as a file; a quarantined row's line is its row number (1 = the first row). ``name`` labels the
+    source in the store and in messages (default: the kind of frame, e.g. ``pandas DataFrame``).
+    """
+    spec, m = _prepare(ws, table, mapping)
+    arrow, kind = to_arrow(frame)
+    label = name or kind
+    source = FrameSource(label, arrow)
+    params = {"table": table, "mapping": m.name, "frame": label, "rows": arrow.num_rows}
+    return _ingest(ws, spec, m, [source], [frame_hash(arrow)], params, progress, now)
+
+
+def _prepare(ws: Workspace, table: str, mapping: str | Path | Mapping | None) -> tuple[TableSpec, Mapping]:
     spec = TABLES.get(table)
     if spec is None:
         raise ConfigError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
-    if fmt:
-        m = m.model_copy(update={"read": m.read.model_copy(update={"format": fmt})})
-    settings = ws.settings
-    chunk_bytes = settings.ingest.chunk_mb << 20
     check_mapping(spec, m)
-    paths = expand_paths(path)
-    expected = tuple(c for name in spec.names for c in m.candidates(name))
-    text_auto = m.read.encoding == "auto"
-    prints = [fingerprint(p, check_utf8=text_auto and (m.read.format or guess_format(p)) != "parquet")
-              for p in paths]
-    sources = [open_source(p, m.read, chunk_bytes=chunk_bytes, expected=expected, utf8=utf8)
-               for p, (_, utf8) in zip(paths, prints, strict=True)]
-    resolved = [resolve_columns(spec, m, s.columns, str(s.path)) for s in sources]
-    hashes = [digest for digest, _ in prints]
+    return spec, m
+
+
+def _ingest(ws: Workspace, spec: TableSpec, m: Mapping, sources: list[Any], hashes: list[str | None],
+            params: dict[str, Any], progress: Progress | None, now: datetime | None) -> IngestReport:
+    """Every source of one command in one transaction; the report of what happened to each."""
+    settings = ws.settings
+    resolved = [resolve_columns(spec, m, s.columns, s.label) for s in sources]
     now = now or utc_now()
-    try:
-        min_ts = datetime.fromisoformat(settings.ingest.min_ts)
-    except ValueError:
-        raise ConfigError(f"ingest.min_ts: {settings.ingest.min_ts!r} is not a date") from None
+    min_ts = datetime.fromisoformat(settings.ingest.min_ts)
     max_ts = now + timedelta(days=settings.ingest.max_future_days)
+    ctx = Context(settings.time.timezone, min_ts, max_ts, now)
 
     store = ws.store
     started = utc_now()
     run_id = store.next_run_id()
     reports: list[FileReport] = []
-    params = {"table": table, "mapping": m.name, "paths": [str(p) for p in paths]}
     try:
-        with store.transaction():
+        with store.atomic():
             for src, found, digest in zip(sources, resolved, hashes, strict=True):
-                ctx = Context(settings.time.timezone, min_ts, max_ts, digest)
-                reports.append(_ingest_one(store, spec, m, src, found, ctx, run_id, progress, now))
-            report = IngestReport(table, m.name, run_id, reports)
+                reports.append(_ingest_one(store, spec, m, src, found, ctx, digest, run_id, progress, now))
+            report = IngestReport(spec.name, m.name, run_id, reports)
             store.record_run(run_id, "ingest", "ok", started_at=started, params=params,
                              metrics={k: v for k, v in report.to_dict().items() if k != "files"})
-    except duckdb.Error as exc:
-        if isinstance(exc, duckdb.InterruptException) or "KeyboardInterrupt" in str(exc):
-            # Ctrl-C while DuckDB was reading a chunk reaches us wrapped in a DuckDB error
-            raise KeyboardInterrupt from None
+    except KeyboardInterrupt:
+        _record_failure(store, run_id, started, params, "interrupted (Ctrl-C): nothing was written")
+        raise
+    except StoreError as exc:
         _record_failure(store, run_id, started, params, str(exc))
         raise StoreError(f"ingestion failed, nothing was written: {exc}") from None
-    except InputError as exc:
+    except (InputError, ConfigError) as exc:
         _record_failure(store, run_id, started, params, str(exc))
         raise
     return report
 
 
-def _record_failure(store: DuckDBStore, run_id: int, started: datetime, params: dict[str, Any],
+def _record_failure(store: Store, run_id: int, started: datetime, params: dict[str, Any],
                     message: str) -> None:
-    with store.transaction():
+    with store.atomic():
         store.record_run(run_id, "ingest", "failed", started_at=started, params=params, message=message)
 
 
-def _ingest_one(store: DuckDBStore, spec: TableSpec, m: Mapping, src: Source, found: dict[str, str],
-                ctx: Context, run_id: int, progress: Progress | None, now: datetime) -> FileReport:
-    con = store.con
-    source_id = int(store.scalar("SELECT nextval('source_id_seq')"))
-    report = FileReport(str(src.path), source_id, src.format, src.encoding, src.delimiter, src.header)
-    mapping_hash = m.fingerprint()
-    before = store.query_rows(
+def _ingested_before(store: Store, spec: TableSpec, content_hash: str, mapping_hash: str) -> int | None:
+    rows = store.query_rows(
         "SELECT rows_read FROM sources WHERE table_name = ? AND content_hash = ? AND mapping_hash = ? LIMIT 1",
-        [spec.name, ctx.content_hash, mapping_hash])
-    if before:
+        [spec.name, content_hash, mapping_hash])
+    return int(rows[0][0]) if rows else None
+
+
+def _ingest_one(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], ctx: Context,
+                content_hash: str | None, run_id: int, progress: Progress | None, now: datetime) -> FileReport:
+    source_id = store.next_id("source_id_seq")
+    report = FileReport(src.label, source_id, src.format, src.encoding, src.delimiter, src.header)
+    mapping_hash = m.fingerprint()
+    before = _ingested_before(store, spec, content_hash, mapping_hash) if content_hash else None
+    if before is not None:
         # The same content through the same mapping was ingested already: every row is a duplicate.
         # (Re-reading would be slower and, for users and items, would bring back older values.)
-        report.rows_read = report.duplicates = int(before[0][0])
-        _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
+        report.rows_read = report.duplicates = before
+        _record_source(store, source_id, run_id, spec, src.label, content_hash or "", m, report, now, None)
         if progress:
-            progress(src.path.name, src.total, src.total)
+            progress(src.name, src.total, src.total)
         return report
     used = set(found.values())
     if spec is EVENTS:
         report.ignored_columns = [c for c in src.columns if c not in used]
-    _create_staging(con, spec)
-    reasons: Counter[str] = Counter()
-    staged = rejected = 0
-    name = src.path.name
-    for chunk in prefetch(src.chunks()):
-        report.rows_read += len(chunk.lines) + len(chunk.rejects)
-        rejected += len(chunk.rejects)
-        if chunk.rejects:
-            reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), chunk.rejects))
-        if len(chunk.lines):
-            n, json_rejects = _process_chunk(con, spec, m, src, found, ctx, chunk)
-            staged += n
-            if json_rejects:
-                rejected += len(json_rejects)
-                reasons.update(_quarantine_rejects(con, spec, ctx, source_id, str(src.path), json_rejects))
-        if progress:
-            progress(name, chunk.done, src.total)
-    invalid, new_reasons = _quarantine_staged(con, spec, ctx, source_id, str(src.path))
-    reasons.update(new_reasons)
-    good = staged - invalid
-    bad = rejected + invalid
-    report.accepted = _publish(con, spec, source_id)
-    report.quarantined = sum(reasons.values())
-    # Duplicates: good rows already stored (or repeated in the file), and bad rows already
-    # quarantined by an earlier ingestion of the same content.
-    report.duplicates = (good - report.accepted) + (bad - report.quarantined)
-    report.by_reason = dict(reasons.most_common())
-    if good + bad != report.rows_read:
-        raise StoreError(f"{src.path}: {report.rows_read} rows read but {good} good and {bad} bad; "
-                         "nothing was written")
-    _record_source(con, source_id, run_id, spec, src, ctx, m, report, now)
+    try:
+        _stage_source(store, spec, m, src, found, ctx, progress)
+        if getattr(src, "needs_rescan", False):
+            # records span lines: find unclosed quotes and quoted line breaks, then read again
+            src.check_quotes()
+            _stage_source(store, spec, m, src, found, ctx, progress)
+        report.rows_read = staging.staged_rows(store)  # every row read is staged, good or bad
+        seen = content_set = None
+        if content_hash is None:  # known only now that it was read (a database query)
+            content_hash = str(src.content_hash)
+            seen = _ingested_before(store, spec, content_hash, mapping_hash)
+        if spec is not EVENTS:
+            content_set = staging.content_set(store)
+            if seen is None:
+                seen = _same_rows_before(store, spec, content_set)
+        if seen is not None:
+            report.duplicates = report.rows_read
+        else:
+            bad = staging.bad_rows(store)
+            reasons = staging.quarantine(store, spec, source_id, src.label, content_hash)
+            report.accepted = staging.publish(store, spec, source_id, occurrences=m.rules.identity == "line")
+            report.quarantined = sum(reasons.values())
+            good = report.rows_read - bad
+            # Duplicates: good rows already stored (or repeated in the file), and bad rows already
+            # quarantined by an earlier ingestion of the same content.
+            report.duplicates = (good - report.accepted) + (bad - report.quarantined)
+            report.by_reason = dict(reasons.most_common())
+            if report.accepted + report.quarantined + report.duplicates != report.rows_read:
+                raise StoreError(f"{src.label}: {report.rows_read} rows read but {report.accepted} accepted, "
+                                 f"{report.quarantined} quarantined and {report.duplicates} duplicates")
+    except StoreError as exc:  # the transaction is lost, and the staging tables with it
+        raise StoreError(f"{src.label}: {exc}") from None
+    staging.drop_staging(store)
+    _record_source(store, source_id, run_id, spec, src.label, content_hash, m, report, now, content_set)
     return report
 
 
-def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, run_id: int, spec: TableSpec, src: Source,
-                   ctx: Context, m: Mapping, report: FileReport, now: datetime) -> None:
-    con.execute(
+def _stage_source(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], ctx: Context,
+                  progress: Progress | None) -> None:
+    staging.create_staging(store, spec)
+    for chunk in prefetch(src.chunks()):
+        _stage_rejects(store, chunk.rejects)
+        if len(chunk.lines):
+            _process_chunk(store, spec, m, src, found, ctx, chunk)
+        if progress:
+            progress(src.name, chunk.done, src.total)
+
+
+def _same_rows_before(store: Store, spec: TableSpec, content_set: str) -> int | None:
+    rows = store.query_rows("SELECT rows_read FROM sources WHERE table_name = ? AND content_set = ? LIMIT 1",
+                            [spec.name, content_set])
+    return int(rows[0][0]) if rows else None
+
+
+def _record_source(store: Store, source_id: int, run_id: int, spec: TableSpec, label: str, content_hash: str,
+                   m: Mapping, report: FileReport, now: datetime, content_set: str | None) -> None:
+    store.execute(
         "INSERT INTO sources (source_id, run_id, table_name, path, content_hash, mapping, rows_read, accepted, "
-        "quarantined, duplicates, ingested_at, mapping_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, run_id, spec.name, str(src.path), ctx.content_hash, m.name, report.rows_read,
-         report.accepted, report.quarantined, report.duplicates, now, m.fingerprint()],
+        "quarantined, duplicates, ingested_at, mapping_hash, content_set) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source_id, run_id, spec.name, label, content_hash, m.name, report.rows_read, report.accepted,
+         report.quarantined, report.duplicates, now, m.fingerprint(), content_set],
     )
 
 
-_SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "event_type": "VARCHAR", "timestamp": "TIMESTAMP",
-              "date": "DATE", "number": "DOUBLE", "integer": "DOUBLE"}
+def _stage_rejects(store: Store, rejects: list[Reject]) -> None:
+    if rejects:
+        staging.stage_rejects(store, [r.line for r in rejects], [r.reason for r in rejects],
+                              [r.detail for r in rejects], [r.text for r in rejects])
 
 
-def _create_staging(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    """The file's rows after validation, good and bad, until the file is complete."""
-    cols = [f"{c.name} {_SQL_TYPES[c.kind]}" for c in spec.columns]
-    if spec is EVENTS:
-        cols.append("_key UHUGEINT")
-    else:
-        cols += ["attributes JSON", "_hash UBIGINT"]
-    cols += ["_line BIGINT", "_reason VARCHAR", "_column VARCHAR", "_value VARCHAR", "_raw VARCHAR"]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged ({', '.join(cols)})")
+def _positional(table: pa.Table, lines: np.ndarray) -> pa.Table:
+    """The chunk under internal column names, with its line numbers: no source name can collide."""
+    renamed = table.rename_columns([internal_name(i) for i in range(table.num_columns)])
+    return renamed.append_column("_line", pa.array(lines, pa.int64()))
 
 
-def _process_chunk(con: duckdb.DuckDBPyConnection, spec: TableSpec, m: Mapping, src: Source,
-                   found: dict[str, str], ctx: Context, chunk: Chunk) -> tuple[int, list[Reject]]:
-    """Validate and convert one chunk into staging (good and bad rows alike).
+def _process_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], ctx: Context,
+                   chunk: Chunk) -> None:
+    """Validate and convert one chunk into staging (good and bad rows alike)."""
+    if src.format == "jsonl":
+        _process_json_chunk(store, spec, m, src, ctx, chunk)
+        return
+    columns = list(chunk.table.column_names)
+    types = {name: chunk.table.schema.field(i).type for i, name in enumerate(columns)}
+    check_types(spec, found, types, src.label)
+    with store.temporary_view("_chunk", _positional(chunk.table, chunk.lines)):
+        _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk")
 
-    Returns the rows staged and, for JSON lines, the lines that are not JSON objects."""
-    table = chunk.table.append_column("_line", pa.array(chunk.lines, pa.int64()))
-    rejects: list[Reject] = []
+
+def _process_json_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, ctx: Context, chunk: Chunk) -> None:
+    """JSON lines: one text column per key of this chunk (keys may differ by chunk), extracted by the
+    store; lines that are not JSON objects are staged as malformed rows."""
+    table = pa.table({"_json": chunk.table.column(JSON_COLUMN), "_line": pa.array(chunk.lines, pa.int64())})
+    with store.temporary_view("_json_chunk", table):
+        bad = store.query_rows(JSON_BAD_SQL)
+        _stage_rejects(store, [Reject(int(line), text, detail="not a JSON object") for line, text in bad])
+        keys = sorted(str(k) for (k,) in store.query_rows(JSON_KEYS_SQL) if k)  # an empty key names nothing
+        store.create_table_as("_json_rows", json_columns_sql(keys), temporary=True, replace=True)
     try:
-        if src.format == "jsonl":
-            # one text column per key of this chunk, extracted by DuckDB (keys may differ by chunk)
-            con.register("_json_chunk", table)
-            rejects = [Reject(int(line), text, detail="not a JSON object")
-                       for line, text in con.execute(JSON_BAD_SQL).fetchall()]
-            keys = sorted(k for (k,) in con.execute(JSON_KEYS_SQL).fetchall())
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _chunk AS {json_columns_sql(keys)}")
-            types: dict[str, pa.DataType] = {"_line": pa.int64(), **dict.fromkeys(keys, pa.string())}
-            found = resolve_columns(spec, m, keys, str(src.path), require=False)
-        else:
-            con.register("_chunk", table)
-            types = {f.name: f.type for f in table.schema}
-        present = {k: v for k, v in found.items() if v in types}
-        sql = plan_sql(spec, m, present, types, ctx)
-        try:
-            row = con.execute(f"INSERT INTO _staged {sql}").fetchone()
-        except duckdb.Error as exc:
-            if m.expressions:
-                raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.path}: {exc}") from None
-            raise
+        found = resolve_columns(spec, m, keys, src.label, require=False)
+        types = dict.fromkeys(keys, pa.string())
+        _run_plan(store, spec, m, src, found, keys, types, ctx, "_json_rows")
     finally:
-        with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
-            con.unregister("_json_chunk" if src.format == "jsonl" else "_chunk")
-    return (int(row[0]) if row else 0), rejects
+        store.drop_table("_json_rows")
 
 
-def _quarantine_staged(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Context, source_id: int,
-                       path: str) -> tuple[int, Counter[str]]:
-    """Move the file's bad rows to quarantine (unless this content was quarantined before).
-
-    Returns (bad rows in the file, newly quarantined rows by reason)."""
-    row = con.execute("SELECT count(*) FROM _staged WHERE _reason IS NOT NULL").fetchone()
-    bad = int(row[0]) if row else 0
-    if not bad:
-        return 0, Counter()
-    con.execute(
-        """INSERT INTO quarantine
-        SELECT ?, ?, ?, ?, _line, _column, _reason, _value, _raw FROM _staged s
-        WHERE _reason IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM quarantine q WHERE q.content_hash = ? AND q.table_name = ? AND q.line = s._line)""",
-        [source_id, spec.name, path, ctx.content_hash, ctx.content_hash, spec.name],
-    )
-    reasons = Counter(dict(con.execute(
-        "SELECT reason, count(*) FROM quarantine WHERE source_id = ? AND reason <> 'malformed_row' GROUP BY 1",
-        [source_id]).fetchall()))
-    return bad, reasons
-
-
-def _quarantine_rejects(con: duckdb.DuckDBPyConnection, spec: TableSpec, ctx: Context, source_id: int,
-                        path: str, rejects: list[Reject]) -> Counter[str]:
-    """Rows the reader could not split go to quarantine as they were read."""
-    seen = {int(r[0]) for r in con.execute(
-        "SELECT line FROM quarantine WHERE content_hash = ? AND table_name = ? AND line IN "
-        "(SELECT unnest(?::BIGINT[]))", [ctx.content_hash, spec.name, [r.line for r in rejects]]).fetchall()}
-    rows = [(source_id, spec.name, path, ctx.content_hash, r.line, None, r.reason,
-             r.detail, r.text) for r in rejects if r.line not in seen]
-    if rows:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return Counter(r[6] for r in rows)
-
-
-def _publish(con: duckdb.DuckDBPyConnection, spec: TableSpec, source_id: int) -> int:
-    """Append the staged rows that are new; returns how many were written."""
-    if spec is EVENTS:
-        cols = [c.name for c in spec.columns]
-        bounds = con.execute(
-            "SELECT min(ts), max(ts), count(event_id) FROM _staged WHERE _reason IS NULL").fetchone()
-        if bounds is None or bounds[0] is None:
-            return 0
-        has_event_id = bool(bounds[2])  # the source's own ids are the identity, whatever their column's name
-        # Keys cover the timestamp unless the source has its own event ids, so only the stored
-        # events in the staged time range can collide: zone maps make that scan cheap.
-        existing = "SELECT event_key FROM events" + (
-            "" if has_event_id else " WHERE ts BETWEEN ? AND ?")
-        params = [] if has_event_id else [bounds[0], bounds[1]]
-        row = con.execute(
-            f"""INSERT INTO events
-            SELECT _key, {', '.join(cols)}, {source_id}, _line FROM (
-                SELECT * FROM _staged WHERE _reason IS NULL
-                QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _line) = 1
-            ) s
-            WHERE NOT EXISTS (SELECT 1 FROM ({existing}) e WHERE e.event_key = s._key)""",
-            params,
-        ).fetchone()
-        return int(row[0]) if row else 0
-    key = spec.key
-    cols = [c.name for c in spec.columns]
-    row = con.execute(
-        f"""INSERT OR REPLACE INTO {spec.name}
-        SELECT {', '.join(cols)}, attributes, _hash, {source_id}, _line FROM (
-            SELECT * FROM _staged WHERE _reason IS NULL
-            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1
-        ) s
-        WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE t.{key} = s.{key} AND t.row_hash = s._hash)"""
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
+def _run_plan(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], columns: list[str],
+              types: dict[str, pa.DataType], ctx: Context, relation: str) -> None:
+    present = {k: v for k, v in found.items() if v in types}
+    sql = plan_sql(spec, m, present, columns, types, ctx, store.functions, relation=relation)
+    try:
+        store.execute(f"INSERT INTO {staging.STAGED} {sql}")
+    except StoreError as exc:
+        if m.expressions:
+            raise ConfigError(f"mapping {m.name}: an [expressions] entry failed on {src.label}: {exc}") from None
+        raise

@@ -16,13 +16,13 @@ from typing import Any
 
 import psutil
 
-from segmark.core.segment.model import NoStructureError
-from segmark.errors import SegmarkError
+from segmark.errors import NoStructureError, SegmarkError, StepFailed
 from segmark.ingest.mapping import Mapping
 from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.report import write_report
 from segmark.pipeline.segments import run_cluster, run_rfm
+from segmark.pipeline.tags import apply_tags
 from segmark.workspace import Workspace
 
 
@@ -38,13 +38,8 @@ class StepResult:
     error: str | None = None
 
 
-class StepFailed(SegmarkError):
-    """A step of ``run_flow`` failed; the steps before it are kept."""
-
-    def __init__(self, step: str, message: str, results: list[StepResult]) -> None:
-        super().__init__(f"step '{step}' failed: {message} (earlier steps are kept)")
-        self.step = step
-        self.results = results
+class IngestRejected(SegmarkError):
+    """An ingest step of the flow accepted none of its rows."""
 
 
 @dataclass
@@ -72,8 +67,14 @@ def _ingest(table: str) -> Callable[[Workspace, FlowInputs, dict[str, Any]], dic
         mapping = {"events": inputs.mapping, "users": inputs.users_mapping, "items": inputs.items_mapping}[table]
         report = ingest_file(ws, table, path, mapping=mapping)
         state.setdefault("ingest", {})[table] = report
-        return {"rows_read": report.rows_read, "accepted": report.accepted,
-                "quarantined": report.quarantined, "duplicates": report.duplicates}
+        if report.nothing_accepted and (table != "events" or not ws.store.scalar("SELECT count(*) FROM events")):
+            # the cause of what would fail later ("no events in the store") is here: say so here
+            raise IngestRejected(report.rejection_summary())
+        summary = {"rows_read": report.rows_read, "accepted": report.accepted,
+                   "quarantined": report.quarantined, "duplicates": report.duplicates}
+        if report.skipped:
+            summary["left out"] = ", ".join(Path(p).name for p in report.skipped)
+        return summary
     return step
 
 
@@ -88,6 +89,7 @@ def flow_steps(inputs: FlowInputs) -> list[Step]:
     steps.append(("features", _features))
     steps.append(("segments rfm", _rfm))
     steps.append(("segments cluster", _cluster))
+    steps.append(("tags", _tags))
     steps.append(("report", _report))
     return steps
 
@@ -111,14 +113,22 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
     except NoStructureError as exc:
         # a finding, not a failure: the report shows the candidates and why none was kept
         state["cluster_refused"] = str(exc)
+        state["cluster_selection"] = exc.selection
         return {"result": "no real segments found", "why": str(exc)}
     state["cluster"] = result
     seg = result.segmentation
     return {"segmentation": seg.segmentation_id, "method": seg.method, "segments": seg.n_segments}
 
 
+def _tags(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
+    """The shipped default tags (tags whose model is not scored yet are skipped, not failed)."""
+    run = apply_tags(ws)
+    state["tags"] = run
+    return {"run": run.run_id, "tags": len(run.taxonomy), "skipped": len(run.skipped)}
+
+
 def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
-    out = inputs.report or ws.root / "report.html"
+    out = inputs.report or (ws.root or Path.cwd()) / "report.html"
     path = write_report(ws, out, inputs.lang)
     state["report"] = path
     return {"file": str(path)}

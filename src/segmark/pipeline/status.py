@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from segmark.store.duckdb import DuckDBStore
+from segmark.store.base import Store
 
 
-def workspace_status(store: DuckDBStore, *, runs: int = 10) -> dict[str, Any]:
+def workspace_status(store: Store, *, runs: int = 10) -> dict[str, Any]:
     """A summary for ``segmark status``; the CLI prints it as tables or JSON."""
     ev = store.query_rows(
         "SELECT count(*), count(DISTINCT user_id), count(*) FILTER (WHERE user_id IS NULL), "
@@ -29,7 +29,7 @@ def workspace_status(store: DuckDBStore, *, runs: int = 10) -> dict[str, Any]:
             "FROM runs ORDER BY run_id DESC LIMIT ?", [runs])
     ]
     return {
-        "database": str(store.path),
+        "database": store.location,
         "schema_version": store.schema_version(),
         "tables": {
             "events": ev[0],
@@ -47,7 +47,7 @@ def workspace_status(store: DuckDBStore, *, runs: int = 10) -> dict[str, Any]:
     }
 
 
-def quarantine_rows(store: DuckDBStore, *, reason: str | None = None,
+def quarantine_rows(store: Store, *, reason: str | None = None,
                     limit: int = 20) -> list[dict[str, Any]]:
     """Quarantined rows with file, line, column, reason, value and the raw row."""
     where = "WHERE reason = ?" if reason else ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -59,6 +59,19 @@ EXPORT_CAPABILITY: dict[str, Capability] = {
 }
 
 
+class EngineFunctions(Protocol):
+    """The few SQL functions each engine writes its own way; shared SQL asks the engine for them
+    (``store.functions``) instead of naming an engine's function (the ingestion plan uses these)."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        """A ``bits``-bit hash of a text expression in the engine's key type (event keys, row hashes)."""
+        ...
+
+    def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
+        """Text parsed with the first matching strptime format; NULL when none matches."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """The operations every step uses. Parameters are bound (``?`` placeholders), never pasted."""
@@ -68,6 +81,17 @@ class Store(Protocol):
     capabilities: frozenset[Capability]
     dialect: str
     """The SQLGlot dialect of the SQL the engine accepts from steps."""
+    functions: EngineFunctions
+    """SQL for the operations engines spell differently (hashes in the key type, strptime)."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives (a file, ``:memory:``, a catalog), for messages and ``status``."""
+        ...
+
+    def schema_version(self) -> int:
+        """The highest schema migration applied (0 for an empty database)."""
+        ...
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -118,6 +142,11 @@ class Store(Protocol):
         """Drop a table if it exists."""
         ...
 
+    def temporary_view(self, name: str, frame: Frame) -> AbstractContextManager[None]:
+        """The frame readable by SQL as ``name`` for the block, without a copy (ingestion validates
+        each chunk of a file this way; Spark: a temporary view of the DataFrame)."""
+        ...
+
     def atomic(self) -> AbstractContextManager[None]:
         """All writes inside are published together or not at all (an exception, Ctrl-C included,
         undoes them). Re-entrant: an inner block joins the outer one."""
@@ -166,6 +195,11 @@ def require(store: Store, capability: Capability, operation: str) -> None:
         raise UnsupportedError(
             f"the {store.name} engine cannot {operation} (it lacks the {capability.value!r} capability); "
             "see docs/architecture.md for what each engine supports")
+
+
+def utc_now() -> datetime:
+    """Wall-clock time (UTC, naive) for bookkeeping columns only, never for analysis dates."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def frame_columns(frame: Frame) -> list[str]:

@@ -14,10 +14,10 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -26,7 +26,18 @@ import pyarrow as pa
 from segmark.config import StoreSettings
 from segmark.errors import StoreError, WorkspaceError
 from segmark.sql import ident, literal
-from segmark.store.base import EXPORT_CAPABILITY, Capability, ExportFormat, Frame, frame_columns, iter_where, require
+from segmark.store.base import (
+    EXPORT_CAPABILITY,
+    Capability,
+    ExportFormat,
+    Frame,
+    frame_columns,
+    iter_where,
+    require,
+    utc_now,
+)
+
+__all__ = ["DuckDBStore", "migrations", "utc_now"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _SEQUENCE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -43,9 +54,16 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def utc_now() -> datetime:
-    """Wall-clock time for bookkeeping columns only (never for analysis dates)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+class DuckDBFunctions:
+    """DuckDB's spelling of the functions engines write differently."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        if bits == 128:  # events.event_key is UHUGEINT
+            return f"CAST('0x' || md5({text_sql}) AS UHUGEINT)"
+        return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
+
+    def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
+        return f"try_strptime({text_sql}, [{', '.join(literal(f) for f in formats)}])"
 
 
 class DuckDBStore:
@@ -54,6 +72,7 @@ class DuckDBStore:
     name = "duckdb"
     capabilities = frozenset(Capability)
     dialect = "duckdb"
+    functions = DuckDBFunctions()
 
     def __init__(self, path: Path | str, settings: StoreSettings | None = None,
                  *, read_only: bool = False) -> None:
@@ -75,6 +94,10 @@ class DuckDBStore:
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -149,33 +172,61 @@ class DuckDBStore:
                 previous.extend(self._trace)
             self._trace = previous
 
-    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
-        """Execute one statement; DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
-        if shared and self._trace is not None:
-            self._trace.append(sql)
+    @staticmethod
+    @contextmanager
+    def _mapped() -> Iterator[None]:
+        """DuckDB's errors become StoreError, its interrupt KeyboardInterrupt."""
         try:
-            return self.con.execute(sql, list(params) if params else [])
+            yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
             if "KeyboardInterrupt" in str(exc):  # Ctrl-C while DuckDB called back into Python
                 raise KeyboardInterrupt from None
             raise StoreError(str(exc)) from None
+        except RuntimeError as exc:
+            if "interrupted" in str(exc).lower():  # Ctrl-C while a statement runs: "Query interrupted"
+                raise KeyboardInterrupt from None
+            raise
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None, *, shared: bool = True) -> duckdb.DuckDBPyConnection:
+        """Execute one statement (recorded while tracing when it is shared SQL a step passed in)."""
+        if shared and self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():
+            return self.con.execute(sql, list(params) if params else [])
+
+    def _one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first value of an engine-internal statement, its result consumed whole (an
+        unfinished result would block the next frame registration)."""
+        result = self._run(sql, params, shared=False)
+        with self._mapped():  # DuckDB may run the statement as its result is read
+            rows = result.fetchall()
+        return rows[0][0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._run(sql, params)
+        result = self._run(sql, params)
+        with self._mapped():
+            result.fetchall()  # consumed, so the connection is free for the next frame
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        result = self._run(sql, params)
-        to_table = getattr(result, "to_arrow_table", None) or result.arrow  # 1.2 has only .arrow()
-        table = to_table()
+        if self._trace is not None:
+            self._trace.append(sql)
+        with self._mapped():  # a relation converts to Arrow without the extra copy of a DB-API result
+            relation = self.con.sql(sql, params=list(params) if params else None)
+            to_table = getattr(relation, "to_arrow_table", None) or relation.arrow
+            table = to_table()
         return table if isinstance(table, pa.Table) else table.read_all()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self._run(sql, params).df()
+        result = self._run(sql, params)
+        with self._mapped():  # DuckDB may run the statement as its result is read
+            return result.df()
 
     def query_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._run(sql, params).fetchall()
+        result = self._run(sql, params)
+        with self._mapped():
+            return result.fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self.query_rows(sql, params)
@@ -213,8 +264,8 @@ class DuckDBStore:
         kind = " TEMP" if temporary else ""
         if self._trace is not None:
             self._trace.append(sql)
-        self._run(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params, shared=False)
-        return int(self._run(f"SELECT count(*) FROM {ident(name)}", shared=False).fetchone()[0])
+        self._one(f"{verb}{kind} TABLE {ident(name)} AS {sql}", params)
+        return int(self._one(f"SELECT count(*) FROM {ident(name)}"))
 
     @contextmanager
     def _registered(self, frame: Frame) -> Iterator[str]:
@@ -233,7 +284,7 @@ class DuckDBStore:
             return 0
         names = ", ".join(ident(c) for c in cols)
         with self._registered(frame) as view:
-            self._run(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}", shared=False)
+            self._one(f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {view}")
         return len(frame)
 
     def upsert(self, table: str, frame: Frame, key: Sequence[str]) -> int:
@@ -256,12 +307,22 @@ class DuckDBStore:
         match = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM k.{ident(c)}" for c in cols)
         extra = "".join(f" AND t.{ident(c)} = ?" for c, _ in pairs)
         with self._registered(keys) as view:
-            row = self._run(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
-                            f"{extra}", [v for _, v in pairs], shared=False).fetchone()
-        return int(row[0]) if row else 0
+            deleted = self._one(f"DELETE FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {match})"
+                                f"{extra}", [v for _, v in pairs])
+        return int(deleted or 0)
 
     def drop_table(self, name: str) -> None:
-        self._run(f"DROP TABLE IF EXISTS {ident(name)}", shared=False)
+        self._one(f"DROP TABLE IF EXISTS {ident(name)}")
+
+    @contextmanager
+    def temporary_view(self, name: str, frame: Frame) -> Iterator[None]:
+        with self._mapped():
+            self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
+                self.con.unregister(name)
 
     def publish_table(self, name: str, sql: str, params: Sequence[Any] | None = None) -> int:
         with self.atomic():
@@ -272,7 +333,7 @@ class DuckDBStore:
     def next_id(self, sequence: str) -> int:
         if not _SEQUENCE.match(sequence):
             raise ValueError(f"not a sequence name: {sequence!r}")
-        return int(self._run(f"SELECT nextval('{sequence}')", shared=False).fetchone()[0])
+        return int(self._one(f"SELECT nextval('{sequence}')"))
 
     def next_run_id(self) -> int:
         return self.next_id("run_id_seq")

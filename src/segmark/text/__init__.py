@@ -6,12 +6,13 @@ Keys are namespaced by area (``"predict.train.done"``), so areas never collide. 
 a missing key or translation is a ``KeyError`` in the tests, never a half-English page. A test
 checks that every key has both languages and that both use the same placeholders.
 
-To add an area: create ``text/<area>.py`` with ``MESSAGES`` and list it in ``AREAS``.
+To add an area: create ``text/<area>.py`` with ``MESSAGES``; ``AREAS`` finds every module of the package.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import string
 from functools import cache
 from typing import Any, Literal
@@ -19,8 +20,8 @@ from typing import Any, Literal
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-AREAS: tuple[str, ...] = ()
-"""The modules of this package that hold messages (each defines ``MESSAGES``)."""
+AREAS: tuple[str, ...] = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
+"""The modules of this package (each defines ``MESSAGES``), found rather than listed."""
 
 
 @cache

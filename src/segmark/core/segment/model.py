@@ -36,15 +36,9 @@ from segmark.core.segment.methods import (
 from segmark.core.segment.metrics import cluster_scores
 from segmark.core.segment.preprocess import make_preprocessor, rate_bases, split_columns
 from segmark.core.segment.selection import Selection, select_model
-from segmark.errors import SegmarkError
+from segmark.errors import NoStructureError
 
-
-class NoStructureError(SegmarkError):
-    """Automatic selection found no segments worth the name; ``selection`` holds the evidence."""
-
-    def __init__(self, selection: Selection) -> None:
-        super().__init__(selection.reason)
-        self.selection = selection
+__all__ = ["NoStructureError", "SegmentModel", "check_n_clusters"]
 
 
 def check_n_clusters(value: object) -> int | str:

@@ -2,7 +2,8 @@
 it quotes), rendered in English or Chinese where it is shown.
 
 Selection stores the code and the parameters with every candidate and with its outcome, beside the
-English text rendered from them (what the JSON and the CLI print). The report and ``--lang zh``
+English text rendered from them (what the JSON and the CLI print). The templates are the message
+catalogue's area ``selection`` (``segmark/text/selection.py``). The report and ``--lang zh``
 render the same code and parameters in Chinese, so a Chinese page never shows English sentences.
 
 Templates are Python format strings over the parameters; a few reasons quote the same comparison,
@@ -19,72 +20,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-TEMPLATES: dict[str, tuple[str, str]] = {
-    # -- one candidate ---------------------------------------------------------------------------
-    "fit_failed": ("could not fit: {error}", "无法拟合：{error}"),
-    "too_few_segments": ("found fewer than two segments", "找到的分群少于两个"),
-    "too_many_segments": ("{n_clusters} segments, above the maximum {k_max}", "{n_clusters} 个分群，超过上限 {k_max}"),
-    "small_segment": ("smallest segment holds {min_share:.1%} of users, below the minimum {threshold:.0%}",
-                      "最小的分群只占用户的 {min_share:.1%}，低于下限 {threshold:.0%}"),
-    "unstable": ("unstable: resampling ARI {stability:.2f} below {min_stability:.2f}",
-                 "不稳定：重抽样 ARI 为 {stability:.2f}，低于 {min_stability:.2f}"),
-    "low_gain": ("silhouette gain {gain:+.3f} below {min_gain:.2f}", "轮廓系数增益 {gain:+.3f}，低于 {min_gain:.2f}"),
-    "not_measured": ("stability not measured: a preferred candidate was stable",
-                     "未测稳定性：更优先的候选已通过稳定性检验"),
-    "asked_for": ("asked for", "按指定选用"),
-    "finest_peak": ("finest stable peak of the gain curve near the best gain",
-                    "增益曲线上接近最佳增益的最细稳定峰值"),
-    "largest_gain": ("largest silhouette gain among stable candidates", "稳定候选中轮廓系数增益最大"),
-    # -- the outcome: no segments ----------------------------------------------------------------
-    "no_candidate": ("no candidate keeps every segment above {min_share:.0%} of users",
-                     "没有候选能让每个分群都超过用户的 {min_share:.0%}"),
-    "no_gain": ("no candidate beats structureless data by {min_gain:.2f} in silhouette (best: {best})",
-                "没有候选的轮廓系数比无结构数据高出 {min_gain:.2f}（最佳：{best}）"),
-    "no_stable": ("some candidates beat structureless data (best: {best}) but none refits stably: the highest "
-                  "resampling ARI among them is {best_stability:.2f}, below {min_stability:.2f}",
-                  "有候选优于无结构数据（最佳：{best}），但没有一个能稳定地重新拟合：其中最高的重抽样 ARI 为 "
-                  "{best_stability:.2f}，低于 {min_stability:.2f}"),
-    # -- the outcome: a winner -------------------------------------------------------------------
-    "forced": ("{what} as asked: {compare}, resampling stability {stability:.2f}",
-               "按指定使用 {what}：{compare}，重抽样稳定性 {stability:.2f}"),
-    "finest": ("{what}: the finest segmentation whose silhouette gain is a peak of its method's curve and at least "
-               "{finer_ratio:.0%} of the best ({top_what}, gain {top_gain:+.3f}), among {n_ok} candidates that keep "
-               "every segment above {min_share:.0%} of users; {compare}; {stable}",
-               "{what}：在 {n_ok} 个每个分群都超过用户 {min_share:.0%} 的候选中，轮廓系数增益是该方法曲线的峰值、"
-               "且不低于最佳值（{top_what}，增益 {top_gain:+.3f}）{finer_ratio:.0%} 的最细分群；{compare}；{stable}"),
-    "largest": ("{what}: the largest silhouette gain over structureless data among {n_ok} candidates that keep "
-                "every segment above {min_share:.0%} of users ({compare}), and {stable}",
-                "{what}：在 {n_ok} 个每个分群都超过用户 {min_share:.0%} 的候选中，相对无结构数据的轮廓系数增益最大"
-                "（{compare}），且{stable}"),
-}
-"""Code -> (English, Chinese) template."""
+from segmark.text import catalogue
 
-FRAGMENTS: dict[str, tuple[str, str]] = {
-    "best": ("{best_what}, silhouette {best_silhouette:.3f} vs {best_reference:.3f} for {best_n_clusters} segments "
-             "on uniform data of the same extent",
-             "{best_what}，轮廓系数 {best_silhouette:.3f}，而同范围均匀数据分 {best_n_clusters} 群时为 "
-             "{best_reference:.3f}"),
-    "compare": ("silhouette {silhouette:.3f} vs {reference:.3f} for {n_clusters} segments on structureless data of "
-                "the same extent (gain {gain:+.3f})",
-                "轮廓系数 {silhouette:.3f}，而同范围无结构数据分 {n_clusters} 群时为 {reference:.3f}"
-                "（增益 {gain:+.3f}）"),
-    "stable": ("stable (resampling ARI {stability:.2f} >= {min_stability:.2f})",
-               "结果稳定（重抽样 ARI {stability:.2f} ≥ {min_stability:.2f}）"),
-}
-"""Parts several templates quote, by the field name they fill."""
 
+def _area(prefix: str) -> dict[str, tuple[str, str]]:
+    return {key.removeprefix(prefix): pair for key, pair in catalogue().items() if key.startswith(prefix)}
+
+
+TEMPLATES: dict[str, tuple[str, str]] = _area("selection.reason.")
+"""Code -> (English, Chinese) template (the catalogue's ``selection.reason.<code>``)."""
+
+FRAGMENTS: dict[str, tuple[str, str]] = _area("selection.fragment.")
+"""Parts several templates quote, by the field name they fill (``selection.fragment.<name>``)."""
+
+TAIL_PARAMS: dict[str, str] = {"forced": "weak", "largest": "next_what"}
 TAILS: dict[str, tuple[str, tuple[str, str]]] = {
-    "forced": ("weak", (". Warning: below the automatic rule's thresholds (gain {min_gain:.2f}, stability "
-                        "{min_stability:.2f}); these segments may not be real",
-                        "。警告：低于自动选择规则的阈值（增益 {min_gain:.2f}，稳定性 {min_stability:.2f}），"
-                        "这些分群可能并不真实")),
-    "largest": ("next_what", ("; next {next_what} (gain {next_gain:+.3f}, silhouette {next_silhouette:.3f})",
-                              "；其次是 {next_what}（增益 {next_gain:+.3f}，轮廓系数 {next_silhouette:.3f}）")),
-}
-"""Code -> (the parameter that calls for it, its tail): added when that parameter is set."""
+    code: (param, catalogue()[f"selection.tail.{code}"]) for code, param in TAIL_PARAMS.items()}
+"""Code -> (the parameter that calls for it, its tail): added when that parameter is set (the warning
+of a forced choice that misses the thresholds, the runner-up of a clear win)."""
 
 NO_STRUCTURE = frozenset({"no_candidate", "no_gain", "no_stable"})
-NO_STRUCTURE_PREFIX = ("no real segments: ", "没有真实的分群：")
+NO_STRUCTURE_PREFIX = catalogue()["selection.no_structure_prefix"]
 
 
 class _Formatter(string.Formatter):

@@ -1,0 +1,31 @@
+"""Names of the data itself, shown wherever it is (report, CLI): event types, canonical tables and
+the reasons a row was quarantined."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "data.event.view": ("view", "浏览"),
+    "data.event.search": ("search", "搜索"),
+    "data.event.cart": ("cart", "加购"),
+    "data.event.remove_cart": ("remove cart", "移出购物车"),
+    "data.event.fav": ("fav", "收藏"),
+    "data.event.purchase": ("purchase", "购买"),
+    "data.event.refund": ("refund", "退款"),
+    "data.table.events": ("events", "行为事件"),
+    "data.table.users": ("users", "用户"),
+    "data.table.items": ("items", "商品"),
+    "data.reason.malformed_row": ("malformed row", "行格式错误"),
+    "data.reason.missing_user_id": ("empty user id", "用户 ID 为空"),
+    "data.reason.missing_item_id": ("empty item id", "商品 ID 为空"),
+    "data.reason.missing_event_type": ("empty event type", "事件类型为空"),
+    "data.reason.unknown_event_type": ("unknown event type", "未知事件类型"),
+    "data.reason.missing_ts": ("empty timestamp", "时间戳为空"),
+    "data.reason.unparseable_ts": ("unreadable timestamp", "时间戳无法解析"),
+    "data.reason.ts_out_of_range": ("timestamp out of range", "时间戳超出范围"),
+    "data.reason.non_numeric_price": ("price not a number", "价格不是数字"),
+    "data.reason.negative_price": ("negative price", "价格为负"),
+    "data.reason.non_numeric_quantity": ("quantity not a number", "数量不是数字"),
+    "data.reason.negative_quantity": ("negative quantity", "数量为负"),
+    "data.reason.non_numeric_amount": ("amount not a number", "金额不是数字"),
+    "data.reason.negative_amount": ("negative amount", "金额为负"),
+    "data.reason.unparseable_date": ("unreadable date", "日期无法解析"),
+    "data.reason.invalid_age": ("invalid age", "年龄无效"),
+}

@@ -1,0 +1,133 @@
+"""Every statement the steps pass to the store is shared SQL: it transpiles to Spark SQL with SQLGlot
+and uses nothing only DuckDB has. The statements are the ones a real run issued (``tracing``), so
+a step that starts sending DuckDB-only SQL fails here, whichever module it comes from."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+
+from segmark.demo import generate_shop, write_shop
+from segmark.pipeline.features import (
+    build_features,
+    describe_features,
+    export_features,
+    get_feature_run,
+    list_feature_runs,
+    user_features,
+)
+from segmark.pipeline.report import write_report
+from segmark.pipeline.run import FlowInputs, run_flow
+from segmark.pipeline.segments import (
+    assign_users,
+    candidates_table,
+    explain_user,
+    export_segments,
+    get_segmentation,
+    last_refused_clustering,
+    list_segmentations,
+    members,
+    profile_table,
+    run_rfm,
+    segment_migration,
+    segments_table,
+)
+from segmark.pipeline.status import quarantine_rows, workspace_status
+from segmark.store.dialect import portability_problems
+from segmark.workspace import init_workspace, open_workspace
+
+STEPS = ["ingest users", "ingest items", "ingest events", "features", "segments rfm", "segments cluster",
+         "tags", "report", "reading and using"]
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """The statements of a full run on a small sample shop, by step, then those of every command
+    that reads or uses what the run made."""
+    tmp = tmp_path_factory.mktemp("portable")
+    paths = write_shop(generate_shop(n_users=600, seed=2), tmp / "shop")
+    by_step: dict[str, list[str]] = {}
+    with open_workspace(init_workspace(tmp / "ws")) as ws, ws.store.tracing() as statements:
+        marks: list[tuple[str, int]] = []
+        inputs = FlowInputs(events=paths["events"], users=paths["users"], items=paths["items"],
+                            report=tmp / "report.html")
+        _, state = run_flow(ws, inputs, on_step=lambda r: marks.append((r.name, len(statements)))
+                            if r.status == "running" else None)
+        assert "cluster" in state, "the sample shop must have segments, or the clustering's SQL is not traced"
+        marks.append(("", len(statements)))
+        for (name, start), (_, end) in pairwise(marks):
+            by_step[name] = statements[start:end]
+
+        start = len(statements)
+        store = ws.store
+        latest = get_feature_run(store)
+        describe_features(store)
+        export_features(store, tmp / "f.parquet")
+        list_feature_runs(store)
+        user = str(members(store, state["rfm"].segmentation.segmentation_id).index[0])
+        user_features(store, user)
+        cluster = get_segmentation(store, kind="cluster")
+        for seg in list_segmentations(store):
+            segments_table(store, seg.segmentation_id)
+            profile_table(store, seg.segmentation_id)
+            candidates_table(store, seg.segmentation_id)
+            explain_user(ws, user, seg.segmentation_id)
+            export_segments(store, tmp / f"s{seg.segmentation_id}.csv", seg.segmentation_id)
+        last_refused_clustering(store)
+        earlier = build_features(ws, as_of=latest.as_of_local - timedelta(days=60))
+        run_rfm(ws, feature_run_id=earlier.run_id)
+        segment_migration(store)
+        assign_users(ws, cluster.segmentation_id, only_new=True)
+        workspace_status(store)
+        quarantine_rows(store)
+        write_report(ws, tmp / "again.html", "zh")
+        by_step["reading and using"] = statements[start:]
+    return by_step
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_statement_of_a_full_run_is_shared_sql(traced: dict[str, list[str]], step: str) -> None:
+    statements = traced[step]
+    assert statements, f"{step} issued no statement through the store"
+    problems = {sql: found for sql in dict.fromkeys(statements) if (found := portability_problems(sql))}
+    assert not problems, "\n\n".join(f"{sql[:400]}\n  -> {'; '.join(p)}" for sql, p in problems.items())
+
+
+def test_the_trace_holds_the_steps_real_statements(traced: dict[str, list[str]]) -> None:
+    assert any("recency_days" in s and "monetary" in s for s in traced["features"])  # the composed query
+    segments = traced["segments rfm"] + traced["segments cluster"]
+    assert any(s.startswith("INSERT INTO segmentations") for s in segments)
+    assert any("segment_members" in s for s in traced["reading and using"])
+
+
+@pytest.mark.parametrize(("sql", "problem"), [
+    ("SELECT a, count(*) FROM t GROUP BY ALL", "GROUP BY ALL"),
+    ("SELECT a FROM t ORDER BY ALL", "ORDER BY ALL"),
+    ("SELECT * FROM t ORDER BY rowid", "rowid"),
+    ("SELECT hash(user_id, ?) FROM t", "hash() is DuckDB-only"),
+    ("SELECT md5_number(a) FROM t", "md5_number() is DuckDB-only"),
+    ("SELECT struct_pack(a := 1)", "struct_pack() is DuckDB-only"),
+    ("SELECT nextval('run_id_seq')", "nextval() is DuckDB-only"),
+    ("SELECT * FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1", "QUALIFY"),
+    ("INSERT OR REPLACE INTO t SELECT 1", "INSERT OR REPLACE"),
+    ("SELECT 1 FROM information_schema.columns WHERE table_name = ?", "information_schema"),
+    ("SELECT frobnicate(a) FROM t", "frobnicate() is unknown to SQLGlot"),
+    ("SELECT FROM WHERE", "cannot parse"),
+])
+def test_duckdb_only_sql_is_caught(sql: str, problem: str) -> None:
+    found = portability_problems(sql)
+    assert any(problem in p for p in found), found
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT user_id, count(*) FILTER (WHERE event_type = 'purchase') AS n FROM events WHERE ts < ? GROUP BY 1",
+    "SELECT m.user_id, row_number() OVER (PARTITION BY segment_id ORDER BY md5(user_id || ?)) AS rn "
+    "FROM segment_members m",
+    "WITH q(segment_id, quota) AS (VALUES (0, 2), (1, 3)) SELECT * FROM q",
+    "SELECT arg_min(category, ts), epoch(ts) FROM events GROUP BY user_id",
+    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+])
+def test_portable_sql_passes(sql: str) -> None:
+    assert portability_problems(sql) == []
