@@ -16,6 +16,7 @@ import pytest
 
 from segmark.core.segment.model import NoStructureError
 from segmark.errors import NotReadyError
+from segmark.pipeline.features import build_features
 from segmark.pipeline.report import collect_report_data, resolve_lang, write_report
 from segmark.pipeline.segments import get_segmentation, last_refused_clustering, run_cluster, run_rfm, segments_table
 from segmark.report import SECTIONS
@@ -236,3 +237,25 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
         data = collect_report_data(ws.store, max_points=300)
     assert data.cluster.segments is not None and data.cluster.segments.run_id == forced.segmentation_id
     assert data.overview.as_of.date() == date(2025, 11, 1)
+
+
+def test_migration_runs_forward_in_time_when_the_earlier_date_was_segmented_last(
+        features_shop: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+    """A build as of 2025-11-01 segmented after the current one (2026-01-01): the latest
+    segmentation is the earlier date's, yet the chart goes from 2025-11-01 to 2026-01-01."""
+    from segmark.report.sections.migration import collect_migration
+
+    root = tmp_path / "ws"
+    shutil.copytree(features_shop[0], root)
+    with open_workspace(root) as ws:
+        (current,) = ws.store.query_rows("SELECT max(run_id) FROM feature_runs")[0]
+        later = run_rfm(ws, feature_run_id=current).segmentation
+        earlier = run_rfm(ws, feature_run_id=build_features(ws, as_of="2025-11-01").run_id).segmentation
+        assert earlier.segmentation_id > later.segmentation_id
+        view = collect_migration(ws.store, get_segmentation(ws.store, kind="rfm"))
+        assert view is not None
+        assert (view.from_run, view.to_run) == (earlier.segmentation_id, later.segmentation_id)
+        assert (f"{view.from_as_of:%Y-%m-%d}", f"{view.to_as_of:%Y-%m-%d}") == ("2025-11-01", "2026-01-01")
+        html = write_report(ws, tmp_path / "r.html", "en").read_text(encoding="utf-8")
+    title = page_figures(html)["migration_rfm"]["layout"]["title"]["text"]
+    assert title.index("2025-11-01") < title.index("2026-01-01"), title
