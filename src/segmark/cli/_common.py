@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from segmark.errors import SegmarkError, WorkspaceBusyError
+from segmark.localtime import json_value
+from segmark.localtime import local_day as _local_day
 from segmark.pipeline.status import last_run_id, save_snapshot
 from segmark.text import Lang as TextLang
 from segmark.text import msg
@@ -22,6 +24,8 @@ from segmark.workspace import Workspace, open_workspace
 
 console = Console()
 err_console = Console(stderr=True)
+_shop = {"timezone": "UTC"}
+"""The time zone of the workspace this command opened: dates are shown on the shop's clock."""
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -100,6 +104,7 @@ def workspace(root: Path | None, *, read_only: bool = False,
                 raise
             when_busy(exc)
             raise typer.Exit(0) from None
+    _shop["timezone"] = ws.settings.time.timezone
     try:
         with guarded(language(None, ws)):
             before = None if read_only or ws.root is None else last_run_id(ws.store)
@@ -110,5 +115,17 @@ def workspace(root: Path | None, *, read_only: bool = False,
         ws.close()
 
 
+def use_timezone(timezone: str) -> None:
+    """Show dates on this clock (``workspace`` sets it from the workspace it opens)."""
+    _shop["timezone"] = timezone
+
+
+def local_day(value: Any) -> str:
+    """A stored instant's date on the shop's clock (the workspace's ``time.timezone``)."""
+    return _local_day(value, _shop["timezone"])
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on stdout; date-times in ISO 8601 with the shop's offset (``segmark.localtime``)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False,
+                                default=lambda v: json_value(v, _shop["timezone"])) + "\n")

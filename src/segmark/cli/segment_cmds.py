@@ -13,7 +13,18 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    fail,
+    language,
+    local_day,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.core.segment.fitted import definition_text
 from segmark.core.segment.model import check_n_clusters
 from segmark.core.segment.reasons import reason_text
@@ -102,7 +113,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
     fit); when ``segments assign`` has placed users since, a last figure column counts the members now."""
     lang = "zh" if zh else "en"
     t = Table(title=say("seg.title", lang, id=seg.segmentation_id, kind=seg.kind, method=seg.method,
-                        n=seg.n_segments, users=seg.n_users, as_of=f"{seg.as_of:%Y-%m-%d}"), title_justify="left")
+                        n=seg.n_segments, users=seg.n_users, as_of=local_day(seg.as_of)), title_justify="left")
     assigned = bool((table["members"] != table["size"]).any())
     headers = ["id", "segment", "users", "share", "revenue_share"]
     if assigned:
@@ -220,7 +231,7 @@ def list_(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt 
         t.add_column(say(f"seg.list.{col}", out))
     for s in found:
         t.add_row(str(s.segmentation_id), s.kind, s.method, str(s.n_segments), f"{s.n_users:,}",
-                  f"{s.as_of:%Y-%m-%d}", str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
+                  local_day(s.as_of), str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
     console.print(t)
 
 
@@ -387,8 +398,8 @@ def migration(
         return special.get(key) or report.name(key, out, later=later)
 
     t = Table(title=say("seg.migration_title", out, a=report.before.segmentation_id,
-                        a_date=f"{report.before.as_of:%Y-%m-%d}", b=report.after.segmentation_id,
-                        b_date=f"{report.after.as_of:%Y-%m-%d}"), title_justify="left")
+                        a_date=local_day(report.before.as_of), b=report.after.segmentation_id,
+                        b_date=local_day(report.after.as_of)), title_justify="left")
     t.add_column(say("seg.from_to", out))
     for c in users.columns:
         t.add_column(name(str(c), later=True), justify="right", overflow="fold")
