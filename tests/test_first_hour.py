@@ -76,3 +76,27 @@ def test_run_figures_read_as_people_write_them() -> None:
 
     assert [_figure(v) for v in (6.0, 0.41204475625806775, 1297.7730104416626, 0.09833333333333333, 3000)] == [
         "6", "0.412", "1,298", "0.0983", "3,000"]
+
+
+def test_report_goes_into_the_workspace_with_an_ordinary_file_mode(london_shop: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(london_shop, ws)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    old = os.umask(0o022)
+    try:
+        out = segmark("report", "-w", str(ws))
+        named = segmark("report", "--out", "mine.html", "-w", str(ws))
+    finally:
+        os.umask(old)
+    assert out.exit_code == 0 and named.exit_code == 0, out.output + named.output
+    assert (ws / "report.html").is_file() and not (elsewhere / "report.html").exists()
+    assert str(ws / "report.html") in out.stdout.replace("\n", "")
+    assert (elsewhere / "mine.html").is_file()  # a relative --out is the current folder's
+    assert (ws / "report.html").stat().st_mode & 0o777 == 0o644  # 0666 less the umask, not 0600
+    assert not list(ws.glob(".report.html.*"))  # no temporary file left behind
