@@ -100,3 +100,26 @@ def test_report_goes_into_the_workspace_with_an_ordinary_file_mode(london_shop: 
     assert (elsewhere / "mine.html").is_file()  # a relative --out is the current folder's
     assert (ws / "report.html").stat().st_mode & 0o777 == 0o644  # 0666 less the umask, not 0600
     assert not list(ws.glob(".report.html.*"))  # no temporary file left behind
+
+
+def test_brackets_in_user_facing_text_are_printed_not_eaten_as_markup(london_shop: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from rich.console import Console
+
+    from segmark.cli._common import say
+
+    ws = tmp_path / "ws"
+    shutil.copytree(london_shop, ws)
+    (ws / "segmark.toml").write_text(
+        '[time]\ntimezone = "Europe/London"\n[segment.names]\n'
+        '"rfm:champions" = { en = "Champions [vip]", zh = "冠军 [vip]" }\n', encoding="utf-8")
+    made = segmark("segment", "rfm", "-w", str(ws))
+    assert made.exit_code == 0, made.output
+    assert "Champions [vip]" in made.stdout
+    assert "Champions [vip]" in segmark("segments", "show", "-w", str(ws)).stdout
+    assert "冠军 [vip]" in segmark("segments", "show", "--lang", "zh", "-w", str(ws)).stdout
+    # a catalogue message keeps its own markup and prints the text filled in as it is
+    console = Console(record=True, width=200)
+    console.print(say("report.written", "en", path="/shops/[ts]/report.html", size=1.25))
+    assert console.export_text().strip() == "report written to /shops/[ts]/report.html (1.2 MB)"

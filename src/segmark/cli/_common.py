@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from segmark.errors import SegmarkError, WorkspaceBusyError
@@ -58,8 +59,16 @@ def language(lang: Lang | str | None, ws: Workspace | None = None) -> TextLang:
 
 
 def say(key: str, lang: TextLang, /, **params: Any) -> str:
-    """A CLI message (``cli.<key>`` in the catalogue) in ``lang``."""
-    return msg(f"cli.{key}", lang, **params)
+    """A CLI message (``cli.<key>`` in the catalogue) in ``lang``, as Rich markup: the catalogue's
+    own markup (``[bold]``) is kept, while the text filled in (paths, names, reasons such as "set
+    [ts] unit or format") is escaped, so that Rich prints it rather than eating it as a tag."""
+    return msg(f"cli.{key}", lang, **{k: escape(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def plain(text: Any) -> Text:
+    """User-facing text that is not markup (a segment name, a rule, a reason, an error), for a
+    table cell or ``console.print``: printed as it is, brackets and all."""
+    return Text(str(text))
 
 
 TimezoneOpt = Annotated[str | None, typer.Option(
@@ -67,8 +76,9 @@ TimezoneOpt = Annotated[str | None, typer.Option(
                        "the mapping's zone).", show_default=False)]
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print an error the user can act on and exit non-zero."""
+def fail(message: str | Text, code: int = 1) -> None:
+    """Print an error the user can act on and exit non-zero (a ``str`` is printed as it is, not
+    as markup; give ``Text.from_markup(say(...))`` for a catalogue message)."""
     # plain text: messages may contain brackets ("[read] encoding") and must not wrap in logs
     err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
@@ -85,7 +95,7 @@ def guarded(lang: TextLang = "en") -> Iterator[None]:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
-        err_console.print(f"[yellow]{say('interrupted', lang)}[/]")
+        err_console.print(Text.from_markup(say("interrupted", lang), style="yellow"))
         raise typer.Exit(130) from None
 
 

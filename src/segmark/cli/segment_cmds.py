@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
 from segmark.cli._common import (
@@ -21,6 +22,7 @@ from segmark.cli._common import (
     fail,
     language,
     local_day,
+    plain,
     print_json,
     say,
     workspace,
@@ -130,7 +132,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
         if assigned:
             figures.append(f"{row['members']:,}")
-        t.add_row(str(seg_id), _name(row, lang), *figures, apart, _rule(row, lang))
+        t.add_row(str(seg_id), plain(_name(row, lang)), *figures, Text.from_markup(apart), plain(_rule(row, lang)))
     return t
 
 
@@ -162,7 +164,7 @@ def rfm(
         print_json(_result_json(result.segmentation, result.segments))
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
-    console.print(result.segmentation.reason_in(out), highlight=False)
+    console.print(plain(result.segmentation.reason_in(out)), highlight=False)
 
 
 @segment_app.command("cluster")
@@ -213,7 +215,7 @@ def cluster(
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
     fidelity = f"{result.segmentation.metrics['surrogate_fidelity']:.0%}"
-    console.print(result.segmentation.reason_in(out), highlight=False)
+    console.print(plain(result.segmentation.reason_in(out)), highlight=False)
     console.print(say("seg.fidelity", out, fidelity=fidelity))
 
 
@@ -262,7 +264,7 @@ def show(
         print_json(data)
         return
     console.print(_segments_view(seg, table, profile, out == "zh", labels))
-    console.print(seg.reason_in(out), highlight=False)
+    console.print(plain(seg.reason_in(out)), highlight=False)
     if len(candidates):
         t = Table(title=say("seg.candidates_title", out), title_justify="left")
         for col in ("method", "k", "segments", "silhouette", "gain", "CH", "DB", "stability", "min_share",
@@ -272,7 +274,7 @@ def show(
             t.add_row(r.method, "-" if _missing(r.k) else str(int(r.k)),
                       str(r.n_clusters), _f(r.silhouette, 3), _f(r.gain, 3), _f(r.calinski_harabasz, 0),
                       _f(r.davies_bouldin, 2), _f(r.stability, 2), _pct(r.min_share),
-                      _status(r, out))
+                      Text.from_markup(_status(r, out)))
         console.print(t)
 
 
@@ -335,7 +337,7 @@ def why(
     name = answer["name_zh"] if zh else answer["name"]
     console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"], kind=answer["kind"],
                       placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
-    console.print(answer["because_zh"] if zh else answer["because"], highlight=False)
+    console.print(plain(answer["because_zh"] if zh else answer["because"]), highlight=False)
     t = Table(show_header=True, title=say("seg.why_features", out), title_justify="left")
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")

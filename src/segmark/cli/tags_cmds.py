@@ -9,7 +9,17 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, local_day, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    language,
+    local_day,
+    plain,
+    print_json,
+    workspace,
+)
 from segmark.text import msg
 
 tags_app = typer.Typer(help="User tags: apply a tag file, list the taxonomy with coverage, show a user's tags.",
@@ -55,7 +65,8 @@ def apply_cmd(
                           feature_run_id=run.feature_run_id, as_of=local_day(run.as_of)))
         console.print(_taxonomy_table(run.taxonomy, lg, None))
         for s in run.skipped:
-            console.print(f"[yellow]{msg('tags.skipped', lg, tag=s['tag'], reason=s['reason'])}[/]", soft_wrap=True)
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+                          soft_wrap=True)
 
 
 def _taxonomy_table(taxonomy: list[dict[str, Any]], lang: str, title: str | None) -> Table:
@@ -106,7 +117,8 @@ def list_cmd(
                           f"{o['jaccard']:.2f}")
             console.print(t)
         for s in data["skipped"]:
-            console.print(f"[yellow]{msg('tags.skipped', lg, tag=s['tag'], reason=s['reason'])}[/]", soft_wrap=True)
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+                          soft_wrap=True)
 
 
 def why(item: dict[str, Any], lang: str) -> str:

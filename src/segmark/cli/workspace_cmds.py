@@ -103,15 +103,15 @@ def _busy(root: Path, exc: WorkspaceBusyError, lang: Lang | None, *, json_out: b
     holder_text = say("ws.busy.holder", out, pid=who["pid"] if who["pid"] is not None else "?",
                       command=who["command"] or "?", since=who["since"] or "?")
     if quarantine:
-        fail(say("ws.busy.no_quarantine", out, holder=holder_text))
+        fail(Text.from_markup(say("ws.busy.no_quarantine", out, holder=holder_text)))
     if json_out:
         print_json(view)
         if view["snapshot"] is None:
             raise typer.Exit(1)
         raise typer.Exit(0)
     if view["snapshot"] is None:
-        fail(say("ws.busy.no_snapshot", out, holder=holder_text))
-    err_console.print(Text(say("ws.busy.showing", out, holder=holder_text,
+        fail(Text.from_markup(say("ws.busy.no_snapshot", out, holder=holder_text)))
+    err_console.print(Text.from_markup(say("ws.busy.showing", out, holder=holder_text,
                                at=str(view["snapshot"].get("snapshot_at", "?"))[:19]), style="yellow"),
                       soft_wrap=True)
     _print_status(view["snapshot"], out, root)
