@@ -123,3 +123,25 @@ def test_brackets_in_user_facing_text_are_printed_not_eaten_as_markup(london_sho
     console = Console(record=True, width=200)
     console.print(say("report.written", "en", path="/shops/[ts]/report.html", size=1.25))
     assert console.export_text().strip() == "report written to /shops/[ts]/report.html (1.2 MB)"
+
+
+def test_a_misspelt_section_or_key_gets_the_nearest_valid_name(tmp_path: Path) -> None:
+    from segmark.errors import ConfigError
+    from segmark.ingest.mapping import load_mapping
+
+    mapping = tmp_path / "shop.toml"
+    mapping.write_text('[columns]\nuser_id = "uid"\n[event_type]\nclick = "view"\n[ts]\nformatt = "%Y"\n',
+                       encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(mapping)
+    text = str(caught.value)
+    assert "event_type: unknown key, did you mean 'event_types'?" in text
+    assert "ts.formatt: unknown key, did you mean 'format'?" in text
+    assert "Extra inputs are not permitted" not in text
+    ws = tmp_path / "ws"
+    assert segmark("init", str(ws)).exit_code == 0
+    (ws / "segmark.toml").write_text("[segmnt]\nk = 3\n[zzz]\nx = 1\n", encoding="utf-8")
+    out = segmark("status", "-w", str(ws))
+    assert out.exit_code == 1
+    assert "segmnt: unknown key, did you mean 'segment'?" in out.output
+    assert "zzz: unknown key (valid here: lang," in out.output  # nothing close: the valid names

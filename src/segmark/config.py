@@ -7,8 +7,10 @@ Every field has a default, so an empty ``segmark.toml`` is valid.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -330,9 +332,50 @@ class Settings(_Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
-def validation_problems(exc: ValidationError) -> str:
-    """A pydantic error as one line: ``key.path: message; other.key: message``."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+def validation_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """A pydantic error as one line: ``key.path: message; other.key: message``. A key that ``model``
+    does not have (a misspelt section such as ``[event_type]``) gets the nearest valid name, or the
+    list of valid names, instead of pydantic's bare "Extra inputs are not permitted"."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        text = err["msg"]
+        if err["type"] == "extra_forbidden" and model is not None and err["loc"]:
+            valid = _keys_at(model, err["loc"][:-1])
+            if valid:
+                close = difflib.get_close_matches(str(err["loc"][-1]), valid, n=1, cutoff=0.6)
+                text = (f"unknown key, did you mean {close[0]!r}?" if close else
+                        f"unknown key (valid here: {', '.join(valid)})")
+        parts.append(f"{where}: {text}")
+    return "; ".join(parts)
+
+
+def _keys_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The keys a model accepts at ``path`` (nested models followed through their fields, dict
+    and list entries skipped); empty when the path leads elsewhere."""
+    current: Any = model
+    for part in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part)) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model inside an annotation (``Model``, ``Model | None``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
@@ -340,7 +383,7 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {validation_problems(exc)}") from None
+        raise ConfigError(f"{source}: {validation_problems(exc, Settings)}") from None
 
 
 def read_toml_text(path: Path, what: str) -> str:
