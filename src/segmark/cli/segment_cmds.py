@@ -29,7 +29,7 @@ from segmark.cli._common import (
 )
 from segmark.core.segment.fitted import definition_text
 from segmark.core.segment.model import check_n_clusters
-from segmark.core.segment.reasons import reason_text
+from segmark.core.segment.reasons import reason_text, shown_status
 from segmark.errors import NoStructureError
 from segmark.pipeline.segments import (
     Segmentation,
@@ -280,10 +280,11 @@ def show(
 
 def _status(row: Any, lang: str) -> str:
     """A candidate's status, and for a rejected one why (in Chinese from its code)."""
-    if row.status not in ("winner", "eligible", "rejected"):
-        return str(row.status)
-    if row.status != "rejected":
-        return say(f"seg.status.{row.status}", lang)
+    status = shown_status(row.status, row.reason_code)
+    if status not in ("winner", "eligible", "rejected"):
+        return status
+    if status != "rejected":
+        return say(f"seg.status.{status}", lang)
     code = row.reason_code if isinstance(row.reason_code, str) else None
     why = reason_text(code, row.reason_params, lang) if code and lang == "zh" else row.reason
     return say("seg.rejected_because", lang, why=why)

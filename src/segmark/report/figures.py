@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from segmark.core.segment.reasons import shown_status
 from segmark.report.colors import QUALITATIVE, segment_colors, with_alpha
 from segmark.report.model import ClusterView, MapPoints, MigrationView, Overview, RFMView, Segments, Selection
 from segmark.report.text import (
@@ -376,7 +377,9 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
     found = c.get("n_clusters", xs)
     c["_x"] = pd.to_numeric(xs, errors="coerce").astype(float)
     c["_x"] = c["_x"].fillna(pd.to_numeric(found, errors="coerce").astype(float))
-    status = c["status"].astype(str) if "status" in c else pd.Series(["eligible"] * len(c), index=c.index)
+    codes = c["reason_code"] if "reason_code" in c else pd.Series([None] * len(c), index=c.index)
+    status = (pd.Series([shown_status(s, r) for s, r in zip(c["status"], codes, strict=True)], index=c.index)
+              if "status" in c else pd.Series(["eligible"] * len(c), index=c.index))
     fig = go.Figure()
     methods = list(dict.fromkeys(c["method"].astype(str)))
     for i, method in enumerate(methods):
