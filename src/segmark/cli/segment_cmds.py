@@ -31,6 +31,8 @@ from segmark.core.segment.fitted import definition_text
 from segmark.core.segment.model import check_n_clusters
 from segmark.core.segment.reasons import reason_text, shown_status
 from segmark.errors import NoStructureError
+from segmark.features.labels import relabel
+from segmark.pipeline.features import column_labels
 from segmark.pipeline.segments import (
     Segmentation,
     assign_users,
@@ -38,7 +40,6 @@ from segmark.pipeline.segments import (
     distinguishing,
     explain_user,
     export_segments,
-    feature_labels_zh,
     get_segmentation,
     list_segmentations,
     profile_table,
@@ -95,18 +96,20 @@ def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
     """The features that set a segment apart: its median against everyone's."""
     parts = []
     for d in distinguishing(profile, seg_id):
-        label = labels.get(d["feature"], d["feature"]) if lang == "zh" else d["feature"]
+        label = labels.get(d["feature"], d["feature"])
         parts.append(say("seg.apart", lang, feature=label, median=_num(d["median"]),
                          overall=_num(d["overall_median"])))
     return "\n".join(parts)
 
 
-def _rule(row: Any, lang: str) -> str:
+def _rule(row: Any, lang: str, labels: dict[str, str] | None = None) -> str:
     """A segment's rule: its RFM score ranges, or the first surrogate-tree rule of a clustering."""
     if row["definition"] is not None and not (isinstance(row["definition"], float) and math.isnan(row["definition"])):
         return definition_text(str(row["key"]), row["definition"], lang)
     rules = row["rules"]
-    return (rules[0]["text_zh"] if lang == "zh" else rules[0]["text"]) if rules else "-"
+    if not rules:
+        return "-"
+    return rules[0]["text_zh"] if lang == "zh" else relabel(rules[0]["text"], labels or {})
 
 
 def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
@@ -132,7 +135,8 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
         if assigned:
             figures.append(f"{row['members']:,}")
-        t.add_row(str(seg_id), plain(_name(row, lang)), *figures, Text.from_markup(apart), plain(_rule(row, lang)))
+        t.add_row(str(seg_id), plain(_name(row, lang)), *figures, Text.from_markup(apart),
+                  plain(_rule(row, lang, labels)))
     return t
 
 
@@ -159,7 +163,7 @@ def rfm(
         result = run_rfm(ws, scale=scale, feature_run_id=features_run)
         out = language(lang, ws)
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
-        labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
+        labels = column_labels(ws.store, result.segmentation.feature_run_id, out)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
@@ -209,7 +213,7 @@ def cluster(
                 fail(exc.selection.why.text("zh"))
             raise
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
-        labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
+        labels = column_labels(ws.store, result.segmentation.feature_run_id, out)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
@@ -254,8 +258,8 @@ def show(
         table = segments_table(ws.store, seg.segmentation_id)
         profile = profile_table(ws.store, seg.segmentation_id)
         candidates = candidates_table(ws.store, seg.segmentation_id)
-        labels = feature_labels_zh(ws.store, seg.feature_run_id)
         out = language(lang, ws)
+        labels = column_labels(ws.store, seg.feature_run_id, out)
     if json_out:
         data = _result_json(seg, table)
         for rec in data["segments"]:
@@ -330,7 +334,7 @@ def why(
     with workspace(ws_dir, read_only=True) as ws:
         answer = explain_user(ws, user_id, segmentation)
         out = language(lang, ws)
-        labels = feature_labels_zh(ws.store, answer["feature_run_id"]) if out == "zh" else {}
+        labels = column_labels(ws.store, answer["feature_run_id"], out)
     if json_out:
         print_json(answer)
         return
@@ -338,7 +342,7 @@ def why(
     name = answer["name_zh"] if zh else answer["name"]
     console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"], kind=answer["kind"],
                       placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
-    console.print(plain(answer["because_zh"] if zh else answer["because"]), highlight=False)
+    console.print(plain(answer["because_zh"] if zh else relabel(answer["because"], labels)), highlight=False)
     t = Table(show_header=True, title=say("seg.why_features", out), title_justify="left")
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")
