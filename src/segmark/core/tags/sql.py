@@ -76,6 +76,8 @@ _WHAT: list[tuple[type[exp.Expression], str]] = [
 
 
 def _what(node: exp.Expression) -> str:
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):  # DuckDB's 'x'.f() is f('x')
+        return f"{_describe(node.expression)} (called as a method)"
     for kind, words in _WHAT:
         if isinstance(node, kind):
             return words
@@ -129,7 +131,8 @@ def check_tag_sql(text: str, tables: Mapping[str, str]) -> CheckedSql:
         try:
             _check(node, tables)
         except TagSqlError as exc:
-            raise TagSqlError(exc.message, shift.back(_start(node))) from None
+            at = _start(node) if not isinstance(node, exp.Placeholder) else _placeholder(source)
+            raise TagSqlError(exc.message, shift.back(at)) from None
     count = 0
 
     def rewrite(node: exp.Expression) -> exp.Expression:
@@ -223,6 +226,16 @@ def _semicolon(text: str) -> int | None:
     except SqlglotError:
         return None
     return next((t.start for t in tokens if t.token_type == TokenType.SEMICOLON), None)
+
+
+def _placeholder(text: str) -> int | None:
+    """Where the first parameter (``?``, ``$1``, ``$name``) is (SQLGlot keeps no position for one)."""
+    try:
+        tokens = sqlglot.tokenize(text, read=DIALECT)
+    except SqlglotError:
+        return None
+    kinds = (TokenType.PLACEHOLDER, TokenType.PARAMETER)
+    return next((t.start for t in tokens if t.token_type in kinds), None)
 
 
 def _offset_of(text: str, line: int, col: int) -> int:
