@@ -247,6 +247,9 @@ def _list(store: Store, u: Universe, spec: TagSpec, run_id: int, folder: Path | 
     path = Path(spec.settings["file"])
     if not path.is_absolute() and folder is not None:
         path = folder / path
+    if path.exists() and not path.is_file():  # a folder, or a pipe or device that could block or never end
+        raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: the id list {path} is not a regular file", source,
+                                           *where)))
     try:
         raw = pd.read_csv(path, dtype=str, header=None, skip_blank_lines=True, encoding="utf-8-sig")
     except FileNotFoundError:
