@@ -154,6 +154,10 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     out.where, out.keys_at, out.values_at, out.sources = _mark(node), {}, {}, {}
     buffer = loader.buffer if isinstance(getattr(loader, "buffer", None), str) else ""
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping as a key: never meant, and str() of
+            # one built from aliases grows exponentially (a few hundred bytes made gigabytes of text)
+            raise TagFileError("a key must be text, not a list or mapping", "", _mark(key_node).line,
+                               _mark(key_node).column)
         key = loader.construct_object(key_node, deep=True)
         key = str(key)
         if key in out:

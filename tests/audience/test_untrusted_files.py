@@ -1,6 +1,7 @@
-"""What leaves the workspace is safe to open: an exported CSV's text cells that a spreadsheet would
-run as formulas are quoted (values from the shop's data, here through a SQL tag), ``--columns`` takes
-names only, and a tag file's id list must be a regular file."""
+"""Files that come from outside and files that go out: an exported CSV's text cells that a spreadsheet
+would run as formulas are quoted (values from the shop's data, here through a SQL tag), ``--columns``
+takes names only, a tag file's id list must be a regular file, and YAML aliases cannot make a small
+tag file or playbook expand into gigabytes of text."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pandas as pd
 import pytest
 
 from segmark.core.audience.cells import formula_like, quote_formulas
+from segmark.core.audience.playbook import parse_playbook
+from segmark.core.tags import TagFileError, parse_tag_file
 from segmark.errors import ConfigError, InputError
-from segmark.pipeline.audience import create_audience, export_audience
+from segmark.pipeline.audience import create_audience, export_audience, load_playbook
 from segmark.pipeline.tags import apply_tags
 
 
@@ -96,3 +99,43 @@ def test_an_id_list_must_be_a_regular_file(hand_ws, tmp_path: Path, kind: str) -
         apply_tags(hand_ws, path)
     assert f"{path}, line 5, column {line.index('ids') + 1}:" in str(info.value)
     assert hand_ws.store.scalar("SELECT count(*) FROM user_tags") == 0
+
+
+def _alias_bomb(levels: int) -> str:
+    """A YAML list of ``levels`` anchors, each nine aliases of the one before: a few hundred bytes
+    whose text, written out, is 9**levels items (7 here: 4.8 million, 30 MB; each level is nine times the one
+    before, so a regression fails here without taking the machine's memory)."""
+    parts = ["&l0 [x, x, x, x, x, x, x, x, x]"]
+    parts += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "[" + ", ".join(parts) + "]"
+
+
+def test_a_list_as_a_tag_file_key_is_refused_before_it_is_written_out() -> None:
+    text = ("version: 1\ngroups:\n  - group: g\n    tags:\n      - tag: t\n        kind: rule\n"
+            f"        ? {_alias_bomb(7)}\n        : 1\n")
+    assert len(text) < 600
+    with pytest.raises(TagFileError, match="a key must be text") as info:
+        parse_tag_file(text, "t.yaml")
+    assert str(info.value).startswith("t.yaml, line 7, column 11:")
+
+
+@pytest.mark.parametrize(("yaml_text", "words"), [
+    (f"default:\n  action: {_alias_bomb(7)}\n", "'default': 'action' must be text, not a list"),
+    (f"segments:\n  champions: {{action: VIP, channel: {_alias_bomb(7)}}}\n",
+     "'champions': 'channel' must be text, not a list"),
+    (f"segments:\n  ? {_alias_bomb(7)}\n  : {{action: VIP}}\n", "line 2, column 5: not valid YAML"),  # unhashable
+    ("segments: [a, b]\n", "'segments' is a mapping"),
+])
+def test_a_playbooks_texts_must_be_text(hand_ws, yaml_text: str, words: str) -> None:
+    (hand_ws.root / "playbooks.yaml").write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_playbook(hand_ws)
+    assert str(info.value).startswith(str(hand_ws.root / "playbooks.yaml"))
+    assert words in str(info.value)
+
+
+def test_a_playbook_of_text_still_reads() -> None:
+    book = parse_playbook({"default": {"action": "Say hello", "action_zh": "问好", "channel": None},
+                           "segments": {"champions": {"action": "VIP", "channel": 7}}}, "p")
+    assert book.action_for("champions_weekend").action == "VIP" and book.action_for("champions").channel == "7"
+    assert book.action_for(None).action_zh == "问好" and book.action_for(None).channel == ""
