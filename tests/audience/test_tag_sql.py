@@ -68,6 +68,11 @@ ATTACKS = [
     ("SELECT user_id FROM users;\nCOPY events TO 'out.csv'", "found 2 statements", ";\n"),
     ("SELECT user_id FROM users WHERE signup_date < now()", "refused function now()", "now()"),
     ("SELECT user_id FROM users WHERE random() < 0.5", "refused function random()", "random()"),
+    ('SELECT user_id FROM users WHERE signup_date < "current_date"', "refused current_date without a table",
+     '"current_date"'),
+    ('SELECT user_id, "current_catalog" AS value FROM users', "refused current_catalog without a table",
+     '"current_catalog"'),
+    ("SELECT user_id, user AS value FROM users", "refused user without a table", "user AS"),
     ("SELECT user_id FROM events TABLESAMPLE 50%", "refused TABLESAMPLE", "50"),
     ("SELECT user_id FROM users WHERE user_id = ?", "refused a parameter", "?"),
     ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT 'u1' AS user_id FROM n",
@@ -109,6 +114,7 @@ def test_the_attack_files_are_really_there(hand_ws, secrets: Path) -> None:
     assert hand_ws.store.query_rows("SELECT user_id, password FROM 'secret.csv'") == [("u1", "hunter2")]
     assert hand_ws.store.query_rows("SELECT * FROM read_csv('secret.csv')") == [("u1", "hunter2")]
     assert hand_ws.store.scalar("SELECT current_setting('threads')") >= 1
+    assert hand_ws.store.scalar('SELECT "current_catalog" FROM users LIMIT 1') == "segmark"  # the file's name
     assert hand_ws.store.scalar("SELECT count(*) FROM duckdb_settings()") > 10
     assert hand_ws.store.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'runs'") == 1
 

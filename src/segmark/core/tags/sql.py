@@ -16,8 +16,10 @@ every node must be on an allow-list:
   aggregates (count, sum, avg, min, max, median, quantiles, stddev, string_agg...) and the ranking
   and offset window functions;
 - no parameters (``?``, ``$1``), no recursive WITH (it can run without end), nothing that reads the
-  clock or a random source (``now()``, ``random()``, ``TABLESAMPLE``): a tag is computed as of its
-  feature build, and ``{as_of}`` is that date.
+  clock, the session or a random source (``now()``, ``random()``, ``TABLESAMPLE``, and the bare names
+  ``current_date``, ``user``, ``current_catalog``... that DuckDB reads as the session's values when
+  no column has them, even quoted): a tag is computed as of its feature build, and ``{as_of}`` is
+  that date.
 
 Anything else is refused with the offending node named and its offset in the text. The SQL that runs
 is generated from the checked tree (comments dropped, identifiers and strings quoted by SQLGlot),
@@ -64,6 +66,14 @@ _AGGREGATES: tuple[type[exp.Expression], ...] = tuple(
 """Aggregate and window functions: each a function of the rows it is given, nothing else."""
 
 _ALLOWED = (*_QUERY_NODES, *_ALLOWED_NODES, *_ALLOWED_FUNCS, *_AGGREGATES)
+
+SESSION_NAMES = frozenset({
+    "current_catalog", "current_date", "current_schema", "current_role", "current_time", "current_timestamp",
+    "current_user", "localtime", "localtimestamp", "session_user", "user",
+})
+"""Names DuckDB reads as the session's value (the clock, the user, the database file's name) when no
+column of that name is found, quoted or not (``SELECT "current_date" FROM users``). Without a table
+they are refused; a real column of that name is read qualified (``u."user"``)."""
 
 _WHAT: list[tuple[type[exp.Expression], str]] = [
     (exp.Qualify, "QUALIFY (filter on the window in an outer query instead: it is not portable)"),
@@ -161,6 +171,10 @@ def _check(node: exp.Expression, tables: Mapping[str, str]) -> None:
         raise TagSqlError("refused WITH RECURSIVE: a recursive query can run without end")
     elif isinstance(node, exp.Column) and node.name == _AS_OF_COLUMN and node.table:
         raise TagSqlError(f"write {AS_OF} on its own, not qualified by a table")
+    elif isinstance(node, exp.Column) and not node.table and node.name.lower() in SESSION_NAMES:
+        raise TagSqlError(f"refused {node.name} without a table: the engine reads it as the session's value (the "
+                          f"clock, user or database) when no column has that name; write t.{node.name} for a "
+                          f"column, or {AS_OF} for the build's date")
     elif isinstance(node, exp.Literal) and node.is_string and _AS_OF_COLUMN in node.this:
         raise TagSqlError(f"write {AS_OF} without quotes: it is a timestamp parameter, not text")
     elif isinstance(node, exp.Anonymous | exp.AnonymousAggFunc):  # functions SQLGlot does not model
