@@ -41,6 +41,7 @@ from segmark.cli import (  # noqa: E402,F401
     workspace_cmds,
 )
 
+
 def run() -> None:
     """The console entry point: ``app`` and, after Ctrl-C, a prompt exit with status 130.
 
