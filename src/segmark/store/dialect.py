@@ -126,6 +126,14 @@ def to_target(tree: exp.Expression, target: str) -> exp.Expression:
         return node
 
     def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal):
+            # Spark has no regexp_full_match (SQLGlot passes it through): RLIKE anchored at both ends
+            anchored = exp.Literal.string(f"^(?:{node.expression.this})$")
+            return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+        if isinstance(node, exp.JSONObject) and all(isinstance(kv, exp.JSONKeyValue) for kv in node.expressions):
+            # Spark has no json_object: to_json of a struct (SQLGlot writes DuckDB's form)
+            fields = [x.copy() for kv in node.expressions for x in (kv.this, kv.expression)]
+            return exp.Anonymous(this="to_json", expressions=[exp.Anonymous(this="named_struct", expressions=fields)])
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == "try_strptime":
             text, formats = node.expressions[0], node.expressions[1]
             literals = formats.expressions if isinstance(formats, exp.Array) else [formats]
