@@ -46,6 +46,7 @@ class Method(StrEnum):
     kmeans = "kmeans"
     minibatch_kmeans = "minibatch-kmeans"
     gmm = "gmm"
+    gmm_tied = "gmm-tied"
     agglomerative = "agglomerative"
     hdbscan = "hdbscan"
     dbscan = "dbscan"
