@@ -24,8 +24,9 @@ purchases it is 0, 0.5 or 1: noise that dominates distances; ``price_level`` car
 taste) and attributes such as age and city (who users are rather than how they shop: better in
 tags and audiences, and available with ``--features``).
 
-On the demo shop's six planted types this set reaches an adjusted Rand index of 0.89-0.96
-(20,000 to 50,000 users, two seeds).
+On the demo shop's six planted types this set reaches an adjusted Rand index of 0.90 at 5,000
+users; on shops it was not designed on, see ``python -m benchmarks.segment --family`` and
+docs/segmentation.md.
 """
 
 from __future__ import annotations
