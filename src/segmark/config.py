@@ -164,13 +164,14 @@ class SegmentSettings(_Section):
     """Replacement RFM scheme, first match wins: ``[[segment.rfm_rules]]`` tables with ``name``,
     ``name_zh`` and inclusive score ranges ``r``, ``f``, ``m`` (each ``[low, high]``, omitted = any)."""
     method: str = "auto"
-    """Clustering method: auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan or
-    kprototypes."""
+    """Clustering method: auto, kmeans, minibatch-kmeans, gmm, gmm-tied, agglomerative, hdbscan,
+    dbscan or kprototypes."""
     k: int | Literal["auto"] = "auto"
     """Number of segments, or auto (chosen by model selection)."""
     features: list[str] | None = None
     """Feature columns to cluster on; None = the default behavioural set (docs/segmentation.md)."""
-    auto_methods: list[str] = Field(default_factory=lambda: ["kmeans", "gmm", "agglomerative", "hdbscan"])
+    auto_methods: list[str] = Field(
+        default_factory=lambda: ["kmeans", "gmm", "gmm-tied", "agglomerative", "hdbscan"])
     """Methods searched by automatic selection (k-prototypes joins when features are categorical)."""
     k_min: int = Field(default=2, ge=2)
     k_max: int = Field(default=10, ge=2, le=30)
@@ -447,7 +448,8 @@ age_bands = [                # each band starts at min years; labels in English 
 
 [segment]
 rfm_scale = 5                # 5 or 3
-method = "auto"              # auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan, kprototypes
+method = "auto"              # auto, kmeans, minibatch-kmeans, gmm, gmm-tied, agglomerative, hdbscan, dbscan,
+                             # kprototypes
 k = "auto"                   # or a number of segments
 # features = ["recency_visit_days", "tenure_days", "frequency", "monetary"]   # default: behavioural set
 k_min = 2                    # range of k searched

@@ -218,7 +218,7 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
             run_cluster(ws, feature_run_id=latest)
         refused = last_refused_clustering(ws.store)
         assert refused is not None and refused.run_id > stored.segmentation_id
-        assert refused.feature_run_id == latest and len(refused.candidates) == 28
+        assert refused.feature_run_id == latest and len(refused.candidates) == 37
         assert refused.reason.startswith("no real segments: ") and refused.reason_code == "no_gain"
         data = collect_report_data(ws.store, max_points=300)
         pages = {lang: write_report(ws, tmp_path / f"r-{lang}.html", lang).read_text(encoding="utf-8")
@@ -226,7 +226,7 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
     # The refusal is newer than the stored clustering: the page shows it, not the older clusters.
     cv = data.cluster
     assert cv.segments is None and cv.map is None and not cv.selection.structure_found
-    assert len(cv.selection.candidates) == 28 and data.overview.as_of.date() == date(2026, 1, 1)
+    assert len(cv.selection.candidates) == 37 and data.overview.as_of.date() == date(2026, 1, 1)
     assert 'data-chart="sizes_cluster"' not in pages["en"] and 'data-chart="map"' not in pages["en"]
     assert "No behaviour segments: the clustering found no real structure (no candidate beats" in pages["en"]
     assert "没有行为分群：聚类未发现真实的分群结构（没有候选的轮廓系数比无结构数据高出 0.90" in pages["zh"]

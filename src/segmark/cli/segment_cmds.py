@@ -61,6 +61,7 @@ class Method(StrEnum):
     kmeans = "kmeans"
     minibatch_kmeans = "minibatch-kmeans"
     gmm = "gmm"
+    gmm_tied = "gmm-tied"
     agglomerative = "agglomerative"
     hdbscan = "hdbscan"
     dbscan = "dbscan"
@@ -174,8 +175,8 @@ def rfm(
 @segment_app.command("cluster")
 def cluster(
     method: Annotated[Method | None, typer.Option(help="Clustering method; auto searches kmeans, gmm, "
-                                                  "agglomerative and hdbscan (default: segment.method, "
-                                                  "auto).")] = None,
+                                                  "gmm-tied, agglomerative and hdbscan (default: "
+                                                  "segment.method, auto).")] = None,
     k: Annotated[str | None, typer.Option("--k", help="Number of segments, or auto (default: segment.k, "
                                           "auto).")] = None,
     features: Annotated[str | None, typer.Option(help="Feature columns, comma-separated (default: "
