@@ -72,12 +72,13 @@ def _num(v: Any) -> str:
 
 
 def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
-    """The features that set a segment apart: its median against everyone's."""
+    """The features that set a segment apart: its median (or, where the medians tie, its mean)
+    against everyone's."""
     parts = []
     for d in distinguishing(profile, seg_id):
         label = labels.get(d["feature"], d["feature"]) if lang == "zh" else d["feature"]
-        parts.append(say("seg.apart", lang, feature=label, median=_num(d["median"]),
-                         overall=_num(d["overall_median"])))
+        parts.append(say(f"seg.apart_{d['stat']}", lang, feature=label, value=_num(d["value"]),
+                         overall=_num(d["overall"])))
     return "\n".join(parts)
 
 

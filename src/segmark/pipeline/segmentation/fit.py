@@ -21,6 +21,7 @@ from segmark.core.segment import (
     parse_rfm_rules,
     rfm_catalog,
 )
+from segmark.core.segment.claims import segment_facts
 from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rfm_reason, rule_definition
 from segmark.core.segment.rfm import flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
@@ -117,7 +118,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
         raise InputError(f"cannot cluster feature build {run.run_id}: {exc}") from None
     labels = model.labels_
     profile = feature_profile(table, labels, numeric_columns(table))
-    names = name_segments(effect_matrix(profile))
+    names = name_segments(effect_matrix(profile), facts=segment_facts(table, labels, columns=numeric_columns(table)))
     segments = names.rename(columns={"source": "name_source"}).drop(columns="score")
     segments.index.name = "segment_id"
     surrogate = fit_surrogate(table, labels, numeric=model.numeric_, categorical=model.categorical_,
