@@ -60,6 +60,9 @@ class Requirement:
     feature: str = ""
     factor: float = 1.0
     required: bool = False
+    minimum: float | None = None
+    """For "above": the segment's median must also reach this (days absent that count as lapsed
+    whatever the shop's rhythm)."""
 
     def describe(self) -> str:
         if self.kind == "revenue":
@@ -68,23 +71,40 @@ class Requirement:
             return f"median {self.feature} <= shop median"
         op = ">" if self.kind == "above" else "<"
         scale = "" if self.factor == 1.0 else f"{self.factor:g} x "
-        return f"median {self.feature} {op} {scale}shop median"
+        floor = "" if self.minimum is None else f" and >= {self.minimum:g}"
+        return f"median {self.feature} {op} {scale}shop median{floor}"
 
+
+LAPSED_DAYS = 14.0
+"""Fewest days since the last visit (segment median) for "Lapsed" / "long absent": over a nine-day
+history, users last seen 0.9 days ago against the shop's 0.5 are not lapsed."""
 
 REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
-    "high_value_loyal": (Requirement("above", "frequency", required=True), Requirement("revenue"),
+    "high_value_loyal": (Requirement("above", "frequency", required=True), Requirement("revenue", required=True),
                          Requirement("above", "monetary"), Requirement("at_most", "recency_days")),
     "premium_buyers": (Requirement("revenue", required=True), Requirement("above", "aov", required=True),
                        Requirement("above", "price_level")),
     "newcomers": (Requirement("below", "tenure_days", 0.5, required=True),),
-    "lapsed": (Requirement("above", "recency_visit_days", 1.5, required=True),),
+    "lapsed": (Requirement("above", "recency_visit_days", 1.5, required=True, minimum=LAPSED_DAYS),),
     "cart_abandoners": (Requirement("above", "carts_*d", required=True), Requirement("above", "cart_abandonment_rate")),
     "window_shoppers": (Requirement("above", "views_*d", required=True), Requirement("at_most", "frequency")),
     "bargain_hunters": (Requirement("below", "price_level"), Requirement("above", "low_price_share")),
 }
 """Archetype key -> what its segment's own figures must show. "Well below" and "well above" are
 half and one and a half times the shop's median: a segment of non-buyers with a median tenure of
-165 days in a shop whose median is 176 are not newcomers."""
+165 days in a shop whose median is 176 are not newcomers. "High-value" and "Premium" need known
+revenue."""
+
+TERM_REQUIREMENTS: dict[tuple[str, int], Requirement] = {
+    ("tenure_days", -1): REQUIREMENTS["newcomers"][0],
+    ("recency_visit_days", 1): REQUIREMENTS["lapsed"][0],
+    ("recency_days", 1): Requirement("above", "recency_days", 1.5, required=True, minimum=LAPSED_DAYS),
+}
+"""Descriptive terms that say what an archetype says ("recently joined", "long absent") and must meet
+its requirement."""
+MIN_TERM_CHANGE = 0.15
+"""Smallest difference between a segment's mean and the shop's, relative to the shop's, for any
+other descriptive term: 4 % more days as a customer is not "long-standing"."""
 
 
 def window(name: str) -> int:
@@ -138,6 +158,8 @@ class SegmentFacts:
     overall_median: pd.Series
     overall_mean: pd.Series
     revenue_known: bool
+    overall_min: pd.Series | None = None
+    overall_max: pd.Series | None = None
 
     def supported(self, segment: object, feature: str) -> bool:
         """Enough of the segment's users have a value of ``feature`` for it to describe them."""
@@ -164,6 +186,12 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
         num = num.assign(**{c: np.nan for c in num.columns if is_money(c)})
     grouped = num.groupby(seg, sort=True)
     overall_median = num.median()
+    lo, hi = num.min(), num.max()
+    # Where the shop's median is the largest (smallest) value, nobody can be above (below) it: a
+    # shop most of whose carters abandon every cart has a median abandonment of 1. There the named
+    # side includes the median.
+    above = num.gt(overall_median).where(overall_median.ne(hi), num.ge(overall_median))
+    below = num.lt(overall_median).where(overall_median.ne(lo), num.le(overall_median))
     size = seg.value_counts().sort_index()
     if known_prices and revenue in features.columns:
         money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
@@ -175,9 +203,10 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
     return SegmentFacts(
         size=size, share=size / len(seg), revenue_share=revenue_share.astype(float),
         median=grouped.median(), mean=grouped.mean(), known=grouped.count(),
-        above=num.gt(overall_median).where(num.notna()).groupby(seg, sort=True).mean(),
-        below=num.lt(overall_median).where(num.notna()).groupby(seg, sort=True).mean(),
-        overall_median=overall_median, overall_mean=num.mean(), revenue_known=known_prices)
+        above=above.where(num.notna()).astype(float).groupby(seg, sort=True).mean(),
+        below=below.where(num.notna()).astype(float).groupby(seg, sort=True).mean(),
+        overall_median=overall_median, overall_mean=num.mean(), revenue_known=known_prices,
+        overall_min=lo, overall_max=hi)
 
 
 @dataclass(frozen=True)
@@ -204,17 +233,21 @@ def check_requirement(req: Requirement, segment: object, facts: SegmentFacts) ->
     text = req.describe().replace(req.feature, col)
     if not facts.supported(segment, col) or np.isnan(value) or np.isnan(shop):
         return Check(text + " (too few users with a value)", False, value, shop) if req.required else None
-    if req.kind == "above":
-        holds = value > req.factor * shop
+    top = facts.overall_max is not None and shop == float(facts.overall_max[col])
+    bottom = facts.overall_min is not None and shop == float(facts.overall_min[col])
+    if req.kind == "above":  # at the shop's largest value, reaching it is as high as one can be
+        holds = (value >= shop if top and req.factor == 1.0 else value > req.factor * shop) and (
+            req.minimum is None or value >= req.minimum)
     elif req.kind == "below":
-        holds = value < req.factor * shop
+        holds = value <= shop if bottom and req.factor == 1.0 else value < req.factor * shop
     else:
         holds = value <= shop
     return Check(text, bool(holds), value, req.factor * shop)
 
 
 def purity(segment: object, feature: str, direction: int, facts: SegmentFacts) -> float:
-    """Share of the segment's users with a value on the named side of the shop's median."""
+    """Share of the segment's users with a value on the named side of the shop's median (the median
+    included where it is the shop's extreme value)."""
     table = facts.above if direction > 0 else facts.below
     return float(table.at[segment, feature])
 
@@ -244,11 +277,17 @@ def claims_hold(key: str, primary: Sequence[tuple[str, int]], segment: object, f
 
 def term_holds(feature: str, direction: int, segment: object, facts: SegmentFacts) -> bool:
     """Whether "high <feature>" (direction +1) or "low <feature>" (-1) is true of the segment: enough
-    users with a value, the mean on that side of the shop's mean and the median not on the other."""
+    users with a value, the mean on that side of the shop's mean by :data:`MIN_TERM_CHANGE` of it and
+    the median not on the other (or the archetype's requirement, :data:`TERM_REQUIREMENTS`)."""
     if feature not in facts.median.columns or not facts.supported(segment, feature):
         return False
+    req = TERM_REQUIREMENTS.get((feature, direction))
+    if req is not None:
+        check = check_requirement(req, segment, facts)
+        return check is not None and check.holds
     mean, shop_mean = float(facts.mean.at[segment, feature]), float(facts.overall_mean[feature])
     median, shop_median = float(facts.median.at[segment, feature]), float(facts.overall_median[feature])
     if np.isnan(mean) or np.isnan(shop_mean) or np.isnan(median) or np.isnan(shop_median):
         return False
-    return bool(direction * (mean - shop_mean) > 0 and direction * (median - shop_median) >= 0)
+    change = direction * (mean - shop_mean)
+    return bool(change > 0 and change >= MIN_TERM_CHANGE * abs(shop_mean) and direction * (median - shop_median) >= 0)

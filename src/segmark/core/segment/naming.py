@@ -112,9 +112,9 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
 TYPICAL = ("typical", "Typical users", "普通用户")
 
 CONCEPTS = {"orders": "frequency", "purchases": "frequency", "spend": "monetary", "active_days": "sessions",
-            "recency_days": "recency_visit_days"}
-"""Features that say the same thing (orders in a window, purchase lines, all orders): a descriptive
-name mentions each concept once."""
+            "recency_days": "recency_visit_days", "cart_abandonment_rate": "cart_to_purchase_rate"}
+"""Features that say the same thing (orders in a window, purchase lines, all orders; the bought and
+the abandoned share of carted items): a descriptive name mentions each concept once."""
 
 
 def _base(feature: str) -> str:
