@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, say
+from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, revenue_pct, say
 from segmark.config import SETTINGS_FILE
 from segmark.errors import StepFailed
 from segmark.ingest.mapping import load_mapping
@@ -85,7 +85,7 @@ def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
         segments = result.segments[result.segments["size"] > 0]  # the scheme keeps empty ones for `assign`
         for _, row in segments.sort_values("size", ascending=False).iterrows():
             name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
-            t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
+            t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", revenue_pct(row["revenue_share"], lang))
         console.print(t)
         if key == "cluster":
             console.print(f"[dim]{say('run.why', lang, reason=seg.reason_in(lang))}[/]")

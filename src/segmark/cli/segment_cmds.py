@@ -12,7 +12,18 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    fail,
+    language,
+    print_json,
+    revenue_pct,
+    say,
+    workspace,
+)
 from segmark.core.segment.fitted import definition_text
 from segmark.core.segment.model import check_n_clusters
 from segmark.core.segment.reasons import reason_text
@@ -110,7 +121,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         if row["size"] == 0 and row["members"] == 0:
             continue
         apart = _apart(profile, seg_id, labels or {}, lang)
-        figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
+        figures = [f"{row['size']:,}", _pct(row["share"]), revenue_pct(row["revenue_share"], lang)]
         if assigned:
             figures.append(f"{row['members']:,}")
         t.add_row(str(seg_id), _name(row, lang), *figures, apart, _rule(row, lang))

@@ -123,6 +123,11 @@ def _base(feature: str) -> str:
     return head if head and tail.endswith("d") and tail[:-1].isdigit() else feature
 
 
+def concept(feature: str) -> str:
+    """What a feature measures, whatever its window: 'orders_30d' and 'frequency' -> 'frequency'."""
+    return CONCEPTS.get(_base(feature), _base(feature))
+
+
 def _term(feature: str, direction: int) -> tuple[str, str]:
     terms = FEATURE_TERMS.get(feature) or FEATURE_TERMS.get(_base(feature))
     if terms is None:
@@ -167,10 +172,10 @@ def describe(effects_row: pd.Series, top: int = 2, facts: SegmentFacts | None = 
     en, zh = [], []
     for feature in row.abs().sort_values(ascending=False).index:
         t_en, t_zh = _term(feature, int(np.sign(row[feature])))
-        concept = CONCEPTS.get(_base(feature), _base(feature))
-        if concept in seen:
+        what = concept(feature)
+        if what in seen:
             continue
-        seen.add(concept)
+        seen.add(what)
         en.append(t_en)
         zh.append(t_zh)
         if len(en) == top:

@@ -4,6 +4,7 @@ explain the segments, and store everything (``persist.store_fit``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -21,15 +22,16 @@ from segmark.core.segment import (
     parse_rfm_rules,
     rfm_catalog,
 )
-from segmark.core.segment.claims import segment_facts
+from segmark.core.segment.claims import revenue_known, segment_facts
 from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rfm_reason, rule_definition
+from segmark.core.segment.history import quantiles, robust_span_days
 from segmark.core.segment.rfm import flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
 from segmark.errors import ConfigError, InputError, NoStructureError
 from segmark.pipeline.features import FeatureRun, load_features
 from segmark.pipeline.segmentation.persist import Fit, numeric_columns, store_fit
 from segmark.pipeline.segmentation.result import SegmentationResult
-from segmark.store.base import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.workspace import Workspace
 
 RFM_FEATURES = ["recency_days", "frequency", "monetary"]
@@ -41,6 +43,16 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], run: FeatureRun
     if missing:
         raise InputError(f"feature build {run.run_id} has no column {', '.join(missing)}; "
                          "see `segmark features describe` (or sm.load_features) for what it holds")
+
+
+def history_metrics(store: Store, as_of: datetime) -> dict[str, float | None]:
+    """The days the events before ``as_of`` cover: the robust span (the central 98% of events) and
+    the whole range (``core.segment.history``)."""
+    low, high = quantiles()
+    row = store.query_rows(
+        f"SELECT approx_quantile(epoch(ts), {low}), approx_quantile(epoch(ts), {high}), epoch(min(ts)), "
+        "epoch(max(ts)) FROM events WHERE ts < ?", [as_of])[0]
+    return {"history_days": robust_span_days(row[0], row[1]), "history_range_days": robust_span_days(row[2], row[3])}
 
 
 def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | None = None) -> SegmentationResult:
@@ -67,8 +79,11 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
           "definition": rule_definition(rules, key)} for i, (key, name, name_zh) in enumerate(catalog)]
     ).set_index("segment_id")
     buyers = int((placed["r_score"] > 0).sum())
+    r1 = pd.to_numeric(features["recency_days"], errors="coerce")[placed["r_score"] == 1].median()
     metrics = {"users": len(features), "buyers": buyers, "no_purchase": len(features) - buyers,
-               "ignored_axes": flat, "custom_rules": bool(settings.rfm_rules)}
+               "ignored_axes": flat, "custom_rules": bool(settings.rfm_rules),
+               "revenue_known": revenue_known(features), **history_metrics(ws.store, run.as_of),
+               "r1_recency_days": None if pd.isna(r1) else float(r1)}
     reason = rfm_reason(metrics, fitted.get_params())
     members = placed.reset_index(names="user_id").assign(user_id=lambda d: d["user_id"].astype(str))
     fit = Fit(fitted, "rfm", run, features, placed["segment_id"].to_numpy(), segments, members, RFM_FEATURES,
