@@ -161,6 +161,12 @@ class SegmentFacts:
     overall_min: pd.Series | None = None
     overall_max: pd.Series | None = None
 
+    def constant(self, feature: str) -> bool:
+        """Every user with a value has the same one (or nobody has one)."""
+        lo = None if self.overall_min is None else self.overall_min[feature]
+        hi = None if self.overall_max is None else self.overall_max[feature]
+        return lo is None or hi is None or bool(pd.isna(lo) or pd.isna(hi) or lo == hi)
+
     def supported(self, segment: object, feature: str) -> bool:
         """Enough of the segment's users have a value of ``feature`` for it to describe them."""
         return bool(supported(float(self.known.at[segment, feature]), float(self.size[segment])))
@@ -231,6 +237,8 @@ def check_requirement(req: Requirement, segment: object, facts: SegmentFacts) ->
         return Check(req.describe() + " (not in the table)", False, np.nan, np.nan) if req.required else None
     value, shop = float(facts.median.at[segment, col]), float(facts.overall_median[col])
     text = req.describe().replace(req.feature, col)
+    if facts.constant(col):  # views of a shop that logs no views: 0 for everyone says nothing
+        return Check(text + " (the same for every user)", False, value, shop) if req.required else None
     if not facts.supported(segment, col) or np.isnan(value) or np.isnan(shop):
         return Check(text + " (too few users with a value)", False, value, shop) if req.required else None
     top = facts.overall_max is not None and shop == float(facts.overall_max[col])
@@ -259,7 +267,7 @@ def archetype_checks(key: str, primary: Sequence[tuple[str, int]], segment: obje
     checks = [c for r in REQUIREMENTS.get(key, ()) if (c := check_requirement(r, segment, facts)) is not None]
     for pattern, direction in primary:
         col = resolve(pattern, list(facts.median.columns))
-        if col is None or not facts.supported(segment, col):
+        if col is None or facts.constant(col) or not facts.supported(segment, col):
             continue
         share = purity(segment, col, direction, facts)
         side = "above" if direction > 0 else "below"
