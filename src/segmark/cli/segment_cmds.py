@@ -44,6 +44,7 @@ from segmark.pipeline.segments import (
     segment_migration,
     segments_table,
 )
+from segmark.text import msg
 
 segment_app = typer.Typer(help="Make a segmentation: RFM rules or clustering.", no_args_is_help=True)
 segments_app = typer.Typer(help="Read and use segmentations: list, show, export, why, assign, migration.",
@@ -334,7 +335,8 @@ def why(
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")
     for k, v in answer["features"].items():
-        t.add_row(f"{k} {labels[k]}" if k in labels else k, _f(v, 2) if isinstance(v, float) else str(v))
+        shown = msg("segment.revenue_unknown", out) if v is None else _f(v, 2) if isinstance(v, float) else str(v)
+        t.add_row(f"{k} {labels[k]}" if k in labels else k, shown)
     console.print(t)
     for c in answer.get("nearest_centres", []):
         console.print(say("seg.distance", out, name=c["name_zh"] if zh else c["name"], distance=c["distance"]))

@@ -144,6 +144,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
           "coverage": r.coverage} for r in surrogate.rules_for(int(i))] for i in segments.index]
     segments["definition"] = None
     metrics = {"users": len(table), **{k: json_value(v) for k, v in model.scores_.items()},
+               "revenue_known": revenue_known(table),
                "surrogate_fidelity": surrogate.fidelity, "log_features": model.log_features_}
     selection = {k: v for k, v in model.selection_.to_dict().items() if k != "candidates"}
     members = pd.DataFrame({"user_id": table.index.astype(str), "segment_id": labels,

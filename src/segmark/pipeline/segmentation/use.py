@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from segmark.core.segment import migration_matrix
+from segmark.core.segment.claims import is_money
 from segmark.core.segment.fitted import KINDS, Placed
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.selection import json_value
@@ -47,7 +48,10 @@ def explain_user(ws: Workspace, user_id: str, segmentation_id: int | None = None
         "user_id": user_id, "segmentation_id": seg.segmentation_id, "kind": seg.kind,
         "segment_id": int(segment_id), "name": table.loc[segment_id, "name"],
         "name_zh": table.loc[segment_id, "name_zh"], "placed_by": source, "feature_run_id": run.run_id,
-        "as_of": run.as_of, "features": {c: values.get(c) for c in seg.features},
+        "as_of": run.as_of,
+        # without prices money is unknown (None), not the 0 the build holds
+        "features": {c: None if seg.metrics.get("revenue_known") is False and is_money(c) else values.get(c)
+                     for c in seg.features},
         **fitted.explain(placed, values, table),
     }
 
