@@ -13,6 +13,7 @@ from rich.table import Table
 from segmark.cli import app
 from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, revenue_pct, say
 from segmark.config import SETTINGS_FILE
+from segmark.core.segment.fitted import rfm_notes
 from segmark.errors import StepFailed
 from segmark.ingest.mapping import load_mapping
 from segmark.pipeline.demo import check_demo_folder, prepare_demo
@@ -89,6 +90,9 @@ def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
         console.print(t)
         if key == "cluster":
             console.print(f"[dim]{say('run.why', lang, reason=seg.reason_in(lang))}[/]")
+        else:  # RFM names are relative to the shop, and may rest on too short a history
+            for i, note in enumerate(rfm_notes(seg.metrics, lang)):  # the first says relative, the rest warn
+                console.print(note, style="yellow" if i else "dim", highlight=False, markup=False)
     if "cluster_refused" in state:
         selection = state.get("cluster_selection")
         why = selection.why.text(lang) if selection is not None and selection.why is not None else None
