@@ -18,12 +18,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def main() -> None:
     """segmark: user features, named segments and audiences from e-commerce behaviour.
 
     Start with [bold]segmark demo[/], or [bold]segmark init[/] then [bold]segmark ingest events FILE[/].
     """
+
 
 # each module registers its commands on `app` when imported
 from segmark.cli import (  # noqa: E402,F401
@@ -40,6 +42,7 @@ from segmark.cli import (  # noqa: E402,F401
     tags_cmds,
     workspace_cmds,
 )
+
 
 def run() -> None:
     """The console entry point: ``app`` and, after Ctrl-C, a prompt exit with status 130.
