@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-MIN_PURITY = 0.6
+MIN_PURITY = 0.8
 """Share of a segment's users (with a value) that must lie on the named side of the shop's median of
-every marking feature: a segment half of whose users buy cheap is not "Bargain hunters"."""
+every marking feature. Half a type and half typical users (half of whom fall on either side by
+chance) make 75 %: a segment half of whose users buy cheap is not "Bargain hunters"."""
 MIN_SUPPORT = 10
 """Fewest users with a value of a feature for the feature to say anything about a segment (every
 user, in a segment smaller than this)."""
@@ -196,8 +197,9 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
     # Where the shop's median is the largest (smallest) value, nobody can be above (below) it: a
     # shop most of whose carters abandon every cart has a median abandonment of 1. There the named
     # side includes the median.
-    above = num.gt(overall_median).where(overall_median.ne(hi), num.ge(overall_median))
-    below = num.lt(overall_median).where(overall_median.ne(lo), num.le(overall_median))
+    at_median = num.eq(overall_median)  # a Series against a frame: compared column by column
+    above = num.gt(overall_median) | (at_median & overall_median.eq(hi))
+    below = num.lt(overall_median) | (at_median & overall_median.eq(lo))
     size = seg.value_counts().sort_index()
     if known_prices and revenue in features.columns:
         money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
