@@ -11,7 +11,7 @@ What each name claims (docs/segmentation.md, "What a name promises"):
 - Cart abandoners / Window shoppers: median carts / views (widest window) above the shop's;
 - Bargain hunters: median price level below the shop's, or median low-price share above it;
 - every archetype: 80 % of the segment's users with a value on the named side of the shop's median
-  of each marking feature;
+  of each marking feature (those at the median counted half);
 - a descriptive term ("few orders"): some feature it names has the segment's mean on that side of the
   shop's mean and its median not on the other.
 
@@ -114,12 +114,12 @@ def _revenue_known(table: pd.DataFrame) -> bool:
 
 
 def _share_on_side(values: pd.Series, shop_median: float, direction: int, shop: pd.Series) -> float:
+    """Users beyond the shop's median on the named side, those at it counted half (fully where the
+    median is the shop's largest or smallest value: nobody can be beyond it)."""
     v = values.dropna()
-    if direction > 0:
-        side = v >= shop_median if shop_median == shop.max() else v > shop_median
-    else:
-        side = v <= shop_median if shop_median == shop.min() else v < shop_median
-    return float(side.mean())
+    beyond = (v > shop_median) if direction > 0 else (v < shop_median)
+    extreme = shop_median == (shop.max() if direction > 0 else shop.min())
+    return float(beyond.mean() + (v == shop_median).mean() * (1.0 if extreme else 0.5))
 
 
 def _enough(values: pd.Series) -> bool:

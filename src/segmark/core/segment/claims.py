@@ -197,9 +197,12 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
     # Where the shop's median is the largest (smallest) value, nobody can be above (below) it: a
     # shop most of whose carters abandon every cart has a median abandonment of 1. There the named
     # side includes the median.
-    at_median = num.eq(overall_median)  # a Series against a frame: compared column by column
-    above = num.gt(overall_median) | (at_median & overall_median.eq(hi))
-    below = num.lt(overall_median) | (at_median & overall_median.eq(lo))
+    # A user at the shop's median counts half on either side (a buyer with the median two orders is
+    # neither above nor below), fully where the median is the largest (smallest) value. Series
+    # against frame: compared column by column.
+    at_median = num.eq(overall_median).astype(float)
+    above = num.gt(overall_median).astype(float) + at_median * np.where(overall_median.eq(hi), 1.0, 0.5)
+    below = num.lt(overall_median).astype(float) + at_median * np.where(overall_median.eq(lo), 1.0, 0.5)
     size = seg.value_counts().sort_index()
     if known_prices and revenue in features.columns:
         money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
@@ -211,8 +214,8 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
     return SegmentFacts(
         size=size, share=size / len(seg), revenue_share=revenue_share.astype(float),
         median=grouped.median(), mean=grouped.mean(), known=grouped.count(),
-        above=above.where(num.notna()).astype(float).groupby(seg, sort=True).mean(),
-        below=below.where(num.notna()).astype(float).groupby(seg, sort=True).mean(),
+        above=above.where(num.notna()).groupby(seg, sort=True).mean(),
+        below=below.where(num.notna()).groupby(seg, sort=True).mean(),
         overall_median=overall_median, overall_mean=num.mean(), revenue_known=known_prices,
         overall_min=lo, overall_max=hi)
 
@@ -256,8 +259,8 @@ def check_requirement(req: Requirement, segment: object, facts: SegmentFacts) ->
 
 
 def purity(segment: object, feature: str, direction: int, facts: SegmentFacts) -> float:
-    """Share of the segment's users with a value on the named side of the shop's median (the median
-    included where it is the shop's extreme value)."""
+    """Share of the segment's users with a value on the named side of the shop's median, those at the
+    median counted half (fully where it is the shop's extreme value)."""
     table = facts.above if direction > 0 else facts.below
     return float(table.at[segment, feature])
 
