@@ -21,14 +21,18 @@ customers whose id is a multiple of 4 in the first 240,007 lines.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from segmark.cli import app
 from segmark.core.segment import NoStructureError
 from segmark.core.segment.claims import segment_facts
 from segmark.core.segment.naming import ARCHETYPES, FEATURE_TERMS, MIN_SCORE, archetype_scores, name_segments
@@ -41,6 +45,7 @@ from segmark.text import msg
 from segmark.workspace import Workspace, init_workspace, open_workspace
 
 ARCHETYPE_KEYS = {a.key for a in ARCHETYPES}
+runner = CliRunner()
 MONEY_TERMS = {"high spend", "low spend", "large baskets", "small baskets", "premium prices", "low prices"}
 
 
@@ -350,3 +355,24 @@ def test_users_with_the_shops_tenure_are_not_newcomers(built: dict[str, tuple[Pa
     named = name_segments(effects, facts=segment_facts(table, labels))
     assert named.loc[1, "key"] != "newcomers" and "recently joined" not in named.loc[1, "name"].lower()
     assert archetype_holds("newcomers", table, labels == 1) == ["median tenure < half the shop's"]
+
+
+def test_cli_shows_unknown_revenue_and_relative_rfm_names_on_taobao(built: dict[str, tuple[Path, pd.DataFrame]],
+                                                                   tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(built["taobao"][0], root)
+    out = runner.invoke(app, ["segment", "rfm", "-w", str(root)], env={"COLUMNS": "250"})
+    text = " ".join(out.output.split())  # the console wraps long lines
+    assert out.exit_code == 0, out.output
+    assert "unknown" in text and "nan" not in text.lower()
+    assert "relative to this shop" in text and "too short a history" in text
+    shown = runner.invoke(app, ["segments", "show", "--lang", "zh", "-w", str(root)], env={"COLUMNS": "250"})
+    zh = "".join(shown.output.split())
+    assert shown.exit_code == 0 and "未知" in zh and "历史太短" in zh
+    data = json.loads(runner.invoke(app, ["segments", "show", "--json", "-w", str(root)]).output)
+    assert all(s["revenue"] is None and s["revenue_share"] is None for s in data["segments"])
+    for s in data["segments"]:
+        assert all(d["feature"] not in ("monetary", "aov") for d in s["distinguishing"])
+    user = str(built["taobao"][1].index[0])
+    why = json.loads(runner.invoke(app, ["segments", "why", user, "--json", "-w", str(root)]).output)
+    assert why["features"]["monetary"] is None and why["features"]["frequency"] is not None
