@@ -376,3 +376,8 @@ def test_cli_shows_unknown_revenue_and_relative_rfm_names_on_taobao(built: dict[
     user = str(built["taobao"][1].index[0])
     why = json.loads(runner.invoke(app, ["segments", "why", user, "--json", "-w", str(root)]).output)
     assert why["features"]["monetary"] is None and why["features"]["frequency"] is not None
+    # an RFM segmentation a few days earlier: the users moving are counted, the revenue moving unknown
+    assert runner.invoke(app, ["features", "build", "--as-of", "2017-12-01", "-w", str(root)]).exit_code == 0
+    assert runner.invoke(app, ["segment", "rfm", "-w", str(root)]).exit_code == 0
+    moved = json.loads(runner.invoke(app, ["segments", "migration", "--json", "-w", str(root)]).output)
+    assert moved["revenue"] is None and sum(sum(row.values()) for row in moved["users"].values()) > 0

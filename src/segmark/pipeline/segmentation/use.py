@@ -172,7 +172,8 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
     feature build with another as_of, the earlier date first. Segments are matched by key (stable
     across runs, whatever their names in either language, renamed or not), so RFM schemes and
     clusterings with the same archetypes compare directly; the report carries both names of every
-    key. Revenue is each user's net spend in the later build (in the earlier one for users who left).
+    key. Revenue is each user's net spend in the later build (in the earlier one for users who left);
+    None when the data carry no prices.
     """
     after = get_segmentation(store, to_id)
     if from_id is None:
@@ -199,6 +200,8 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
     names_after = {str(k): (str(n), str(z)) for k, n, z in zip(t_after["key"], t_after["name"], t_after["name_zh"],
                                                                strict=True)}
     order = list(dict.fromkeys([*names_before, *names_after]))
+    if after.metrics.get("revenue_known") is False:  # no prices: revenue moved is unknown (null), not 0
+        revenue = None
     result = migration_matrix(m_before["key"], m_after["key"], revenue=revenue, order=order)
     return MigrationReport(before, after, result, names_before, names_after)
 
