@@ -25,6 +25,7 @@ from segmark.pipeline.segmentation import (
     segments_table,
 )
 from segmark.signing import signature
+from segmark.text import msg
 from segmark.workspace import Workspace, open_workspace
 
 
@@ -94,9 +95,16 @@ def test_why_this_rfm_segmentation_in_both_languages(ws: Workspace) -> None:
     buyers = int(seg.metrics["buyers"])
     assert buyers == int((members(ws.store, seg.segmentation_id)["r_score"] > 0).sum())
     n_rules = len(seg.params["rules"])
+    relative = msg("segment.rfm.relative", "en")
+    assert seg.metrics["history_days"] >= 90  # a year of demo events: no short-history warning
     assert seg.reason == rfm_reason(seg.metrics, seg.params, "en") == (
-        f"RFM 3-point quantile scores of {buyers:,} buyers, named by the standard scheme of {n_rules} rules")
+        f"RFM 3-point quantile scores of {buyers:,} buyers, named by the standard scheme of {n_rules} rules. "
+        + relative)
     assert rfm_reason(seg.metrics, seg.params, "zh") == (
-        f"对 {buyers:,} 位购买用户按分位数打 3 分制 RFM 分，按标准方案（{n_rules} 条规则）命名")
+        f"对 {buyers:,} 位购买用户按分位数打 3 分制 RFM 分，按标准方案（{n_rules} 条规则）命名。"
+        + msg("segment.rfm.relative", "zh"))
     flat = rfm_reason({**seg.metrics, "ignored_axes": ["m"]}, seg.params, "zh")
-    assert flat.endswith("；所有购买用户的净消费都相同，因此忽略规则中 M 的范围")
+    assert "；所有购买用户的净消费都相同，因此忽略规则中 M 的范围。" in flat
+    # a record made before the notes reads as it did
+    old = {k: v for k, v in seg.metrics.items() if k not in ("history_days", "history_range_days")}
+    assert rfm_reason(old, seg.params, "en").endswith(f"of {n_rules} rules")

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmark.core.segment.claims import MIN_PURITY, segment_facts
 from segmark.core.segment.migration import GONE, NEW, migration_matrix
-from segmark.core.segment.naming import apply_name_overrides, archetype_scores, describe, name_segments
+from segmark.core.segment.naming import MIN_SCORE, apply_name_overrides, archetype_scores, describe, name_segments
 from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
 
 
@@ -84,6 +85,28 @@ def test_planted_types_get_their_names():
     assert names.loc["new", "name_zh"] == "新用户"
     assert names["name"].is_unique and names["name_zh"].is_unique
     assert (names["source"] == "archetype").all()
+
+
+def test_planted_types_keep_their_names_when_the_claims_are_checked():
+    features, types = planted_profiles()
+    facts = segment_facts(features, types)
+    names = name_segments(effect_matrix(feature_profile(features, types)), facts=facts)
+    assert dict(names["key"]) == {"loyal": "high_value_loyal", "cart": "cart_abandoners", "window": "window_shoppers",
+                                  "bargain": "bargain_hunters", "lapsed": "lapsed", "new": "newcomers"}
+    # a segment half of whose users are bargain hunters and half typical buyers (the bargain hunters'
+    # rows with the usual price level and low-price share)
+    rng = np.random.default_rng(1)
+    typical = features[types == "bargain"].assign(price_level=rng.normal(1.0, 0.1, 200),
+                                                  low_price_share=rng.beta(2, 6, 200))
+    typical.index = [f"t{i}" for i in range(200)]
+    both = pd.concat([features, typical])
+    half = pd.concat([types, pd.Series("bargain", index=typical.index)])
+    effects = effect_matrix(feature_profile(both, half))
+    assert archetype_scores(effects).loc["bargain", "bargain_hunters"] >= MIN_SCORE  # the effects point at it
+    half_facts = segment_facts(both, half)
+    # 200 at half the usual price level and 200 at the usual one, about half of them below the median
+    assert 0.6 < half_facts.below.loc["bargain", "price_level"] < MIN_PURITY
+    assert name_segments(effects, facts=half_facts).loc["bargain", "key"] != "bargain_hunters"
 
 
 def test_names_without_archetype_are_descriptive_and_unique():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,3 +140,9 @@ def print_json(data: Any) -> None:
     """JSON on stdout; date-times in ISO 8601 with the shop's offset (``segmark.localtime``)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False,
                                 default=lambda v: json_value(v, _shop["timezone"])) + "\n")
+
+
+def revenue_pct(v: Any, lang: str) -> str:
+    """A revenue share, or "unknown" (未知) where the data carry no prices (stored as NULL)."""
+    missing = v is None or (isinstance(v, float) and math.isnan(v))
+    return msg("segment.revenue_unknown", lang) if missing else f"{v:.1%}"

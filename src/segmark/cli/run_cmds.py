@@ -12,8 +12,20 @@ from rich.table import Table
 from rich.text import Text
 
 from segmark.cli import app
-from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, plain, say
+from segmark.cli._common import (
+    Lang,
+    TimezoneOpt,
+    WorkspaceOpt,
+    console,
+    fail,
+    guarded,
+    language,
+    plain,
+    revenue_pct,
+    say,
+)
 from segmark.config import SETTINGS_FILE
+from segmark.core.segment.fitted import rfm_notes
 from segmark.errors import StepFailed
 from segmark.ingest.mapping import load_mapping
 from segmark.pipeline.demo import check_demo_folder, prepare_demo
@@ -86,10 +98,14 @@ def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
         segments = result.segments[result.segments["size"] > 0]  # the scheme keeps empty ones for `assign`
         for _, row in segments.sort_values("size", ascending=False).iterrows():
             name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
-            t.add_row(plain(name), f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
+            t.add_row(plain(name), f"{int(row['size']):,}", f"{row['share']:.1%}",
+                      revenue_pct(row["revenue_share"], lang))
         console.print(t)
         if key == "cluster":
             console.print(Text.from_markup(say("run.why", lang, reason=seg.reason_in(lang)), style="dim"))
+        else:  # RFM names are relative to the shop, and may rest on too short a history
+            for i, note in enumerate(rfm_notes(seg.metrics, lang)):  # the first says relative, the rest warn
+                console.print(note, style="yellow" if i else "dim", highlight=False, markup=False)
     if "cluster_refused" in state:
         selection = state.get("cluster_selection")
         why = selection.why.text(lang) if selection is not None and selection.why is not None else None

@@ -24,6 +24,7 @@ from segmark.cli._common import (
     local_day,
     plain,
     print_json,
+    revenue_pct,
     say,
     workspace,
 )
@@ -48,6 +49,7 @@ from segmark.pipeline.segments import (
     segment_migration,
     segments_table,
 )
+from segmark.text import msg
 
 segment_app = typer.Typer(help="Make a segmentation: RFM rules or clustering.", no_args_is_help=True)
 segments_app = typer.Typer(help="Read and use segmentations: list, show, export, why, assign, migration.",
@@ -94,12 +96,13 @@ def _num(v: Any) -> str:
 
 
 def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
-    """The features that set a segment apart: its median against everyone's."""
+    """The features that set a segment apart: its median (or, where the medians tie, its mean)
+    against everyone's."""
     parts = []
     for d in distinguishing(profile, seg_id):
         label = labels.get(d["feature"], d["feature"])
-        parts.append(say("seg.apart", lang, feature=label, median=_num(d["median"]),
-                         overall=_num(d["overall_median"])))
+        parts.append(say(f"seg.apart_{d['stat']}", lang, feature=label, value=_num(d["value"]),
+                         overall=_num(d["overall"])))
     return "\n".join(parts)
 
 
@@ -133,7 +136,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         if row["size"] == 0 and row["members"] == 0:
             continue
         apart = _apart(profile, seg_id, labels or {}, lang)
-        figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
+        figures = [f"{row['size']:,}", _pct(row["share"]), revenue_pct(row["revenue_share"], lang)]
         if assigned:
             figures.append(f"{row['members']:,}")
         t.add_row(str(seg_id), plain(_name(row, lang)), *figures, Text.from_markup(apart),
@@ -348,7 +351,8 @@ def why(
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")
     for k, v in answer["features"].items():
-        t.add_row(f"{k} {labels[k]}" if k in labels else k, _f(v, 2) if isinstance(v, float) else str(v))
+        shown = msg("segment.revenue_unknown", out) if v is None else _f(v, 2) if isinstance(v, float) else str(v)
+        t.add_row(f"{k} {labels[k]}" if k in labels else k, shown)
     console.print(t)
     for c in answer.get("nearest_centres", []):
         console.print(say("seg.distance", out, name=c["name_zh"] if zh else c["name"], distance=c["distance"]))

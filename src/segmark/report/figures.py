@@ -137,11 +137,16 @@ def sizes_chart(seg: Segments, colors: Mapping[str, str], lang: Lang) -> Chart |
     keys = [str(k) for k in t.index][::-1]  # Plotly draws the first category at the bottom
     labels = [chip(names[k], colors[k]) for k in keys]
     share = t["share"].reindex(keys).astype(float).fillna(0.0).tolist()
-    rev_col = t["revenue_share"] if "revenue_share" in t else pd.Series(0.0, index=t.index)
+    rev_col = t["revenue_share"] if "revenue_share" in t else pd.Series(np.nan, index=t.index)
+    known = bool(rev_col.notna().any())  # unknown (no prices) is no bar, not a bar of 0
     rev = rev_col.reindex(keys).astype(float).fillna(0.0).tolist()
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05)
     plain = [names[k] for k in keys]
     for col, values, alpha in ((1, share, 0.55), (2, rev, 1.0)):
+        if col == 2 and not known:
+            fig.add_annotation(text=tr("revenue_unknown", lang), xref="x2 domain", yref="y2 domain", x=0.5, y=0.5,
+                               showarrow=False, font={"size": 13})
+            continue
         fig.add_trace(go.Bar(
             x=values, y=labels, orientation="h", customdata=plain,
             marker={"color": [with_alpha(colors[k], alpha) for k in keys], "line": {"color": [colors[k] for k in keys],
@@ -165,7 +170,10 @@ def sizes_reading(seg: Segments, lang: Lang) -> str:
     has_rev = "revenue_share" in t and t["revenue_share"].notna().any() and float(t["revenue_share"].sum()) > 0
     largest = str(t["share"].astype(float).idxmax())
     if not has_rev:
-        return tr("r_sizes_largest", lang, name=names[largest], users=fmt_pct(t.loc[largest, "share"])).strip()
+        text = tr("r_sizes_largest", lang, name=names[largest], users=fmt_pct(t.loc[largest, "share"])).strip()
+        if "revenue_share" not in t or t["revenue_share"].isna().all():
+            text += ("" if lang == "zh" else " ") + tr("revenue_unknown", lang)
+        return text
     richest = str(t["revenue_share"].astype(float).idxmax())
     text = tr("r_sizes", lang, name=names[richest], users=fmt_pct(t.loc[richest, "share"]),
               revenue=fmt_pct(t.loc[richest, "revenue_share"]))
@@ -226,19 +234,22 @@ def rfm_grid_chart(rfm: RFMView, colors: Mapping[str, str], lang: Lang) -> Chart
     _style(fig, title, tr("x_r_score", lang), tr("y_f_score", lang), height=150 + 92 * scale, left=70)
     fig.update_xaxes(tickmode="array", tickvals=axis, showgrid=False)
     fig.update_yaxes(tickmode="array", tickvals=axis, showgrid=False)
-    fig.update_layout(annotations=ann_users, margin={"t": 92}, updatemenus=[{
+    seg_revenue = rfm.segments.table.get("revenue_share")
+    priced = seg_revenue is None or bool(seg_revenue.notna().any())
+    buttons = [
+        {"label": users_label, "method": "update",
+         "args": [{"z": [users.tolist()], "colorscale": ["Blues"], "colorbar.title.text": users_label,
+                   "hovertemplate": "R%{x} F%{y}<br>%{customdata}<br>%{z:,.0f}<extra></extra>"},
+                  {"annotations": ann_users}]},
+        {"label": money_label, "method": "update",
+         "args": [{"z": [mean_money.tolist()], "colorscale": ["Greens"], "colorbar.title.text": money_label,
+                   "hovertemplate": "R%{x} F%{y}<br>%{customdata}<br>%{z:,.2f}<extra></extra>"},
+                  {"annotations": ann_money}]},
+    ]
+    # Without prices net spend is unknown, not 0: no button for it.
+    fig.update_layout(annotations=ann_users, margin={"t": 92}, updatemenus=[] if not priced else [{
         "type": "buttons", "direction": "right", "showactive": True, "x": 1, "xanchor": "right", "y": 1.1,
-        "yanchor": "bottom", "pad": {"r": 0, "t": 0}, "font": {"size": 11},
-        "buttons": [
-            {"label": users_label, "method": "update",
-             "args": [{"z": [users.tolist()], "colorscale": ["Blues"], "colorbar.title.text": users_label,
-                       "hovertemplate": "R%{x} F%{y}<br>%{customdata}<br>%{z:,.0f}<extra></extra>"},
-                      {"annotations": ann_users}]},
-            {"label": money_label, "method": "update",
-             "args": [{"z": [mean_money.tolist()], "colorscale": ["Greens"], "colorbar.title.text": money_label,
-                       "hovertemplate": "R%{x} F%{y}<br>%{customdata}<br>%{z:,.2f}<extra></extra>"},
-                      {"annotations": ann_money}]},
-        ]}])
+        "yanchor": "bottom", "pad": {"r": 0, "t": 0}, "font": {"size": 11}, "buttons": buttons}])
     (r_top, f_top) = per_cell["users"].idxmax()
     seg_top = major[(r_top, f_top)]
     reading = tr("r_rfm", lang, r=int(r_top), f=int(f_top), name=names.get(seg_top, seg_top),

@@ -36,8 +36,9 @@ class Overview:
         columns=["table", "file", "rows_read", "accepted", "quarantined", "duplicates"]))
     """One row per ingested file."""
     buyers: int = 0
-    revenue: float = 0.0
-    """Net revenue: purchase amounts minus refund amounts, guests included."""
+    revenue: float | None = 0.0
+    """Net revenue: purchase amounts minus refund amounts, guests included; None (unknown) when the
+    purchases carry no amounts."""
     guest_events: int = 0
     as_of: datetime | None = None
     """The date the latest features and segments were computed as of."""
@@ -85,6 +86,10 @@ class RFMView:
     included; the grid leaves them out and counts them in the reading."""
     scale: int = 5
     profile: pd.DataFrame | None = None
+    notes: list[str] | None = None
+    """What a reader of the RFM names must know, in the page's language order (en, zh): they are
+    relative to the shop, and a warning when the history is too short."""
+    notes_zh: list[str] | None = None
     """Long table like ``ClusterView.profile``: shown when there is no clustering to profile."""
 
 

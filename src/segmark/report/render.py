@@ -74,7 +74,8 @@ def build_cards(data: ReportData, lang: Lang) -> list[Card]:
         Card(fmt_compact(ov.users, lang), tr("card_users", lang),
              f"{fmt_int(ov.buyers)} {tr('card_buyers', lang)}" if ov.buyers else ""),
         Card(fmt_compact(ov.items, lang), tr("card_items", lang), fmt_int(ov.items)),
-        Card(fmt_compact(ov.revenue, lang), tr("card_revenue", lang), f"{ov.revenue:,.0f}"),
+        Card(fmt_compact(ov.revenue, lang), tr("card_revenue", lang), f"{ov.revenue:,.0f}")
+        if ov.revenue is not None else Card(tr("unknown", lang), tr("card_revenue", lang), tr("no_prices", lang)),
         Card(tr("card_days", lang, days=ov.days), tr("card_range", lang),
              f"{fmt_date(ov.first_ts)} – {fmt_date(ov.last_ts)}"),
         Card(fmt_int(ov.rows_quarantined), tr("card_quarantined", lang),

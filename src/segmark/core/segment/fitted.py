@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from segmark.core.segment.explain import Surrogate, nearest_centres
+from segmark.core.segment.history import HISTORY_SHARE, short_history
 from segmark.core.segment.model import SegmentModel
 from segmark.core.segment.reasons import TEMPLATES as REASON_TEMPLATES
 from segmark.core.segment.reasons import reason_text
@@ -223,15 +224,38 @@ def rule_dict(r: RFMRule) -> dict[str, Any]:
 
 
 def rfm_reason(metrics: Mapping[str, Any], params: Mapping[str, Any], lang: str = "en") -> str:
-    """Why an RFM segmentation, in ``lang``, from what it stored (scale, buyers, scheme, flat axes)."""
+    """Why an RFM segmentation, in ``lang``, from what it stored (scale, buyers, scheme, flat axes),
+    followed by :func:`rfm_notes` (the names are relative to the shop; too short a history)."""
     scheme = msg("segment.rfm.scheme_custom" if metrics.get("custom_rules") else "segment.rfm.scheme_standard", lang)
     text = msg("segment.rfm.reason", lang, scale=params.get("scale", 5), buyers=int(metrics.get("buyers", 0)),
                scheme=scheme, rules=len(params.get("rules") or []))
     flat = list(metrics.get("ignored_axes") or [])
+    if metrics.get("revenue_known") is False and "m" in flat:
+        text += msg("segment.rfm.reason_no_prices", lang)
+        flat.remove("m")
     if flat:
         axes = msg("segment.list_sep", lang).join(msg(f"segment.axis.{a}", lang) for a in flat)
         text += msg("segment.rfm.reason_flat", lang, axes=axes, letters="/".join(a.upper() for a in flat))
-    return text
+    notes = rfm_notes(metrics, lang)
+    if not notes:  # a record made before the notes: its reason as it was
+        return text
+    return (text + "。" + "".join(notes)) if lang == "zh" else (text + ". " + " ".join(notes))
+
+
+def rfm_notes(metrics: Mapping[str, Any], lang: str = "en") -> list[str]:
+    """What a reader of RFM names must know: they are relative to the shop; and, when the events'
+    robust span (``history_days``) is short, that recency scores mean little (with the median days
+    since the last purchase of the buyers scored R=1). Empty for records made before these metrics."""
+    if "history_days" not in metrics:
+        return []
+    notes = [msg("segment.rfm.relative", lang)]
+    span = metrics.get("history_days")
+    if short_history(span):
+        notes.append(msg("segment.rfm.short_history", lang, span=span, share=HISTORY_SHARE,
+                         range=metrics.get("history_range_days") or span,
+                         r1=metrics.get("r1_recency_days") if metrics.get("r1_recency_days") is not None
+                         else float("nan")))
+    return notes
 
 
 def definition_text(key: str, definition: Any, lang: str = "en") -> str:

@@ -13,6 +13,12 @@ descriptive name from its two strongest effects ("High views & low orders" / "�
 with none strong enough it is "Typical users" / "普通用户". Names are unique within a
 segmentation (a repeated name gets " 2", " 3"...). Users override any name in settings
 (:func:`apply_name_overrides`).
+
+Given the segments' plain figures (``facts``, :func:`segmark.core.segment.claims.segment_facts`), a
+name is only given when what it claims holds on them (:mod:`segmark.core.segment.claims`): an
+archetype's requirements and the purity of its marking features, and for a descriptive term the
+segment's mean and median on the named side of the shop's. A segment whose effects point at an
+archetype that its figures do not bear out gets a descriptive name instead.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from segmark.core.segment.claims import SegmentFacts, claims_hold, term_holds
 from segmark.core.segment.rfm import slug
 
 MIN_SCORE = 0.5
@@ -41,6 +48,15 @@ class Archetype:
     name_zh: str
     signals: tuple[tuple[str, int, float], ...]
     """(feature or pattern with *, direction, weight)."""
+
+    @property
+    def primary(self) -> tuple[tuple[str, int], ...]:
+        """The marking features (weight 1) and their directions."""
+        return tuple((p, d) for p, d, w in self.signals if w >= 1.0)
+
+    def holds(self, segment: object, facts: SegmentFacts | None) -> bool:
+        """Whether the segment's own figures bear the name out (always, without figures)."""
+        return facts is None or claims_hold(self.key, self.primary, segment, facts)
 
 
 ARCHETYPES: tuple[Archetype, ...] = (
@@ -96,15 +112,20 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
 TYPICAL = ("typical", "Typical users", "普通用户")
 
 CONCEPTS = {"orders": "frequency", "purchases": "frequency", "spend": "monetary", "active_days": "sessions",
-            "recency_days": "recency_visit_days"}
-"""Features that say the same thing (orders in a window, purchase lines, all orders): a descriptive
-name mentions each concept once."""
+            "recency_days": "recency_visit_days", "cart_abandonment_rate": "cart_to_purchase_rate"}
+"""Features that say the same thing (orders in a window, purchase lines, all orders; the bought and
+the abandoned share of carted items): a descriptive name mentions each concept once."""
 
 
 def _base(feature: str) -> str:
     """'views_30d' -> 'views'; other names unchanged."""
     head, _, tail = feature.rpartition("_")
     return head if head and tail.endswith("d") and tail[:-1].isdigit() else feature
+
+
+def concept(feature: str) -> str:
+    """What a feature measures, whatever its window: 'orders_30d' and 'frequency' -> 'frequency'."""
+    return CONCEPTS.get(_base(feature), _base(feature))
 
 
 def _term(feature: str, direction: int) -> tuple[str, str]:
@@ -137,20 +158,24 @@ def archetype_scores(effects: pd.DataFrame, archetypes: Sequence[Archetype] = AR
     return scores
 
 
-def describe(effects_row: pd.Series, top: int = 2) -> tuple[str, str] | None:
-    """A descriptive name from the strongest effects, or None when nothing stands out."""
+def describe(effects_row: pd.Series, top: int = 2, facts: SegmentFacts | None = None) -> tuple[str, str] | None:
+    """A descriptive name from the strongest effects, or None when nothing stands out. With
+    ``facts``, a term is only used when it is true of the segment (:func:`term_holds`)."""
     row = effects_row.dropna()
     row = row[row.abs() >= MIN_EFFECT]
+    if facts is not None:
+        seg = effects_row.name
+        row = row[[term_holds(f, int(np.sign(v)), seg, facts) for f, v in row.items()]]
     if row.empty:
         return None
     seen: set[str] = set()
     en, zh = [], []
     for feature in row.abs().sort_values(ascending=False).index:
         t_en, t_zh = _term(feature, int(np.sign(row[feature])))
-        concept = CONCEPTS.get(_base(feature), _base(feature))
-        if concept in seen:
+        what = concept(feature)
+        if what in seen:
             continue
-        seen.add(concept)
+        seen.add(what)
         en.append(t_en)
         zh.append(t_zh)
         if len(en) == top:
@@ -171,8 +196,11 @@ def _unique(names: list[str], sep: str) -> list[str]:
 
 
 def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = ARCHETYPES,
-                  min_score: float = MIN_SCORE) -> pd.DataFrame:
+                  min_score: float = MIN_SCORE, facts: SegmentFacts | None = None) -> pd.DataFrame:
     """Name every segment (rows of ``effects``, a segments x features effect table).
+
+    With ``facts`` (the segments' own figures, same index) every name is checked against them
+    (:mod:`segmark.core.segment.claims`); the pipeline always passes them.
 
     Returns columns key, name, name_zh, score (the archetype's score, NaN for descriptive names)
     and source ("archetype" or "description"); :func:`apply_name_overrides` applies the
@@ -182,6 +210,10 @@ def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = AR
     by_key = {a.key: a for a in archetypes}
     out = pd.DataFrame(index=effects.index, columns=["key", "name", "name_zh", "score", "source"],
                        dtype=object)
+    if facts is not None:  # an archetype its figures do not bear out is no candidate
+        ok = pd.DataFrame({a.key: [a.holds(seg, facts) for seg in scores.index] for a in archetypes
+                           if a.key in scores.columns}, index=scores.index)
+        scores = scores.where(ok.reindex(columns=scores.columns, fill_value=False))
     matrix = scores.fillna(-np.inf).to_numpy(dtype=float)
     if matrix.size:
         gain = np.where(matrix >= min_score, matrix, 0.0)
@@ -199,13 +231,13 @@ def name_segments(effects: pd.DataFrame, *, archetypes: Sequence[Archetype] = AR
             own = [p for p, _, _ in arch.signals]
             rest = effects.loc[seg][[c for c in effects.columns
                                      if not any(fnmatch.fnmatchcase(c, p) for p in own)]]
-            qual = describe(rest, top=1)
+            qual = describe(rest, top=1, facts=facts)
             if qual is not None:
                 out.loc[seg] = [f"{arch.key}_{slug(qual[0])}", f"{arch.name} ({qual[0].lower()})",
                                 f"{arch.name_zh}（{qual[1].removesuffix('用户')}）", float(scores.loc[seg, best]),
                                 "archetype"]
                 continue
-        desc = describe(effects.loc[seg])
+        desc = describe(effects.loc[seg], facts=facts)
         if desc is None:
             out.loc[seg] = [TYPICAL[0], TYPICAL[1], TYPICAL[2], np.nan, "description"]
         else:

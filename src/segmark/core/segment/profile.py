@@ -4,13 +4,18 @@ Two tables:
 
 - :func:`segment_summary`, one row per segment: size, share of users, net revenue and share of
   revenue (net spend summed with negative balances counted as 0, so shares lie in [0, 1] and add
-  up to 1), and the most common top categories with their share of the segment's users.
+  up to 1; unknown, NaN, when the data carry no prices), and the most common top categories with
+  their share of the segment's users.
 - :func:`feature_profile`, one row per segment and numeric feature: median and mean in the segment
   and over all users, the **lift** (segment mean / overall mean; a median lift would be 0/0 for
   the many activity counts whose median is 0) and the **effect** (difference of means in overall
   standard deviations, computed on ``sign(x) log(1 + |x|)`` so one big spender does not make a
   segment look "high spend"; estimated on up to 200,000 users). Effects are what names and "why"
-  texts are built from.
+  texts are built from, so an effect is left out (NaN) where too few of the segment's users have
+  a value (:func:`~segmark.core.segment.claims.supported`: 10 users, or all of a smaller segment,
+  and a fifth of the segment): the repurchase interval
+  of 1 of 38 users says nothing about the 38. Money features are unknown (NaN) throughout when the
+  data carry no prices.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from segmark.core.segment.claims import is_money, revenue_known, supported
 from segmark.core.segment.preprocess import signed_log1p
 
 
@@ -36,12 +42,12 @@ def segment_summary(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, r
     size = seg.value_counts().sort_index()
     out = pd.DataFrame({"size": size, "share": size / len(seg)})
     out.index.name = "segment"
-    if revenue in features.columns:
+    if revenue in features.columns and revenue_known(features, revenue=revenue):
         money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
         rev = money.groupby(seg).sum().reindex(out.index, fill_value=0.0)
         total = float(money.sum())
         out["revenue"] = rev.astype(float)
-        out["revenue_share"] = rev / total if total > 0 else 0.0
+        out["revenue_share"] = rev / total if total > 0 else np.nan
     else:
         out["revenue"] = np.nan
         out["revenue_share"] = np.nan
@@ -78,6 +84,8 @@ def feature_profile(features: pd.DataFrame, labels: pd.Series | np.ndarray,
     num = features[columns]
     if not all(pd.api.types.is_float_dtype(t) for t in num.dtypes):
         num = num.astype(np.float64)
+    if not revenue_known(features):
+        num = num.assign(**{c: np.nan for c in columns if is_money(c)})
     grouped = num.groupby(seg, sort=True)
     medians_df = grouped.median()
     segments = medians_df.index
@@ -91,8 +99,11 @@ def feature_profile(features: pd.DataFrame, labels: pd.Series | np.ndarray,
                           columns=columns)
     log_means = logged.groupby(seg.iloc[::step], sort=True).mean().reindex(segments).to_numpy(dtype=np.float64)
     log_sd = logged.std(ddof=0).to_numpy(dtype=np.float64)
+    known = grouped.count().reindex(segments).to_numpy(dtype=np.float64)
+    size = seg.value_counts().reindex(segments).to_numpy(dtype=np.float64)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = (log_means - logged.mean().to_numpy(dtype=np.float64)) / np.where(log_sd > 0, log_sd, np.nan)
+        effect = np.where(supported(known, size), effect, np.nan)
         lift = means / np.where(overall_mean != 0, overall_mean, np.nan)
     n_seg, n_feat = means.shape
     return pd.DataFrame({

@@ -4,6 +4,7 @@ explain the segments, and store everything (``persist.store_fit``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -21,14 +22,16 @@ from segmark.core.segment import (
     parse_rfm_rules,
     rfm_catalog,
 )
+from segmark.core.segment.claims import revenue_known, segment_facts
 from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rfm_reason, rule_definition
+from segmark.core.segment.history import quantiles, robust_span_days
 from segmark.core.segment.rfm import flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
 from segmark.errors import ConfigError, InputError, NoStructureError
 from segmark.pipeline.features import FeatureRun, load_features
 from segmark.pipeline.segmentation.persist import Fit, numeric_columns, store_fit
 from segmark.pipeline.segmentation.result import SegmentationResult
-from segmark.store.base import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.workspace import Workspace
 
 RFM_FEATURES = ["recency_days", "frequency", "monetary"]
@@ -40,6 +43,16 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], run: FeatureRun
     if missing:
         raise InputError(f"feature build {run.run_id} has no column {', '.join(missing)}; "
                          "see `segmark features describe` (or sm.load_features) for what it holds")
+
+
+def history_metrics(store: Store, as_of: datetime) -> dict[str, float | None]:
+    """The days the events before ``as_of`` cover: the robust span (the central 98% of events) and
+    the whole range (``core.segment.history``)."""
+    low, high = quantiles()
+    row = store.query_rows(
+        f"SELECT approx_quantile(epoch(ts), {low}), approx_quantile(epoch(ts), {high}), epoch(min(ts)), "
+        "epoch(max(ts)) FROM events WHERE ts < ?", [as_of])[0]
+    return {"history_days": robust_span_days(row[0], row[1]), "history_range_days": robust_span_days(row[2], row[3])}
 
 
 def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | None = None) -> SegmentationResult:
@@ -66,8 +79,11 @@ def run_rfm(ws: Workspace, *, scale: int | None = None, feature_run_id: int | No
           "definition": rule_definition(rules, key)} for i, (key, name, name_zh) in enumerate(catalog)]
     ).set_index("segment_id")
     buyers = int((placed["r_score"] > 0).sum())
+    r1 = pd.to_numeric(features["recency_days"], errors="coerce")[placed["r_score"] == 1].median()
     metrics = {"users": len(features), "buyers": buyers, "no_purchase": len(features) - buyers,
-               "ignored_axes": flat, "custom_rules": bool(settings.rfm_rules)}
+               "ignored_axes": flat, "custom_rules": bool(settings.rfm_rules),
+               "revenue_known": revenue_known(features), **history_metrics(ws.store, run.as_of),
+               "r1_recency_days": None if pd.isna(r1) else float(r1)}
     reason = rfm_reason(metrics, fitted.get_params())
     members = placed.reset_index(names="user_id").assign(user_id=lambda d: d["user_id"].astype(str))
     fit = Fit(fitted, "rfm", run, features, placed["segment_id"].to_numpy(), segments, members, RFM_FEATURES,
@@ -117,7 +133,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
         raise InputError(f"cannot cluster feature build {run.run_id}: {exc}") from None
     labels = model.labels_
     profile = feature_profile(table, labels, numeric_columns(table))
-    names = name_segments(effect_matrix(profile))
+    names = name_segments(effect_matrix(profile), facts=segment_facts(table, labels, columns=numeric_columns(table)))
     segments = names.rename(columns={"source": "name_source"}).drop(columns="score")
     segments.index.name = "segment_id"
     surrogate = fit_surrogate(table, labels, numeric=model.numeric_, categorical=model.categorical_,
@@ -128,6 +144,7 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
           "coverage": r.coverage} for r in surrogate.rules_for(int(i))] for i in segments.index]
     segments["definition"] = None
     metrics = {"users": len(table), **{k: json_value(v) for k, v in model.scores_.items()},
+               "revenue_known": revenue_known(table),
                "surrogate_fidelity": surrogate.fidelity, "log_features": model.log_features_}
     selection = {k: v for k, v in model.selection_.to_dict().items() if k != "candidates"}
     members = pd.DataFrame({"user_id": table.index.astype(str), "segment_id": labels,

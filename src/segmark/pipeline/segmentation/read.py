@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from segmark.core.segment.fitted import FittedSegmentation, from_parts
+from segmark.core.segment.naming import concept
 from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
 from segmark.errors import NotFoundError, NotReadyError
 from segmark.pipeline.segmentation.records import SEG_COLUMNS, RefusedClustering, Segmentation, json_dict
@@ -112,11 +113,33 @@ def members(store: Store, segmentation_id: int) -> pd.DataFrame:
 
 
 def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list[dict[str, Any]]:
-    """The features that set a segment apart most (largest absolute effect)."""
+    """The features that set a segment apart most (largest absolute effect), only where a figure
+    shows the difference: the segment's median against everyone's, or, where the medians are the
+    same (0 and 0 for a count most users do not have), its mean (``stat``: "median" or "mean").
+    A feature with no effect (too few users with a value, unknown money) is never listed, nor a
+    second one that measures the same (``orders_30d`` after ``frequency``)."""
     part = profile[(profile["segment_id"] == segment_id) & profile["effect"].notna()]
-    part = part.reindex(part["effect"].abs().sort_values(ascending=False).index).head(top)
-    return [{"feature": r.feature, "median": json_value(r.median), "overall_median": json_value(r.overall_median),
-             "lift": json_value(r.lift), "effect": json_value(r.effect)} for r in part.itertuples()]
+    part = part.reindex(part["effect"].abs().sort_values(ascending=False).index)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in part.itertuples():
+        if concept(r.feature) in seen:
+            continue
+        sign = np.sign(r.effect)
+        if sign * (r.median - r.overall_median) > 0:
+            stat, value, overall = "median", r.median, r.overall_median
+        elif sign * (r.mean - r.overall_mean) > 0 and r.median == r.overall_median:
+            stat, value, overall = "mean", r.mean, r.overall_mean
+        else:
+            continue
+        seen.add(concept(r.feature))
+        out.append({"feature": r.feature, "stat": stat, "value": json_value(value), "overall": json_value(overall),
+                    "median": json_value(r.median), "overall_median": json_value(r.overall_median),
+                    "mean": json_value(r.mean), "overall_mean": json_value(r.overall_mean),
+                    "lift": json_value(r.lift), "effect": json_value(r.effect)})
+        if len(out) == top:
+            break
+    return out
 
 
 def feature_labels_zh(store: Store, feature_run_id: int) -> dict[str, str]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from segmark.core.segment import migration_matrix
+from segmark.core.segment.claims import is_money
 from segmark.core.segment.fitted import KINDS, Placed
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.selection import json_value
@@ -47,7 +48,10 @@ def explain_user(ws: Workspace, user_id: str, segmentation_id: int | None = None
         "user_id": user_id, "segmentation_id": seg.segmentation_id, "kind": seg.kind,
         "segment_id": int(segment_id), "name": table.loc[segment_id, "name"],
         "name_zh": table.loc[segment_id, "name_zh"], "placed_by": source, "feature_run_id": run.run_id,
-        "as_of": run.as_of, "features": {c: values.get(c) for c in seg.features},
+        "as_of": run.as_of,
+        # without prices money is unknown (None), not the 0 the build holds
+        "features": {c: None if seg.metrics.get("revenue_known") is False and is_money(c) else values.get(c)
+                     for c in seg.features},
         **fitted.explain(placed, values, table),
     }
 
@@ -170,7 +174,8 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
     current one). Two explicit ids are taken in the order given. Segments are matched by key (stable
     across runs, whatever their names in either language, renamed or not), so RFM schemes and
     clusterings with the same archetypes compare directly; the report carries both names of every
-    key. Revenue is each user's net spend in the later build (in the earlier one for users who left).
+    key. Revenue is each user's net spend in the later build (in the earlier one for users who left);
+    None when the data carry no prices.
     """
     after = get_segmentation(store, to_id)
     if from_id is None:
@@ -197,6 +202,8 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
     names_after = {str(k): (str(n), str(z)) for k, n, z in zip(t_after["key"], t_after["name"], t_after["name_zh"],
                                                                strict=True)}
     order = list(dict.fromkeys([*names_before, *names_after]))
+    if after.metrics.get("revenue_known") is False:  # no prices: revenue moved is unknown (null), not 0
+        revenue = None
     result = migration_matrix(m_before["key"], m_after["key"], revenue=revenue, order=order)
     return MigrationReport(before, after, result, names_before, names_after)
 

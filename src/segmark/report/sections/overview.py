@@ -27,10 +27,12 @@ def collect_overview(store: Store, shop: str) -> Overview:
     """The shop's figures and the data-quality record."""
     st = workspace_status(store, runs=0)
     ev = st["events"]
-    buyers, revenue = store.query_rows(
+    buyers, revenue, priced = store.query_rows(
         "SELECT count(DISTINCT user_id) FILTER (WHERE event_type = 'purchase' AND user_id IS NOT NULL), "
         "coalesce(sum(amount) FILTER (WHERE event_type = 'purchase'), 0) "
-        "- coalesce(sum(amount) FILTER (WHERE event_type = 'refund'), 0) FROM events")[0]
+        "- coalesce(sum(amount) FILTER (WHERE event_type = 'refund'), 0), "
+        "count(amount) FILTER (WHERE event_type = 'purchase') FROM events")[0]
+    purchases = int(ev["by_type"].get("purchase", 0) or 0)
     quarantine = pd.DataFrame(st["quarantine"], columns=["table", "reason", "rows"])
     sources = store.query_df(
         'SELECT table_name AS "table", path AS file, rows_read, accepted, quarantined, duplicates '
@@ -38,7 +40,8 @@ def collect_overview(store: Store, shop: str) -> Overview:
     return Overview(shop=shop, events=int(st["tables"]["events"]), users=int(ev["users"] or 0),
                     items=int(ev["items"] or 0), first_ts=ev["first_ts"], last_ts=ev["last_ts"],
                     events_by_type={str(k): int(v) for k, v in ev["by_type"].items()}, quarantine=quarantine,
-                    sources=sources, buyers=int(buyers or 0), revenue=float(revenue or 0.0),
+                    sources=sources, buyers=int(buyers or 0),
+                    revenue=None if purchases and not priced else float(revenue or 0.0),
                     guest_events=int(ev["guest_events"] or 0))
 
 

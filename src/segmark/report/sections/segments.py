@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmark.core.segment.fitted import rfm_notes
 from segmark.pipeline.features import get_feature_run
 from segmark.pipeline.segments import (
     RefusedClustering,
@@ -46,7 +47,8 @@ def collect_rfm(store: Store, seg: Segmentation) -> RFMView:
         "WHERE m.segmentation_id = ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", [seg.segmentation_id])
     cells["segment"] = [keys.get(int(i), str(i)) for i in cells.pop("segment_id")]
     cells = cells.astype({"r_score": int, "f_score": int, "users": int, "monetary_sum": float})
-    return RFMView(segments, cells, int(seg.params.get("scale", 5)), profile_by_key(store, seg, keys))
+    return RFMView(segments, cells, int(seg.params.get("scale", 5)), profile_by_key(store, seg, keys),
+                   rfm_notes(seg.metrics, "en"), rfm_notes(seg.metrics, "zh"))
 
 
 def collect_cluster(store: Store, seg: Segmentation) -> ClusterView:
