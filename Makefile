@@ -1,4 +1,5 @@
-# Every target does its own set-up on a fresh machine: it creates .venv and installs segmark.
+# Every target does its own set-up on a fresh machine: it creates .venv and installs segmark (and, for
+# the tests, the Debian packages they use when missing: .ci/system-packages).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/segmark demo
 
 test: $(STAMP)
+	bash .ci/system-packages
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

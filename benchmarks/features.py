@@ -196,6 +196,7 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
             count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
             coalesce(sum(amount) FILTER (WHERE is_refund), 0) / nullif(sum(amount) FILTER (WHERE is_buy), 0)
                 AS refund_rate,
+            count(*) FILTER (WHERE is_view) AS views_total,
             avg(CASE WHEN dow >= 5 THEN 1.0 ELSE 0.0 END) AS weekend_share,
             {"".join(f"count(*) FILTER (WHERE dow = {d}) AS dow{d}, " for d in range(7))}
             (count(*) FILTER (WHERE age_d <= 30) + 1) / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1)
@@ -221,7 +222,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
             {orders_w}
         FROM orders GROUP BY user_id
     ), carts AS (
-        SELECT user_id, count(*) FILTER (WHERE last_buy <= first_cart) / nullif(count(first_cart), 0) AS c2p
+        SELECT user_id, count(*) FILTER (WHERE last_buy <= first_cart) / nullif(count(first_cart), 0) AS c2p,
+            count(first_cart) AS carted_items
         FROM (SELECT user_id, item_id, max(age_d) FILTER (WHERE event_type = 'cart') AS first_cart,
                      min(age_d) FILTER (WHERE event_type = 'purchase') AS last_buy
               FROM ev WHERE event_type IN ('cart', 'purchase') AND item_id IS NOT NULL GROUP BY user_id, item_id)
@@ -276,7 +278,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
         coalesce(COLUMNS(o.* EXCLUDE (user_id, ipi_mean_days, ipi_std_days)), 0), o.ipi_mean_days, o.ipi_std_days,
         coalesce(COLUMNS(v.* EXCLUDE (user_id)), 0),
         m.gross / nullif(o.frequency, 0) AS aov, greatest(m.first_age, p.signup_age) AS tenure_days,
-        k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate, c.* EXCLUDE (user_id{nets}),
+        k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate,
+        coalesce(k.carted_items, 0) AS carted_items, c.* EXCLUDE (user_id{nets}),
         {spend_shares}
         pr.* EXCLUDE (user_id), h.preferred_hour,
         CASE greatest(h.morning, h.afternoon, h.evening, h.night) WHEN h.morning THEN 'morning'
@@ -384,6 +387,8 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     out["cart_to_purchase_rate"] = (ci["last_buy"] <= ci["first_cart"]).groupby("user_id").mean()
     out["cart_abandonment_rate"] = 1 - out["cart_to_purchase_rate"]
     out["refund_rate"] = refunds.reindex(out.index, fill_value=0) / gross
+    out["views_total"] = views
+    out["carted_items"] = ci.groupby("user_id").size()
 
     uc = ev[ev["category"].notna() & ~kind.isin(["refund", "remove_cart"])].groupby(
         ["user_id", "category"]).size().rename("n").reset_index()
@@ -460,7 +465,7 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     counts = [c for c in out.columns if c.split("_")[0] in {"views", "searches", "carts", "favs", "purchases",
                                                             "orders", "active", "sessions", "spend"}
               and not c.startswith("spend_share__")]
-    filled = [*counts, "frequency", "monetary"]
+    filled = [*counts, "frequency", "monetary", "carted_items"]
     out[filled] = out[filled].fillna(0)
     return out
 

@@ -3,7 +3,7 @@
     python -m benchmarks.predict [--users 1000000] [--features 40] [--repeat 1] [--seed 0]
 
 - ``train``: ``PredictiveModel.fit`` with model choice (tree, logistic, SVM, MLP, gradient boosting
-  and their ensemble, 5-fold out-of-fold on a 50,000-row sample, permutation importance, the winner
+  and their ensemble, 5-fold out-of-fold on a 20,000-row sample, permutation importance, the winner
   refitted on every row) beside **one** ``HistGradientBoostingClassifier()`` fit with scikit-learn's
   defaults on the same matrix; target: at most 10 times.
 - ``score``: the fitted model scoring every user (encoding included) beside the plain

@@ -39,7 +39,7 @@ from segmark.pipeline.campaign import campaign_plan, campaign_readout, fit_uplif
 from segmark.pipeline.clv import fit_clv, predict_clv
 from segmark.pipeline.features import FeatureRun
 from segmark.pipeline.forecast import forecast_revenue
-from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame
+from segmark.pipeline.ingest import IngestReport, ingest_file, ingest_frame, ingest_query
 from segmark.pipeline.predict import explain_prediction, export_scores, latest_scores, score_model, train_model
 from segmark.pipeline.recommend import (
     build_recommendations,
@@ -87,6 +87,7 @@ __all__ = [
     "get_audience",
     "ingest_file",
     "ingest_frame",
+    "ingest_query",
     "init_workspace",
     "latest_scores",
     "list_audiences",

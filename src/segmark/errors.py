@@ -5,6 +5,7 @@ they cross into segmark, so the interfaces only need to catch ``SegmarkError``.
     SegmarkError
     ├── ConfigError          segmark.toml or a mapping file is invalid (names file and key)
     ├── WorkspaceError       no workspace, or one that cannot be opened or upgraded
+    │   └── WorkspaceBusyError    another process is writing to it (carries its PID)
     ├── InputError           an input file cannot be used at all (names the file)
     │   └── MissingColumnsError   required columns absent: nothing was written
     ├── StoreError           the database refused an operation (or a stored model is not trusted)
@@ -36,6 +37,15 @@ class ConfigError(SegmarkError):
 
 class WorkspaceError(SegmarkError):
     """The workspace is missing or cannot be opened."""
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another process holds the workspace's database (one writer at a time, and no reader
+    beside it): ``pid`` is that process, when the engine says."""
+
+    def __init__(self, message: str, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 class InputError(SegmarkError):

@@ -125,6 +125,21 @@ def test_very_deep_or_long_input_is_refused() -> None:
     assert "longer than" in str(err("age > 1 AND " * 2000 + "age > 2"))
 
 
+def test_deep_nots_are_refused_at_the_first_level_too_deep_not_by_a_stack_overflow() -> None:
+    # 2,400 NOTs fit in the length limit; each is a level of the tree (a RecursionError once)
+    e = err("NOT " * 2400 + "age > 1")
+    assert "nested deeper than 64" in e.message and e.position == 64 * 4 + 1  # the 65th NOT
+    e = err("NOT (" * 40 + "age > 1" + ")" * 40)  # NOTs and parentheses count together
+    assert e.position == 32 * 5 + 1  # the 33rd NOT is level 65
+    assert compile_expression("NOT " * 64 + "age > 1", CATALOG).where.count("NOT") == 64
+    assert compile_expression("(" * 64 + "age > 1" + ")" * 64, CATALOG).params == (1,)
+
+
+def test_parentheses_inside_text_and_names_are_not_nesting() -> None:
+    p = compile_expression("city = '" + "(" * 80 + "' OR city IN ('" + ")" * 80 + "')", CATALOG)
+    assert p.params == ("(" * 80, ")" * 80)
+
+
 def test_the_tree_keeps_positions() -> None:
     tree = parse("age > 3 AND city = 'x'")
     assert [i.pos for i in tree.items] == [1, 13]

@@ -92,6 +92,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         # carted i1 (bought after), i3 (bought after), i2 (bought only before the cart), i6 (never)
         "cart_to_purchase_rate": 0.5, "cart_abandonment_rate": 0.5,
         "refund_rate": 100 / 380,
+        "views_total": 3,                   # 01-01 i1, 02-10 i3 twice
+        "carted_items": 4,                  # i1, i3, i2, i6 (i2 counts though bought before it was carted)
         # interest events with a category: 女装 4 (view, cart, purchase, cart), 鞋 6
         "top_category": "鞋", "top_category_share": 0.6,
         "category_entropy": -(0.4 * math.log2(0.4) + 0.6 * math.log2(0.6)),
@@ -130,6 +132,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "sessions_7d": 2, "sessions_30d": 2, "sessions_90d": 2, "sessions_365d": 2,
         "view_to_cart_rate": 0.5, "cart_to_purchase_rate": 0.0, "cart_abandonment_rate": 1.0,
         "refund_rate": NAN,
+        "views_total": 2, "carted_items": 1,  # bob: i1 and i6 viewed; i1 carted (then removed)
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
         "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": 1.0, "cat_share__鞋": 0.0,
@@ -154,6 +157,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "sessions_7d": 0, "sessions_30d": 1, "sessions_90d": 1, "sessions_365d": 1,
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
+        "views_total": 0, "carted_items": 0,  # carol: refunds only
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
         "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": NAN, "cat_share__鞋": NAN,
@@ -179,6 +183,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "sessions_7d": 0, "sessions_30d": 1, "sessions_90d": 1, "sessions_365d": 1,
         "view_to_cart_rate": 0.0, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
+        "views_total": 1, "carted_items": 0,  # dave: one view before as_of
         "top_category": "女装", "top_category_share": 1.0, "category_entropy": 0.0,
         "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": 1.0, "cat_share__鞋": 0.0,
@@ -205,6 +210,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "sessions_7d": 0, "sessions_30d": 0, "sessions_90d": 0, "sessions_365d": 0,
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
+        "views_total": 0, "carted_items": 0,  # erin: no events
         "top_category": None, "top_category_share": NAN, "category_entropy": NAN,
         "top_spend_category": None, "top_spend_category_share": NAN,
         "cat_share__女装": NAN, "cat_share__鞋": NAN, "spend_share__女装": NAN, "spend_share__鞋": NAN,

@@ -61,3 +61,36 @@ def test_what_is_not_a_frame_is_refused(ws: Workspace) -> None:
     with pytest.raises(InputError, match="cannot ingest a list"):
         sm.ingest_frame(ws, "events", [{"user_id": "u1"}])
     assert ws.store.scalar("SELECT count(*) FROM runs") == 0
+
+
+def test_a_polars_frame_with_categoricals_and_zoned_times(ws: Workspace) -> None:
+    pl = pytest.importorskip("polars", reason="the polars extra")
+    frame = pl.DataFrame({
+        "user_id": ["用户1", None, "用户2"],
+        "event_type": pl.Series(["view", "view", "purchase"], dtype=pl.Categorical),
+        "ts": pl.Series([datetime(2024, 3, 1, 10), datetime(2024, 3, 1, 11), datetime(2024, 3, 2, 8, 30)])
+        .dt.replace_time_zone("Asia/Shanghai"),
+        "category": pl.Series(["女装", "女装", "数码"], dtype=pl.Enum(["女装", "数码"])),
+        "price": [None, 1.0, 1299.5],
+    })
+    r = sm.ingest_frame(ws, "events", frame)
+    assert (r.rows_read, r.accepted, r.quarantined) == (3, 2, 1)
+    # zoned times by hand: Shanghai is UTC+8
+    assert ws.store.query_rows("SELECT user_id, event_type, ts, category, price, line FROM events ORDER BY line") == [
+        ("用户1", "view", datetime(2024, 3, 1, 2, 0), "女装", None, 1),
+        ("用户2", "purchase", datetime(2024, 3, 2, 0, 30), "数码", 1299.5, 3)]
+    assert ws.store.query_rows("SELECT file, line, reason FROM quarantine") == [("polars DataFrame", 2,
+                                                                                "missing_user_id")]
+
+
+def test_categorical_columns_of_pandas_and_of_parquet_files_are_their_values(ws: Workspace, tmp_path) -> None:
+    frame = pd.DataFrame({"user_id": pd.Categorical(["u1", "u2", "u1"]),
+                          "event_type": pd.Categorical(["view", "cart", "teleport"]),
+                          "ts": ["2024-01-01 10:00:00", "2024-01-02 10:00:00", "2024-01-03 10:00:00"]})
+    assert sm.ingest_frame(ws, "events", frame).accepted == 2
+    path = tmp_path / "events.parquet"
+    frame.assign(ts=["2024-02-01 10:00:00"] * 3).to_parquet(path)  # pandas keeps the categories in the file
+    r = sm.ingest_file(ws, "events", path)
+    assert (r.accepted, r.by_reason) == (2, {"unknown_event_type": 1})
+    assert ws.store.query_rows("SELECT user_id, event_type FROM events WHERE ts >= '2024-02-01' ORDER BY line") == [
+        ("u1", "view"), ("u2", "cart")]

@@ -19,27 +19,48 @@ from segmark.core.segment.preprocess import (
 def test_fill_rules_by_feature_name():
     X = pd.DataFrame({
         "recency_days": [3.0, 40.0, np.nan],      # never bought: worse than the worst buyer
-        "price_level": [0.5, 2.0, np.nan],        # no purchases: typical
+        "price_level": [0.5, 2.0, np.nan],        # no purchases: undefined, left for the scaler's centre
         "cart_abandonment_rate": [0.2, np.nan, 1.0],
-        "views_30d": [1.0, 5.0, np.nan],          # no rule: median of 1 and 5
+        "views_30d": [1.0, 5.0, np.nan],          # no rule: the centre too
+        "trend_30d": [2.0, np.nan, 0.5],          # a rule's constant: steady
     })
     out = FeatureFiller().fit_transform(X)
-    assert out[2].tolist() == [40.0, 1.0, 1.0, 3.0]
-    assert out[1, 2] == 0.0
+    assert out[2, 0] == 40.0 and np.isnan(out[2, 1]) and out[2, 2] == 1.0 and np.isnan(out[2, 3])
+    assert np.isnan(out[1, 2]) and out[1, 4] == 1.0
     # What was learnt at fit is applied to new rows.
     new = FeatureFiller().fit(X).transform(pd.DataFrame(
         {"recency_days": [np.nan], "price_level": [np.nan], "cart_abandonment_rate": [np.nan],
-         "views_30d": [np.nan]}))
-    assert new.tolist() == [[40.0, 1.0, 0.0, 3.0]]
+         "views_30d": [np.nan], "trend_30d": [np.nan]}))
+    assert new[0, 0] == 40.0 and np.isnan(new[0, 1:4]).all() and new[0, 4] == 1.0
+    # The median rule is still there for whoever asks for it.
+    assert FeatureFiller(default="median").fit_transform(X[["views_30d"]])[2, 0] == 3.0
 
 
 def test_fill_rules_by_pattern():
     """Per-category columns take the rule of their pattern: no purchase means no spend share (0), while a
-    column no rule names takes its median."""
+    column no rule names is left for the scaler's centre."""
     X = pd.DataFrame({"spend_share__服装": [0.5, np.nan, 0.25, 1.0], "my_score": [1.0, np.nan, 3.0, 5.0]})
     out = FeatureFiller().fit_transform(X)
     assert out[:, 0].tolist() == [0.5, 0.0, 0.25, 1.0]
-    assert out[:, 1].tolist() == [1.0, 3.0, 3.0, 5.0]
+    assert out[[0, 2, 3], 1].tolist() == [1.0, 3.0, 5.0] and np.isnan(out[1, 1])
+
+
+def test_spread_is_measured_on_observed_values_and_missing_ones_sit_at_the_centre():
+    """An order value known for 4 buyers of 100 users: filled with a typical value before scaling, its
+    IQR would be 0 and its std a fifth of the buyers' spread, blowing the buyers apart."""
+    x = np.full((100, 1), np.nan)
+    x[:4, 0] = [10.0, 20.0, 30.0, 40.0]
+    s = SpreadScaler(spread="std").fit(x)
+    # median of the four 25; population std sqrt(((15^2 + 5^2) * 2) / 4) = sqrt(125)
+    assert s.center_.tolist() == [25.0] and s.scale_[0] == pytest.approx(np.sqrt(125.0))
+    out = s.transform(x)
+    assert out[:4, 0].tolist() == pytest.approx([-15 / np.sqrt(125), -5 / np.sqrt(125), 5 / np.sqrt(125),
+                                                 15 / np.sqrt(125)])
+    assert (out[4:, 0] == 0.0).all()
+    # IQR of the four: quartiles 17.5 and 32.5 (linear interpolation) -> 15
+    assert SpreadScaler(spread="iqr").fit(x).scale_.tolist() == [15.0]
+    with pytest.raises(ValueError, match="spread"):
+        SpreadScaler(spread="mad").fit(x)
 
 
 def test_tail_log_only_on_skewed_columns():

@@ -18,6 +18,7 @@ from segmark.pipeline.features import (
     list_feature_runs,
     user_features,
 )
+from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.report import write_report
 from segmark.pipeline.run import FlowInputs, run_flow
 from segmark.pipeline.segments import (
@@ -35,11 +36,11 @@ from segmark.pipeline.segments import (
     segments_table,
 )
 from segmark.pipeline.status import quarantine_rows, workspace_status
-from segmark.store.dialect import portability_problems
+from segmark.store.dialect import java_datetime_pattern, portability_problems, transpile
 from segmark.workspace import init_workspace, open_workspace
 
 STEPS = ["ingest users", "ingest items", "ingest events", "features", "segments rfm", "segments cluster",
-         "tags", "report", "reading and using"]
+         "tags", "report", "ingest with [ts] format", "reading and using"]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,18 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         marks.append(("", len(statements)))
         for (name, start), (_, end) in pairwise(marks):
             by_step[name] = statements[start:end]
+
+        # a mapping with strptime formats: the engine's own parse function, translated for Spark
+        start = len(statements)
+        formats = tmp / "formats.toml"
+        formats.write_text('[ts]\nformat = ["%d/%m/%Y %H:%M", "%Y年%m月%d日 %I:%M %p"]\ntimezone = "Asia/Shanghai"\n',
+                           encoding="utf-8")
+        late = tmp / "late.csv"
+        late.write_text("user_id,event_type,ts\nlate1,view,01/03/2024 10:00\nlate2,view,2024年03月02日 11:30 PM\n"
+                        "late3,view,soon\n", encoding="utf-8")
+        report = ingest_file(ws, "events", late, mapping=formats)
+        assert (report.accepted, report.by_reason) == (2, {"unparseable_ts": 1})
+        by_step["ingest with [ts] format"] = statements[start:]
 
         start = len(statements)
         store = ws.store
@@ -100,6 +113,19 @@ def test_the_trace_holds_the_steps_real_statements(traced: dict[str, list[str]])
     segments = traced["segments rfm"] + traced["segments cluster"]
     assert any(s.startswith("INSERT INTO segmentations") for s in segments)
     assert any("segment_members" in s for s in traced["reading and using"])
+    assert any("try_strptime" in s for s in traced["ingest with [ts] format"])
+
+
+def test_strptime_formats_become_spark_patterns() -> None:
+    sql = "SELECT try_strptime(c0, ['%d/%m/%Y %H:%M', '%Y年%m月%d日 %I:%M %p', '%Y-%m-%dT%H:%M:%S.%f%z'])"
+    assert transpile(sql) == ["SELECT COALESCE(TRY_TO_TIMESTAMP(c0, 'dd/MM/yyyy HH:mm'), "
+                              "TRY_TO_TIMESTAMP(c0, 'yyyy\\'年\\'MM\\'月\\'dd\\'日 \\'hh:mm a'), "
+                              "TRY_TO_TIMESTAMP(c0, 'yyyy-MM-dd\\'T\\'HH:mm:ss.SSSSSSXX'))"]
+    assert java_datetime_pattern("%Y%m%d%H%M%S") == "yyyyMMddHHmmss"
+    assert java_datetime_pattern("%-d %b %Y, %A") == "d MMM yyyy, EEEE"
+    assert java_datetime_pattern("100%% %Y") == "100% yyyy"
+    assert portability_problems("SELECT try_strptime(c0, '%U/%Y')") == [
+        "not translatable to spark: strptime directive %U in '%U/%Y' has no Java date-time pattern"]
 
 
 @pytest.mark.parametrize(("sql", "problem"), [

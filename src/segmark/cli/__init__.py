@@ -5,6 +5,9 @@ Each command family lives in its own module and registers itself on ``app`` here
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 app = typer.Typer(
@@ -14,7 +17,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-
 
 
 @app.callback()
@@ -41,4 +43,22 @@ from segmark.cli import (  # noqa: E402,F401
     workspace_cmds,
 )
 
-__all__ = ["app"]
+
+def run() -> None:
+    """The console entry point: ``app`` and, after Ctrl-C, a prompt exit with status 130.
+
+    By the time an interrupted command exits, its workspace is closed and its failure recorded;
+    what is left are readers' worker threads stopped mid-file (a CSV reader's read-ahead), and
+    letting the interpreter finalise around them can abort the process ("terminate called without
+    an active exception", status -6) instead of exiting 130. So the exit skips finalisation.
+    """
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == 130:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
+
+__all__ = ["app", "run"]

@@ -1,5 +1,5 @@
 """``python -m segmark.cli``: the same as the ``segmark`` command."""
 
-from segmark.cli import app
+from segmark.cli import run
 
-app()
+run()

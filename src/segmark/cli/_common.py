@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from segmark.errors import SegmarkError
+from segmark.errors import SegmarkError, WorkspaceBusyError
+from segmark.pipeline.status import last_run_id, save_snapshot
 from segmark.text import Lang as TextLang
 from segmark.text import msg
 from segmark.workspace import Workspace, open_workspace
@@ -85,14 +86,26 @@ def guarded(lang: TextLang = "en") -> Iterator[None]:
 
 
 @contextmanager
-def workspace(root: Path | None, *, read_only: bool = False) -> Iterator[Workspace]:
+def workspace(root: Path | None, *, read_only: bool = False,
+              when_busy: Callable[[WorkspaceBusyError], None] | None = None) -> Iterator[Workspace]:
     """Open the workspace for one command, with errors turned into messages (an interruption is
-    reported in the workspace's language)."""
+    reported in the workspace's language). ``when_busy`` answers instead when another process holds
+    it (it prints and exits). A command that finished a step leaves a snapshot of the workspace's
+    state for ``status`` to show while a later command holds it."""
     with guarded():
-        ws = open_workspace(root, read_only=read_only)
+        try:
+            ws = open_workspace(root, read_only=read_only)
+        except WorkspaceBusyError as exc:
+            if when_busy is None:
+                raise
+            when_busy(exc)
+            raise typer.Exit(0) from None
     try:
         with guarded(language(None, ws)):
+            before = None if read_only or ws.root is None else last_run_id(ws.store)
             yield ws
+            if before is not None and last_run_id(ws.store) != before:
+                save_snapshot(ws.store, ws.root)
     finally:
         ws.close()
 

@@ -67,6 +67,8 @@ def print_model(info: PredictionModelInfo, lang: str, tz: str) -> None:
         console.print(msg("predict.train.given", lang, source=info.label_source), highlight=False)
     console.print(msg(f"predict.cv.{ev['cv_scheme']}", lang, folds=info.params.get("cv"), rows=ev["cv_rows"]),
                   highlight=False)
+    for w in info.warnings(lang):
+        console.print(f"[yellow]{w}[/]", highlight=False)
     t = Table(title=msg("predict.table.candidates", lang), title_justify="left")
     for col in (msg("predict.col.model", lang), "ROC-AUC", "PR-AUC", "Brier", "F1", msg("predict.col.chosen", lang)):
         t.add_column(col, justify="left" if col == msg("predict.col.model", lang) else "right")

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
 from segmark.cli._common import (
     JsonOpt,
+    Lang,
     LangOpt,
     TimezoneOpt,
     WorkspaceOpt,
     console,
+    err_console,
+    fail,
     guarded,
     language,
     print_json,
     say,
     workspace,
 )
-from segmark.pipeline.status import quarantine_rows, workspace_status
+from segmark.cli.ingest_cmds import shown_source
+from segmark.config import SETTINGS_FILE, load_settings
+from segmark.errors import WorkspaceBusyError
+from segmark.pipeline.status import busy_status, quarantine_rows, workspace_status
+from segmark.text import Lang as TextLang
 from segmark.text import msg
-from segmark.workspace import init_workspace
+from segmark.workspace import init_workspace, resolve_root
 
 
 @app.command()
@@ -55,7 +64,10 @@ def status(
     Examples: [bold]segmark status[/], [bold]segmark status --json[/],
     [bold]segmark status --quarantine --reason unknown_event_type[/]
     """
-    with workspace(ws_dir) as ws:
+    def when_busy(exc: WorkspaceBusyError) -> None:
+        _busy(resolve_root(ws_dir), exc, lang, json_out=json_out, quarantine=quarantine)
+
+    with workspace(ws_dir, when_busy=when_busy) as ws:
         out = language(lang, ws)
         if quarantine:
             rows = quarantine_rows(ws.store, reason=reason, limit=limit)
@@ -66,16 +78,45 @@ def status(
             for col in ("file", "line", "column", "reason", "value", "raw"):
                 t.add_column(say(f"ws.q.{col}", out), overflow="fold")
             for r in rows:
-                t.add_row(Path(r["file"]).name, str(r["line"]), r["column_name"] or "", r["reason"],
-                          str(r["value"] or ""), (r["raw"] or "")[:120])
+                t.add_row(escape(shown_source(r["file"])), str(r["line"]), r["column_name"] or "", r["reason"],
+                          escape(str(r["value"] or "")), escape((r["raw"] or "")[:120]))
             console.print(t)
             return
         info = workspace_status(ws.store)
     if json_out:
         print_json(info)
         return
+    _print_status(info, out, ws.root or info["database"])
+
+
+def _busy(root: Path, exc: WorkspaceBusyError, lang: Lang | None, *, json_out: bool, quarantine: bool) -> None:
+    """Status while another process writes: its last finished state, and who holds it."""
+    with guarded():
+        settings = load_settings(root / SETTINGS_FILE)
+    out = language(lang) if lang is not None else ("zh" if settings.lang == "zh" else "en")
+    view = busy_status(root, exc.pid)
+    who = view["holder"]
+    holder_text = say("ws.busy.holder", out, pid=who["pid"] if who["pid"] is not None else "?",
+                      command=who["command"] or "?", since=who["since"] or "?")
+    if quarantine:
+        fail(say("ws.busy.no_quarantine", out, holder=holder_text))
+    if json_out:
+        print_json(view)
+        if view["snapshot"] is None:
+            raise typer.Exit(1)
+        raise typer.Exit(0)
+    if view["snapshot"] is None:
+        fail(say("ws.busy.no_snapshot", out, holder=holder_text))
+    err_console.print(Text(say("ws.busy.showing", out, holder=holder_text,
+                               at=str(view["snapshot"].get("snapshot_at", "?"))[:19]), style="yellow"),
+                      soft_wrap=True)
+    _print_status(view["snapshot"], out, root)
+    raise typer.Exit(0)
+
+
+def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
     ev = info["events"]
-    t = Table(title=say("ws.title", out, root=ws.root or info["database"]), title_justify="left", show_header=False)
+    t = Table(title=say("ws.title", out, root=root), title_justify="left", show_header=False)
     t.add_column("what")
     t.add_column("value", justify="right")
     for name, n in info["tables"].items():

@@ -6,13 +6,16 @@
 -- column: cart_to_purchase_rate | number | ratio | 加购购买率 | Share of the distinct items the user carted that they bought at or after first carting them; empty without carted items.
 -- column: cart_abandonment_rate | number | ratio | 弃购率 | Share of the distinct carted items not bought afterwards (1 - cart_to_purchase_rate).
 -- column: refund_rate | number | ratio | 退款率 | Refund amount as a share of purchase amount; empty without purchase amount.
+-- column: views_total | count | events | 浏览总次数 | View events before as_of: the base of view_to_cart_rate (how much evidence the rate rests on).
+-- column: carted_items | count | items | 加购商品数 | Distinct items carted before as_of: the base of cart_to_purchase_rate.
 
 -- section: funnel_events
 SELECT
     user_id,
     count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
     coalesce(sum(amount) FILTER (WHERE is_refund), 0)
-        / nullif(sum(amount) FILTER (WHERE is_purchase), 0) AS refund_rate
+        / nullif(sum(amount) FILTER (WHERE is_purchase), 0) AS refund_rate,
+    count(*) FILTER (WHERE is_view) AS views_total
 FROM ev
 GROUP BY user_id
 
@@ -20,7 +23,8 @@ GROUP BY user_id
 SELECT
     user_id,
     count(*) FILTER (WHERE last_purchase_age_d <= first_cart_age_d)
-        / nullif(count(first_cart_age_d), 0) AS cart_to_purchase_rate
+        / nullif(count(first_cart_age_d), 0) AS cart_to_purchase_rate,
+    count(first_cart_age_d) AS carted_items
 FROM cart_items
 GROUP BY user_id
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
+from segmark.ingest.database import open_database
 from segmark.ingest.frames import FrameSource, to_arrow
 from segmark.ingest.frames import content_hash as frame_hash
 from segmark.ingest.mapping import Format, Mapping, check_mapping, load_mapping
@@ -176,6 +177,27 @@ def ingest_frame(ws: Workspace, table: str, frame: Any, mapping: str | Path | Ma
     return _ingest(ws, spec, m, [source], [frame_hash(arrow)], params, progress, now)
 
 
+def ingest_query(ws: Workspace, table: str, url: str, query: str | None = None, *,
+                 source_table: str | None = None, mapping: str | Path | Mapping | None = None,
+                 progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
+    """Ingest the result of a query on the shop's database (or a whole table) into ``table``.
+
+    ``url`` is ``postgresql://user@host:port/db`` or ``mysql://user@host:port/db``; give exactly one of
+    ``query`` (any SELECT the database runs) or ``source_table`` (``schema.table`` allowed). The rows
+    stream in Arrow chunks through the same mapping, validation, quarantine, de-duplication and
+    accounting as a file; a quarantined row's line is its row number in the result. The password
+    (better kept out of the URL: ``PGPASSWORD``/``~/.pgpass``, ``MYSQL_PWD``) never reaches the store,
+    the runs table or a message: sources are named by the URL without it.
+    """
+    spec, m = _prepare(ws, table, mapping)
+    source = open_database(url, query=query, table=source_table, chunk_bytes=ws.settings.ingest.chunk_mb << 20)
+    try:
+        params = {"table": table, "mapping": m.name, "database": source.label}
+        return _ingest(ws, spec, m, [source], [None], params, progress, now)
+    finally:
+        source.close()
+
+
 def _prepare(ws: Workspace, table: str, mapping: str | Path | Mapping | None) -> tuple[TableSpec, Mapping]:
     spec = TABLES.get(table)
     if spec is None:
@@ -319,6 +341,20 @@ def _stage_rejects(store: Store, rejects: list[Reject]) -> None:
                               [r.detail for r in rejects], [r.text for r in rejects])
 
 
+def plain_values(table: pa.Table) -> pa.Table:
+    """Columns as their values: dictionary-encoded ones (pandas ``category``, polars ``Categorical`` and
+    ``Enum``, Parquet files written from them) decoded, string views as strings."""
+    for i, f in enumerate(table.schema):
+        t = f.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(t):
+            t = pa.large_string()
+        if t != f.type:
+            table = table.set_column(i, f.name, table.column(i).cast(t))
+    return table
+
+
 def _positional(table: pa.Table, lines: np.ndarray) -> pa.Table:
     """The chunk under internal column names, with its line numbers: no source name can collide."""
     renamed = table.rename_columns([internal_name(i) for i in range(table.num_columns)])
@@ -331,10 +367,11 @@ def _process_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, found: d
     if src.format == "jsonl":
         _process_json_chunk(store, spec, m, src, ctx, chunk)
         return
-    columns = list(chunk.table.column_names)
-    types = {name: chunk.table.schema.field(i).type for i, name in enumerate(columns)}
+    table = plain_values(chunk.table)
+    columns = list(table.column_names)
+    types = {name: table.schema.field(i).type for i, name in enumerate(columns)}
     check_types(spec, found, types, src.label)
-    with store.temporary_view("_chunk", _positional(chunk.table, chunk.lines)):
+    with store.temporary_view("_chunk", _positional(table, chunk.lines)):
         _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from segmark.core.predict.btyd import BetaGeoModel
 from segmark.core.predict.clv_data import repeat_summary
 from segmark.core.predict.evaluation import deciles, evaluate, headline
 from segmark.core.predict.labels import LOG_TARGETS, TARGETS, LabelError, log_labels, parse_labels, rolling_origins
+from segmark.core.predict.leakage import label_leaks
 from segmark.core.predict.model import PredictiveModel
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.catalog import FeatureColumn
@@ -80,6 +81,8 @@ class TrainingData:
     mode: str
     """``log`` (labels from the log at rolling cuts), ``given`` (labels given, features at as_of), ``table``."""
     dropped: dict[str, int]
+    leaks: dict[str, str] = field(default_factory=dict)
+    """Inputs left out because they give the label away (``core.predict.leakage``), with the reason."""
 
 
 # -- inputs ----------------------------------------------------------------------------------------
@@ -213,8 +216,9 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
         dropped["labels_for_unknown_users"] = int((~known).sum())
         labels = labels[known]
         X = X.loc[labels.index]
-        return TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of], types.numeric,
+        data = TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of], types.numeric,
                             types.categorical, types, source, "table", dropped)
+        return _without_leaks(data, types.numeric + types.categorical)
     if given:
         labels, source = _label_table(ws, label_column, label_file, raw)
         features, catalog = _feature_frame(ws, as_of)
@@ -225,8 +229,10 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
         dropped["labels_for_unknown_users"] = int((~known).sum())
         labels = labels[known]
         X = X.loc[labels.index]
-        return TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of], numeric + a_num,
+        data = TrainingData(X, labels.to_numpy(), pd.Series(labels.index), None, None, [as_of], numeric + a_num,
                             categorical + a_cat, types, source, "given", dropped)
+        # the labels' date is unknown: any input, features included, may have been written after them
+        return _without_leaks(data, data.numeric + data.categorical)
     if target not in LOG_TARGETS:
         raise InputError(f"{target} needs its labels: --label-column COL (a column of the users table) or "
                          "--label-file FILE (user_id,label)")
@@ -260,8 +266,28 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
     X = pd.concat(parts)
     if X[BGNBD].notna().any():
         numeric = [*numeric, BGNBD]
-    return TrainingData(X, np.concatenate(ys), pd.Series(X.index.to_numpy()), np.concatenate(cuts),
+    data = TrainingData(X, np.concatenate(ys), pd.Series(X.index.to_numpy()), np.concatenate(cuts),
                         np.concatenate(ends), origins, numeric, categorical, types, "log", "log", dropped)
+    # features read events before each cut only (tested); the users table's columns carry no date
+    return _without_leaks(data, a_num + a_cat)
+
+
+def _without_leaks(data: TrainingData, columns: list[str]) -> TrainingData:
+    """``data`` without the ``columns`` that give its labels away; attribute columns among them are
+    marked ``label_leak`` in the typing, so scoring never reads them either."""
+    leaks = label_leaks(data.X, data.y, columns)
+    if not leaks:
+        return data
+    kinds, dropped = dict(data.types.kinds), dict(data.types.dropped)
+    for c in leaks:
+        original = c if c in kinds else c.removeprefix("attr_")
+        if original in kinds:
+            del kinds[original]
+            dropped[original] = "label_leak"
+    formats = {c: f for c, f in data.types.date_formats.items() if c in kinds}
+    return replace(data, numeric=[c for c in data.numeric if c not in leaks],
+                   categorical=[c for c in data.categorical if c not in leaks],
+                   types=AttributeTypes(kinds, formats, dropped), leaks=leaks)
 
 
 # -- training --------------------------------------------------------------------------------------
@@ -298,7 +324,17 @@ class PredictionModelInfo:
                 "horizon_days": self.horizon_days, "label_source": self.label_source,
                 "feature_run_id": self.feature_run_id, "n_train": self.n_train, "evaluation": ev,
                 "importance": self.importance, "inputs": self.inputs, "params": self.params,
-                "created_at": self.created_at}
+                "warnings": self.warnings("en"), "created_at": self.created_at}
+
+    def warnings(self, lang: str) -> list[str]:
+        """What the user should know about the inputs and labels: inputs left out because they give the
+        label away, labels for users the workspace does not know."""
+        out = [msg(f"predict.warn.leak.{why}", lang, column=c.removeprefix("attr_"))
+               for c, why in self.inputs.get("leaks", {}).items()]
+        unknown = (self.params.get("dropped") or {}).get("labels_for_unknown_users", 0)
+        if unknown:
+            out.append(msg("predict.warn.unknown_users", lang, n=unknown))
+        return out
 
 
 def _local(value: datetime, timezone: str) -> datetime:
@@ -391,7 +427,8 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
     fmt, (blob, sig) = PICKLE, sign_pickle(ws, model_id, payload, domain=DOMAIN)
     inputs = {"numeric": data.numeric, "categorical": data.categorical,
               "attributes": {"kinds": data.types.kinds, "date_formats": data.types.date_formats,
-                             "dropped": data.types.dropped}}
+                             "dropped": data.types.dropped},
+              "leaks": data.leaks}
     params = {"target": target, "name": name, "horizon_days": horizon_days if data.mode == "log" else None,
               "cv": cv, "candidates": candidates, "mode": data.mode, "label_source": data.label_source,
               "origins": [o.isoformat() for o in data.origins], "dropped": data.dropped}

@@ -68,7 +68,8 @@ class EngineFunctions(Protocol):
         ...
 
     def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
-        """Text parsed with the first matching strptime format; NULL when none matches."""
+        """Text parsed with the first matching strptime format; NULL when none matches. (DuckDB's
+        ``try_strptime``; ``store.dialect.to_target`` translates it, formats included, for Spark.)"""
         ...
 
 

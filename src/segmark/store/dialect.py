@@ -28,9 +28,80 @@ PORTABLE_FUNCTIONS: frozenset[str] = frozenset()
 """Functions SQLGlot does not model that still mean the same on every engine (none so far)."""
 
 DUCKDB_ONLY_FUNCTIONS: frozenset[str] = frozenset({
-    "hash", "md5_number", "nextval", "currval", "struct_pack", "try_strptime",
+    "hash", "md5_number", "nextval", "currval", "struct_pack",
 })
 """Functions whose names SQLGlot may pass through but whose meaning (or existence) is DuckDB's alone."""
+
+TRANSLATED_FUNCTIONS: frozenset[str] = frozenset({"try_strptime"})
+"""DuckDB functions SQLGlot does not model that ``to_target`` rewrites into each target's own:
+``try_strptime(text, format | [formats])`` (the ingestion plan's ``[ts] format``, from
+``DuckDBFunctions.strptime_sql``) becomes Spark's ``coalesce(try_to_timestamp(text, 'pattern'), ...)``
+with each strptime format translated to a Java date-time pattern (``java_datetime_pattern``)."""
+
+_JAVA_PATTERNS: dict[str, str] = {
+    "Y": "yyyy", "y": "yy", "m": "MM", "-m": "M", "d": "dd", "-d": "d", "e": "d", "H": "HH", "-H": "H",
+    "I": "hh", "-I": "h", "M": "mm", "-M": "m", "S": "ss", "-S": "s", "f": "SSSSSS", "p": "a", "b": "MMM",
+    "h": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "j": "DDD", "-j": "D", "z": "XX", "Z": "z",
+}
+"""strptime directives with a Java ``DateTimeFormatter`` equivalent for parsing (Spark's patterns)."""
+
+
+def java_datetime_pattern(fmt: str) -> str:
+    """A strptime format as the Java date-time pattern that parses the same text (Spark's
+    ``to_timestamp``); literal text is quoted. A ValueError names a directive with no equivalent
+    (week numbers %U %W %V, %c %x %X, %u %w)."""
+    out: list[str] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        if literal:
+            text = "".join(literal).replace("'", "''")
+            out.append(text if all(not c.isalpha() for c in text) else f"'{text}'")
+            literal.clear()
+
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1: i + 3] if fmt[i + 1] == "-" else fmt[i + 1]
+            if code == "%":
+                literal.append("%")
+            elif code in _JAVA_PATTERNS:
+                flush()
+                out.append(_JAVA_PATTERNS[code])
+            else:
+                raise ValueError(f"strptime directive %{code} in {fmt!r} has no Java date-time pattern")
+            i += 1 + len(code)
+        else:
+            literal.append(fmt[i])
+            i += 1
+    flush()
+    return "".join(out)
+
+
+def to_target(tree: exp.Expression, target: str) -> exp.Expression:
+    """A copy of a shared-SQL tree with the ``TRANSLATED_FUNCTIONS`` rewritten for ``target``, ready
+    to be generated in that dialect (what a cluster engine runs)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "try_strptime" and target == "spark":
+            text, formats = node.expressions[0], node.expressions[1]
+            literals = formats.expressions if isinstance(formats, exp.Array) else [formats]
+            if not literals or not all(isinstance(f, exp.Literal) and f.is_string for f in literals):
+                raise ValueError("try_strptime needs literal formats to be translated")
+            calls = [exp.Anonymous(this="try_to_timestamp",
+                                   expressions=[text.copy(), exp.Literal.string(java_datetime_pattern(f.this))])
+                     for f in literals]
+            return calls[0] if len(calls) == 1 else exp.Coalesce(this=calls[0], expressions=calls[1:])
+        return node
+
+    return tree.copy().transform(rewrite)
+
+
+def transpile(sql: str, target: str = "spark") -> list[str]:
+    """Shared SQL in ``target``'s dialect: SQLGlot's transpilation, with ``TRANSLATED_FUNCTIONS``
+    rewritten. Raises SQLGlot's errors, or a ValueError for an untranslatable format."""
+    trees = [t for t in sqlglot.parse(sql, read=SHARED_DIALECT) if t is not None]
+    return [to_target(t, target).sql(dialect=target, unsupported_level=ErrorLevel.RAISE) for t in trees]
 
 
 def portability_problems(sql: str, *, targets: tuple[str, ...] = TARGET_DIALECTS) -> list[str]:
@@ -44,9 +115,11 @@ def portability_problems(sql: str, *, targets: tuple[str, ...] = TARGET_DIALECTS
         problems += _duckdb_only(tree, sql)
         for target in targets:
             try:
-                tree.sql(dialect=target, unsupported_level=ErrorLevel.RAISE)
+                to_target(tree, target).sql(dialect=target, unsupported_level=ErrorLevel.RAISE)
             except SqlglotError as exc:
                 problems.append(f"not expressible in {target}: {str(exc).splitlines()[0]}")
+            except ValueError as exc:
+                problems.append(f"not translatable to {target}: {exc}")
     return list(dict.fromkeys(problems))
 
 
@@ -55,7 +128,7 @@ def _duckdb_only(tree: exp.Expression, text: str) -> list[str]:
     for node in tree.walk():
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
-            if name not in PORTABLE_FUNCTIONS:
+            if name not in PORTABLE_FUNCTIONS and name not in TRANSLATED_FUNCTIONS:
                 what = "DuckDB-only" if name in DUCKDB_ONLY_FUNCTIONS else "unknown to SQLGlot"
                 out.append(f"function {name}() is {what}")
         elif isinstance(node, exp.Func) and node.sql_name().lower() in DUCKDB_ONLY_FUNCTIONS:

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmark.config import StoreSettings
-from segmark.errors import StoreError, WorkspaceError
+from segmark.errors import StoreError, WorkspaceBusyError, WorkspaceError
 from segmark.sql import ident, literal
 from segmark.store.base import (
     EXPORT_CAPABILITY,
@@ -90,6 +90,11 @@ class DuckDBStore:
         try:
             self.con = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.Error as exc:
+            held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
+            if held:
+                pid = int(held.group(1))
+                raise WorkspaceBusyError(f"{path} is in use by another process (PID {pid}); it can be opened "
+                                         "when that one finishes", pid) from None
             raise WorkspaceError(f"cannot open database {path}: {exc}") from None
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:

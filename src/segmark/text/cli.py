@@ -122,6 +122,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.ingest.see_rows": ("see the rows with [bold]segmark status --quarantine[/]",
                             "用 [bold]segmark status --quarantine[/] 查看这些行"),
     "cli.ingest.unused": ("[dim]columns not used: {columns}[/]", "[dim]未使用的列：{columns}[/]"),
+    "cli.ingest.rows_unit": ("rows", "行"),
     # features
     "cli.features.built": ("feature build [bold]{run}[/]: {users:,} users x {n} features from {events:,} events "
                            "before {as_of} ({zone})",
@@ -153,6 +154,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # workspace
     "cli.ws.ready": ("workspace ready: [bold]{path}[/]", "工作区已就绪：[bold]{path}[/]"),
     "cli.ws.title": ("workspace {root}", "工作区 {root}"),
+    "cli.ws.busy.holder": ("process {pid} ({command}, since {since})", "进程 {pid}（{command}，始于 {since}）"),
+    "cli.ws.busy.showing": ("the workspace is in use by {holder}: showing its last finished state, as of {at} UTC",
+                            "工作区正被{holder}使用：显示最近一次完成时的状态（UTC {at}）"),
+    "cli.ws.busy.no_snapshot": ("the workspace is in use by {holder}, and no finished state was saved yet: "
+                                "try again when it finishes",
+                                "工作区正被{holder}使用，且尚未保存已完成的状态：请在其结束后重试"),
+    "cli.ws.busy.no_quarantine": ("the workspace is in use by {holder}: quarantined rows can be listed when it "
+                                  "finishes (segmark status shows the last finished state meanwhile)",
+                                  "工作区正被{holder}使用：待其结束后才能列出隔离行"
+                                  "（其间 segmark status 显示最近完成的状态）"),
     "cli.ws.users": ("users with events", "有事件的用户"),
     "cli.ws.guest_events": ("guest events", "访客事件"),
     "cli.ws.items": ("items with events", "有事件的商品"),

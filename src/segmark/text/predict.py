@@ -46,6 +46,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "predict.baseline.recency": ("recency rule", "最近购买规则"),
     "predict.baseline.bgnbd": ("BG/NBD expected purchases", "BG/NBD 预期购买次数"),
     "predict.baseline.best_single_input": ("best single input ({column})", "最佳单一输入（{column}）"),
+    "predict.warn.leak.identical": (
+        "{column} is left out of the inputs: its values are the label itself",
+        "{column} 未作为输入：它的值就是标签本身"),
+    "predict.warn.leak.separates": (
+        "{column} is left out of the inputs: it tells every label apart (it was most likely written after the "
+        "outcome)",
+        "{column} 未作为输入：它能完全区分每个标签（很可能是在结果产生之后才记录的）"),
+    "predict.warn.leak.blank_separates": (
+        "{column} is left out of the inputs: it is blank exactly for one outcome (most likely filled in after it)",
+        "{column} 未作为输入：它恰好只在一种结果下为空（很可能是在结果产生之后才填写的）"),
+    "predict.warn.unknown_users": (
+        "{n:,} labels name users the workspace does not know; they were left out",
+        "{n:,} 个标签对应的用户不在工作区中，已忽略"),
     # predict score / why / export
     "predict.score.done": (
         "Scored {users:,} users with {name} as of {as_of}: mean probability {mean:.3f}, {above:,} at or above the "

@@ -61,6 +61,11 @@ bad("id_null_marker", "NULL,view,2024-03-01 10:00:00,5", "missing_user_id")
 bad("id_backslash_n", "\\N,view,2024-03-01 10:00:00,5", "missing_user_id")
 bad("id_control_character", "u\x07x,view,2024-03-01 10:00:00,5", "invalid_id")
 bad("id_too_long", "u" * 700 + ",view,2024-03-01 10:00:00,5", "invalid_id")
+bad("id_zero_width_space", "\u200b,view,2024-03-01 10:00:00,5", "missing_user_id")
+bad("id_em_spaces", "\u2003\u2003,view,2024-03-01 10:00:00,5", "missing_user_id")
+bad("id_c1_control", "u\u0085x,view,2024-03-01 10:00:00,5", "invalid_id")
+case("id_trailing_zero_width_is_the_same_user", H + "u0,view,2024-03-01 10:00:00,5\nu0\u200b,view,2024-03-01 "
+     "10:00:00,5\n", read=2, accepted=1, duplicates=1)
 # -- event types
 bad("event_type_empty", "u1,,2024-03-01 10:00:00,5", "missing_event_type")
 bad("event_type_unknown", "u1,teleport,2024-03-01 10:00:00,5", "unknown_event_type")
@@ -84,6 +89,8 @@ bad("ts_abbreviation_cst", "u1,view,2024-03-01 10:00:00 CST,5", "ambiguous_ts_zo
 bad("ts_abbreviation_ist", "u1,view,2024-03-01 10:00:00 IST,5", "ambiguous_ts_zone")
 bad("ts_unknown_zone", "u1,view,2024-03-01 10:00:00 Mars/Olympus,5", "unparseable_ts")
 bad("ts_offset_out_of_range", "u1,view,2024-03-01 10:00:00+25,5", "unparseable_ts")
+bad("ts_offset_past_plus_14", "u1,view,2024-03-01 10:00:00+14:30,5", "unparseable_ts")
+good("ts_offset_plus_14", "u1,view,2024-03-01 10:00:00+14:00,5")
 good("ts_unix_seconds", "u1,view,1709258400,5")
 good("ts_unix_milliseconds", "u1,view,1709258400000,5")
 good("ts_compact_digits", "u1,view,20240301100000,5")
@@ -109,6 +116,9 @@ case("amount_negative", "user_id,event_type,ts,amount\nu0,purchase,2024-03-01 10
      "u1,purchase,2024-03-01 10:00:00,-9\n", read=2, accepted=1, reasons={"negative_amount": 1})
 case("mapping_decimal_comma", 'user_id;event_type;ts;price\nu0;view;2024-03-01 10:00:00;"1.299,00"\n',
      mapping='[read]\ndecimal = ","\n', read=1, accepted=1)
+bad("num_double_sign", "u1,view,2024-03-01 10:00:00,+-5", "non_numeric_price")
+bad("num_double_minus", "u1,view,2024-03-01 10:00:00,--5", "non_numeric_price")
+bad("num_underscores", "u1,view,2024-03-01 10:00:00,1_000", "non_numeric_price")
 # -- rows and quotes
 bad("row_too_few_fields", "u1,view", "malformed_row")
 bad("row_too_many_fields", "u1,view,2024-03-01 10:00:00,5,extra", "malformed_row")
@@ -136,7 +146,7 @@ case("cp1252_byte", ("user_id,event_type,ts,category\n" + "".join(
      read=11, accepted=10, reasons={"invalid_encoding": 1})
 case("gbk_file", "user_id,event_type,ts,category\nu1,view,2024-03-01 10:00:00,女装\n".encode("gbk"), read=1, accepted=1)
 case("utf16_with_bom", (H + G).encode("utf-16"), read=1, accepted=1)
-case("gzip", gzip.compress((H + G).encode()), read=1, accepted=1, suffix=".csv.gz")
+case("gzip", gzip.compress((H + G).encode(), mtime=0), read=1, accepted=1, suffix=".csv.gz")
 case("zip_archive", b"PK\x03\x04" + b"\x00" * 60, error="InputError", match="a zip archive")
 case("binary_nul_bytes", b"\x00\x01\x02binary" * 20, error="InputError", match="binary data")
 case("header_only", H, read=0, accepted=0)
@@ -201,6 +211,9 @@ case("parquet_time_of_day_ts", parquet("p", {"user_id": pa.array(["a"]), "event_
 case("parquet_truncated", parquet("p", {"user_id": pa.array(["a"] * 100), "event_type": pa.array(["view"] * 100),
                                         "ts": pa.array([datetime(2024, 3, 1)] * 100, pa.timestamp("s"))})[:-40],
      error="InputError", match="not a readable Parquet file", suffix=".parquet")
+case("parquet_categorical_columns", parquet("p", {
+    "user_id": pa.array(["a", "b"]).dictionary_encode(), "event_type": pa.array(["view", "cart"]).dictionary_encode(),
+    "ts": TS}), read=2, accepted=2, suffix=".parquet")
 # -- mappings
 case("mapping_reads_a_file", H + G, mapping="[expressions]\ncategory = \"(SELECT string_agg(line, '|') FROM "
      "read_csv('/etc/passwd', columns={'line': 'VARCHAR'}))\"\n", error="ConfigError", match="refused a subquery")

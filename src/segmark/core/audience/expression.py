@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 MAX_LENGTH = 10_000
 """Longer expressions are refused (an audience is a few conditions, not a data file)."""
 MAX_DEPTH = 64
-"""Deeper nesting of parentheses is refused."""
+"""Deeper nesting of parentheses and NOTs is refused (each level is a frame of recursion later on)."""
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -312,15 +312,22 @@ def _expected(exc: UnexpectedInput) -> str:
     return "expected " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
 
 
-def _depth(text: str) -> int:
-    depth = best = 0
-    for ch in text:
-        if ch == "(":
+def _too_deep(tree: Tree, limit: int) -> int | None:
+    """Where (0-based character) the parse tree first nests parentheses and NOTs deeper than
+    ``limit``, or None. Walked without recursion, so any depth can be measured; parentheses inside
+    quoted text or names are not nesting and do not count."""
+    stack: list[tuple[Tree | Token, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data in ("group", "negation"):
             depth += 1
-            best = max(best, depth)
-        elif ch == ")":
-            depth -= 1
-    return best
+            if depth > limit:
+                first = node.children[0]
+                return int(first.start_pos) if isinstance(first, Token) else 0
+        stack.extend((child, depth) for child in node.children)
+    return None
 
 
 def parse(expression: str) -> Condition:
@@ -331,8 +338,6 @@ def parse(expression: str) -> Condition:
         raise ExpressionError("the expression is empty", expression, hint="e.g. frequency >= 2 AND recency_days < 30")
     if len(expression) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH:,} characters", expression[:200])
-    if _depth(expression) > MAX_DEPTH:
-        raise ExpressionError(f"parentheses are nested deeper than {MAX_DEPTH}", expression)
     try:
         tree = _parser().parse(expression)
     except UnexpectedCharacters as exc:
@@ -350,6 +355,10 @@ def parse(expression: str) -> Condition:
                                   hint=_expected(exc) or None) from None
         hint = _token_hint(tok, exc)
         raise ExpressionError(f"unexpected {str(tok)!r}", expression, _pos(tok), hint=hint) from None
+    at = _too_deep(tree, MAX_DEPTH)
+    if at is not None:
+        raise ExpressionError(f"parentheses and NOTs are nested deeper than {MAX_DEPTH}", expression, at + 1,
+                              hint="an audience is a few conditions: write NOT NOT x as x, and flatten the groups")
     try:
         return _Build(expression).transform(tree)
     except VisitError as exc:

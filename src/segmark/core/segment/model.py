@@ -34,7 +34,7 @@ from segmark.core.segment.methods import (
     warm_refit,
 )
 from segmark.core.segment.metrics import cluster_scores
-from segmark.core.segment.preprocess import make_preprocessor, split_columns
+from segmark.core.segment.preprocess import make_preprocessor, rate_bases, split_columns
 from segmark.core.segment.selection import Selection, select_model
 from segmark.errors import NoStructureError
 
@@ -75,6 +75,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         :mod:`segmark.core.segment.selection`).
     sample_size : rows used for selection and by the sample-fitted methods.
     silhouette_sample : rows (within the sample) the silhouette is computed on.
+    spread : how features are scaled after the log, "std" or "iqr" (see
+        :class:`~segmark.core.segment.preprocess.SpreadScaler`).
+
+    Rates whose base count is in ``X`` (see :data:`~segmark.core.segment.shrink.RATE_BASES`) are
+    shrunk by their evidence; ``X`` given to ``predict`` then needs those counts too.
     """
 
     def __init__(self, method: str = "auto", n_clusters: int | str = "auto", *,
@@ -83,7 +88,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
                  min_share: float = 0.02, min_stability: float = 0.6, min_gain: float = 0.05,
                  finer_ratio: float = 0.8,
                  sample_size: int = 5000, silhouette_sample: int = 1000, n_resamples: int = 4,
-                 skew_threshold: float = 1.0, random_state: int = 0) -> None:
+                 skew_threshold: float = 1.0, spread: str = "std", random_state: int = 0) -> None:
         self.method = method
         self.n_clusters = n_clusters
         self.features = features
@@ -99,6 +104,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.silhouette_sample = silhouette_sample
         self.n_resamples = n_resamples
         self.skew_threshold = skew_threshold
+        self.spread = spread
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------------
@@ -135,9 +141,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             raise KeyError(f"features not in the table: {missing}")
         self.numeric_, self.categorical_ = split_columns(X, features)
         self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.bases_ = rate_bases(self.numeric_, list(X.columns))
         self.preprocessor_ = make_preprocessor(self.numeric_, self.categorical_, pca=self.pca,
                                                skew_threshold=self.skew_threshold,
-                                               random_state=self.random_state)
+                                               random_state=self.random_state, bases=self.bases_,
+                                               spread=self.spread)
         Z = self.preprocessor_.fit_transform(X)
         mixed = None
         cat_idx: list[int] = []
@@ -145,7 +153,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             methods.append("kprototypes")  # the one method that takes categories as they are
         if self.categorical_ and any(METHODS[m].mixed for m in methods):
             self.text_preprocessor_ = make_preprocessor(self.numeric_, self.categorical_, encoding="text",
-                                                        skew_threshold=self.skew_threshold).fit(X)
+                                                        skew_threshold=self.skew_threshold, bases=self.bases_,
+                                                        spread=self.spread).fit(X)
             mixed = self.text_preprocessor_.transform(X)
             cat_idx = list(range(len(self.numeric_), len(self.numeric_) + len(self.categorical_)))
         else:

@@ -2,20 +2,31 @@
 
 Numeric features, in order:
 
-1. **fill** (:class:`FeatureFiller`): a missing value means something different per feature, so
+1. **shrink** (:class:`~segmark.core.segment.shrink.RateShrinker`): funnel rates whose base count
+   is in the table (carts per view, bought share of carted items) are pulled toward the shop's rate
+   by how little evidence they rest on, so two views and one cart is not a 50% carter; a user
+   without the base gets the shop's rate.
+2. **fill** (:class:`FeatureFiller`): a missing value means something different per feature, so
    the fill is a rule per name (:data:`FILL_RULES`): "days since last purchase" is missing for a
-   user who never bought, which is *worse* than the largest observed value, not typical; a rate
-   over zero carts is filled with 0; a price level without purchases with 1 (typical); anything
-   else with the median.
-2. **log scale** (:class:`TailLog`): ``sign(x) * log1p(|x|)`` for counts, money, durations in
+   user who never bought, which is *worse* than the largest observed value, not typical. A value
+   that is undefined rather than bad (the order value or price level of a non-buyer, a rate over
+   nothing) is left for the scaler, which puts it at the centre of the observed values: not
+   having bought is already said by the number of orders, and saying it again through every
+   measure of a basket would weigh one fact several times.
+3. **log scale** (:class:`TailLog`): ``sign(x) * log1p(|x|)`` for counts, money, durations in
    days and the price level (:data:`LOG_RULES`, by name), whose differences are relative: 30 days
    against 1,000 is a newcomer against a regular, 1,000 against 1,500 is nothing; one order
    against none is a buyer against a browser, 51 against 50 is the same customer. Rates and
    shares stay linear. A feature no rule names is logged when its skewness exceeds
    ``skew_threshold`` (a heavy right tail), so a few big values do not become a segment alone.
-3. **robust scaling** (:class:`SpreadScaler`): centre on the median, divide by the interquartile
-   range; when the IQR is zero (zero-inflated counts: most users have no orders) by the standard
-   deviation instead, and a constant feature by 1.
+4. **scaling** (:class:`SpreadScaler`): centre on the median and divide by the spread, both
+   measured on the *observed* values only, then put every value left missing at the centre.
+   Measured with the fills included, a feature missing for most users (the order value of a shop
+   where most users never buy) would have a spread near zero, and its buyers would be blown far
+   apart. The spread is the standard deviation (``spread="std"``, the default of the pipeline:
+   after the log, the tails that made robust scales preferable are tamed, and every feature gets
+   the same total variance) or the interquartile range falling back to the standard deviation
+   (``"iqr"``).
 
 Categorical features are one-hot encoded (rare levels pooled as infrequent), or kept as text for
 k-prototypes. PCA is optional and runs last.
@@ -24,6 +35,7 @@ k-prototypes. PCA is optional and runs last.
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -35,25 +47,24 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from segmark.core.segment.shrink import RATE_BASES, RateShrinker
+
 FillRule = str | float
+
+CENTRE = "centre"
+"""Fill rule: leave the value missing for :class:`SpreadScaler`, which puts it at the centre of
+the observed values (after the log: their median) without letting it narrow their spread."""
 
 FILL_RULES: dict[str, FillRule] = {
     "recency_days": "max",
     "recency_visit_days": "max",
     "ipi_mean_days": "max",
     "ipi_std_days": 0.0,
-    "aov": 0.0,
-    "price_level": 1.0,
-    "view_to_cart_rate": 0.0,
-    "cart_to_purchase_rate": 0.0,
-    "cart_abandonment_rate": 0.0,
-    "refund_rate": 0.0,
-    "top_category_share": 0.0,
-    "category_entropy": 0.0,
     "trend_30d": 1.0,
     "spend_share__*": 0.0,  # no purchases: nothing spent in the category
 }
-"""How a missing value is filled, by feature name or ``*`` pattern; other numeric features use the median."""
+"""How a missing value is filled, by feature name or ``*`` pattern; other numeric features (an
+order value, a price level or a rate without a base) are left at the centre (:data:`CENTRE`)."""
 
 LOG_RULES: tuple[tuple[str, bool], ...] = (
     ("*_rate", False),
@@ -94,6 +105,8 @@ def _fill_value(values: np.ndarray, rule: FillRule) -> float:
     finite = values[~np.isnan(values)]
     if isinstance(rule, int | float):
         return float(rule)
+    if rule == CENTRE:
+        return float("nan")
     if finite.size == 0:
         return 0.0
     if rule == "max":
@@ -114,9 +127,10 @@ def _fill_rule(name: str, rules: Mapping[str, FillRule], default: FillRule) -> F
 
 
 class FeatureFiller(TransformerMixin, BaseEstimator):
-    """Fill missing values by a rule per feature name (see :data:`FILL_RULES`)."""
+    """Fill missing values by a rule per feature name (see :data:`FILL_RULES`); values whose rule
+    is :data:`CENTRE` stay missing for the scaler."""
 
-    def __init__(self, rules: Mapping[str, FillRule] | None = None, default: FillRule = "median") -> None:
+    def __init__(self, rules: Mapping[str, FillRule] | None = None, default: FillRule = CENTRE) -> None:
         self.rules = rules
         self.default = default
 
@@ -134,7 +148,7 @@ class FeatureFiller(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         A = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False, copy=True)
         rows, cols = np.nonzero(np.isnan(A))
-        A[rows, cols] = self.fill_values_[cols]
+        A[rows, cols] = self.fill_values_[cols]  # CENTRE columns: NaN stays NaN
         return A
 
     def get_feature_names_out(self, input_features=None):
@@ -152,13 +166,15 @@ def _spaced(A: np.ndarray) -> np.ndarray:
 
 
 def skewness(A: np.ndarray) -> np.ndarray:
-    """Sample skewness per column; 0 for a (nearly) constant column, whose skew means nothing."""
-    mean = A.mean(axis=0)
-    dev = A - mean
-    var = (dev**2).mean(axis=0)
-    flat = var <= (1e-9 * np.maximum(np.abs(mean), 1.0)) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = (dev**3).mean(axis=0) / var**1.5
+    """Sample skewness per column over its observed values; 0 for a (nearly) constant column,
+    whose skew means nothing."""
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: mean of nothing
+        mean = np.nanmean(A, axis=0)
+        dev = A - mean
+        var = np.nanmean(dev**2, axis=0)
+        flat = ~(var > (1e-9 * np.maximum(np.abs(mean), 1.0)) ** 2)
+        skew = np.nanmean(dev**3, axis=0) / var**1.5
     return np.where(flat, 0.0, np.nan_to_num(skew, nan=0.0))
 
 
@@ -180,7 +196,7 @@ class TailLog(TransformerMixin, BaseEstimator):
         self.rules = rules
 
     def fit(self, X, y=None):
-        A = validate_data(self, X, dtype=np.float64)
+        A = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         names = list(self.columns) if self.columns is not None else [None] * A.shape[1]
         rules = LOG_RULES if self.rules is None else self.rules
         decided = [log_rule(name, rules) if name is not None else None for name in names]
@@ -196,7 +212,7 @@ class TailLog(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self)
-        A = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
+        A = validate_data(self, X, dtype=np.float64, reset=False, copy=True, ensure_all_finite="allow-nan")
         if self.log_columns_.size:
             A[:, self.log_columns_] = signed_log1p(A[:, self.log_columns_])
         return A
@@ -206,26 +222,36 @@ class TailLog(TransformerMixin, BaseEstimator):
 
 
 class SpreadScaler(TransformerMixin, BaseEstimator):
-    """Robust scaling: (x - median) / IQR, falling back to the standard deviation when the IQR is 0.
+    """Centre on the median and divide by the spread, both of the observed values; missing values
+    are then put at the centre (0).
 
-    scikit-learn's ``RobustScaler`` leaves a zero-IQR feature unscaled, which lets a zero-inflated
-    feature (most users without orders) dominate the distances; this fallback keeps every feature
-    on a comparable spread.
+    ``spread="iqr"``: the interquartile range, falling back to the standard deviation when it is 0
+    (scikit-learn's ``RobustScaler`` leaves a zero-IQR feature unscaled, which lets a zero-inflated
+    feature, most users without orders, dominate the distances). ``spread="std"``: the standard
+    deviation. A constant feature is divided by 1.
     """
 
+    def __init__(self, spread: str = "iqr") -> None:
+        self.spread = spread
+
     def fit(self, X, y=None):
-        A = _spaced(validate_data(self, X, dtype=np.float64))
-        q25, self.center_, q75 = np.percentile(A, [25, 50, 75], axis=0)
+        if self.spread not in ("iqr", "std"):
+            raise ValueError(f"spread must be 'iqr' or 'std', not {self.spread!r}")
+        A = _spaced(validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+            q25, self.center_, q75 = np.nanpercentile(A, [25, 50, 75], axis=0)
+            std = np.nanstd(A, axis=0)
         iqr = q75 - q25
-        std = A.std(axis=0)
-        scale = np.where(iqr > 0, iqr, std)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        scale = std if self.spread == "std" else np.where(iqr > 0, iqr, std)
+        self.center_ = np.nan_to_num(self.center_, nan=0.0)
+        self.scale_ = np.where(np.nan_to_num(scale, nan=0.0) > 0, scale, 1.0)
         return self
 
     def transform(self, X):
         check_is_fitted(self)
-        A = validate_data(self, X, dtype=np.float64, reset=False)
-        return (A - self.center_) / self.scale_
+        A = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite="allow-nan")
+        return np.nan_to_num((A - self.center_) / self.scale_, nan=0.0)
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(getattr(self, "feature_names_in_", input_features), dtype=object)
@@ -239,28 +265,42 @@ def _as_text(X) -> np.ndarray:
 
 
 def numeric_pipeline(columns: Sequence[str], skew_threshold: float = 1.0,
-                     fill_rules: Mapping[str, FillRule] | None = None) -> Pipeline:
+                     fill_rules: Mapping[str, FillRule] | None = None, *, bases: Sequence[str] = (),
+                     spread: str = "std") -> Pipeline:
+    """Shrink, fill, log and scale ``columns``; ``bases`` are extra count columns given only as the
+    bases of rates (see :data:`~segmark.core.segment.shrink.RATE_BASES`), dropped after shrinking."""
     return Pipeline([
+        ("shrink", RateShrinker(drop=tuple(bases))),
         ("fill", FeatureFiller(rules=fill_rules)),
         ("log", TailLog(skew_threshold=skew_threshold, columns=tuple(columns))),
-        ("scale", SpreadScaler()),
+        ("scale", SpreadScaler(spread=spread)),
     ])
+
+
+def rate_bases(numeric: Sequence[str], available: Sequence[str]) -> list[str]:
+    """Base counts to bring in for the rates among ``numeric`` (those in ``available`` and not
+    already features themselves)."""
+    wanted = [RATE_BASES[c] for c in numeric if c in RATE_BASES]
+    return [b for b in dict.fromkeys(wanted) if b in set(available) and b not in set(numeric)]
 
 
 def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str] = (), *,
                       encoding: str = "onehot", pca: int | float | None = None,
                       skew_threshold: float = 1.0, random_state: int = 0,
-                      fill_rules: Mapping[str, FillRule] | None = None) -> Pipeline:
+                      fill_rules: Mapping[str, FillRule] | None = None, bases: Sequence[str] = (),
+                      spread: str = "std") -> Pipeline:
     """The preprocessing pipeline for a DataFrame with these columns.
 
     ``encoding="onehot"`` gives a float matrix (every method); ``"text"`` keeps the categorical
-    columns last, as strings, for k-prototypes (and ignores ``pca``).
+    columns last, as strings, for k-prototypes (and ignores ``pca``). ``bases`` names count columns
+    the frame also holds, read only to shrink the rates among ``numeric`` (:func:`rate_bases`).
     """
     if not numeric and not categorical:
         raise ValueError("no features to cluster on")
     parts = []
     if numeric:
-        parts.append(("num", numeric_pipeline(numeric, skew_threshold, fill_rules), list(numeric)))
+        parts.append(("num", numeric_pipeline(numeric, skew_threshold, fill_rules, bases=bases, spread=spread),
+                      [*numeric, *bases]))
     if categorical:
         text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
         if encoding == "onehot":
