@@ -26,8 +26,7 @@ from segmark.core.tags import TagFile, TagFileError, TagSpec, behaviour_sql, par
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, StoreError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.workspace import Workspace
 
 STEP = "tags apply"
