@@ -75,20 +75,27 @@ def test_interrupted_ingest_leaves_store_unchanged(small_chunks: Workspace, tmp_
     assert proc.poll() is None, "the ingest finished before it could be interrupted; use a bigger file"
     os.kill(proc.pid, sig)
     proc.wait(timeout=60)
-    if sig == signal.SIGINT:
-        assert proc.returncode == 130, proc.stderr.read()
-    else:
-        assert proc.returncode == -signal.SIGKILL
+    rest = proc.stderr.read()
     ws2 = open_workspace(root)
     try:
         after = snapshot(ws2)
+        if proc.returncode == 0 and rest.rstrip().endswith("100%"):
+            # a starved test can read a progress line late and signal a command that is already
+            # publishing; then it must have written the whole file, never part of it
+            assert after["sources"] == before["sources"] + 1
+            read, accepted = ws2.store.query_rows(
+                "SELECT rows_read, accepted FROM sources ORDER BY source_id DESC LIMIT 1")[0]
+            assert read == 1_500_000 and after["events"] - before["events"] == accepted > 0
+            return
         if sig == signal.SIGINT:
+            assert proc.returncode == 130, rest
             # Ctrl-C is recorded as a failed run (a killed process cannot record anything)
             assert after.pop("runs") == before["runs"] + 1
             assert ws2.store.query_rows("SELECT status, message FROM runs ORDER BY run_id DESC LIMIT 1") == [
                 ("failed", "interrupted (Ctrl-C): nothing was written")]
             assert after == {k: v for k, v in before.items() if k != "runs"}
         else:
+            assert proc.returncode == -signal.SIGKILL
             assert after == before
     finally:
         ws2.close()

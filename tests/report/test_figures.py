@@ -146,13 +146,16 @@ def test_map_samples_every_segment_and_keeps_the_clustering_space() -> None:
     rows = sample_rows(labels, 1000, random_state=0)
     picked = labels.iloc[rows].value_counts()
     assert len(rows) <= 1000 + 30 and picked["tiny"] == 30 and abs(picked["a"] - picked["b"]) <= 2
-    cut = n * 4 // 5  # a minority apart on f1: robust scaling keeps it far from the majority
+    # a minority apart on f1 and f3 together: whatever the scaling, their shared direction carries
+    # the most variance (1 + their correlation, about 0.86, against 1 for f2 alone)
+    cut = n * 4 // 5
     feats = pd.DataFrame({"f1": np.r_[rng.normal(0, 1, cut), rng.normal(8, 1, n - cut)],
-                          "f2": rng.normal(size=n), "city": rng.choice(["北京", "上海"], n, p=[0.95, 0.05])},
+                          "f2": rng.normal(size=n), "f3": np.r_[rng.normal(0, 1, cut), rng.normal(8, 1, n - cut)],
+                          "city": rng.choice(["北京", "上海"], n, p=[0.95, 0.05])},
                          index=labels.index)
     groups = pd.Series(np.r_[["low"] * cut, ["high"] * (n - cut)], index=labels.index)
-    mp = project_users(feats, groups, ["f1", "f2", "city"], max_points=2000)
-    assert mp.method == "pca" and len(mp.points) <= 2000 and mp.n_total == n and mp.n_features == 3
+    mp = project_users(feats, groups, ["f1", "f2", "f3", "city"], max_points=2000)
+    assert mp.method == "pca" and len(mp.points) <= 2000 and mp.n_total == n and mp.n_features == 4
     # the planted split lies along the first axis
     x = mp.points.groupby("segment")["x"]
     assert abs(x.mean()["high"] - x.mean()["low"]) > 3 * x.std().max()

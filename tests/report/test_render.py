@@ -159,3 +159,14 @@ def test_sources_show_file_names_not_machine_paths(report_data: ReportData) -> N
         columns=["table", "file", "rows_read", "accepted", "quarantined", "duplicates"]))
     html = render_report(replace(report_data, overview=ov), "en")
     assert "events.csv" in html and "/home/someone" not in html
+
+
+def test_figure_json_cannot_end_or_reopen_its_script_element() -> None:
+    """Labels and names come from tag files and segment names; "<!--<script>" in one would keep the JSON
+    element open past its "</script>" (the HTML parser's double-escaped state), swallowing the page."""
+    from segmark.report.render import _script_json
+
+    value = {"label": "<!--<script>alert(1)</script>", "name": "a</script><b>", "zh": "高价值 < 1"}
+    text = _script_json(value)
+    assert "<" not in text
+    assert json.loads(text) == value

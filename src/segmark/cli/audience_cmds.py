@@ -234,3 +234,5 @@ def export_cmd(
         r = export_audience(ws, name, out, columns=picked, lang=lg)
         console.print(msg("audience.exported", lg, users=r["users"], path=r["path"], treatment=r["treatment"],
                           control=r["control"], columns=", ".join(r["columns"])), soft_wrap=True)
+        if r["quoted_cells"]:
+            console.print(msg("audience.quoted_cells", lg, n=r["quoted_cells"]), soft_wrap=True)

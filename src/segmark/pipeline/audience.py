@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from segmark.core.audience.cells import quote_formulas
 from segmark.core.audience.expression import ExpressionError
 from segmark.core.audience.holdout import stratified_holdout
 from segmark.core.audience.plan import Plan, compile_expression
@@ -332,6 +333,8 @@ def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[
             plan = compile_expression(f"{col} IS NOT NULL", catalog)
         except ExpressionError as exc:
             raise InputError(f"--columns {col!r}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")) from None
+        if len(plan.fields) != 1 or plan.params:  # 'age > 1 OR city' parses too, and would export age alone
+            raise InputError(f"--columns {col!r}: give names only (age, city, churn_probability), not conditions")
         fields.append(plan.fields[0])
     sources = tuple(dict.fromkeys(["segment"] if u.segmentation_id is not None else [])) + tuple(
         dict.fromkeys(f.source for f in fields))
@@ -355,11 +358,13 @@ def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[
         df["top_items"] = df["user_id"].map(joined)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
+    quoted = 0
     if fmt == "csv":
+        df, quoted = quote_formulas(df)
         df.to_csv(tmp, index=False, encoding="utf-8")
     else:
         df.to_parquet(tmp, index=False)
     tmp.replace(path)
     return {"name": name, "path": str(path), "format": fmt, "users": len(df),
             "treatment": int((df["group"] == "treatment").sum()), "control": int((df["group"] == "control").sum()),
-            "columns": list(df.columns)}
+            "columns": list(df.columns), "quoted_cells": quoted}

@@ -23,6 +23,8 @@ import pandas as pd
 from segmark.core.audience.expression import ExpressionError
 from segmark.core.audience.plan import compile_expression
 from segmark.core.tags import TagFile, TagFileError, TagSpec, behaviour_sql, parse_evidence, parse_tag_file
+from segmark.core.tags.spec import Where, locate
+from segmark.core.tags.sql import TagSqlError, check_tag_sql
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, StoreError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
@@ -195,28 +197,47 @@ def _insert_query(store: Store, run_id: int, tag: str, sql: str, params: list[An
                   f"CAST(value AS VARCHAR), evidence FROM ({sql}) q WHERE value IS NOT NULL", [run_id, tag, *params])
 
 
+SQL_TABLES = ("events", "users", "items", "segmentations", "segments", "segment_members", "prediction_scores",
+              "clv_scores", "recommendations")
+"""The store's tables a SQL tag may read by name (those that exist), besides ``features``: the tag
+run's feature build. Run records, quarantined rows, other tag runs and the catalogue are not data a
+tag is drawn from."""
+
+
+def sql_tables(store: Store, u: Universe) -> dict[str, str]:
+    """Name in a SQL tag -> the store's table it reads."""
+    tables = {t: t for t in SQL_TABLES if store.table_exists(t)}
+    build = u.feature_run.table_name
+    return {**tables, "features": build, build.lower(): build}
+
+
 def _sql(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str) -> None:
-    text = spec.settings["sql"].strip().rstrip(";")
-    n_as_of = text.count("{as_of}")
-    inner = text.replace("{as_of}", "CAST(? AS TIMESTAMP)")
-    at = spec.settings.get("sql_at")
-    where = (at.line, at.column) if at else (None, None)
+    text = spec.settings["sql"]
+
+    def fail(message: str, where: Where | None = None) -> ConfigError:
+        at = where or spec.settings.get("sql_at")
+        return ConfigError(str(TagFileError(f"tag {spec.tag!r}: {message}", source, *(
+            (at.line, at.column) if at else (None, None)))))
+
     try:
-        cols = [c.lower() for c in store.query_df(f"SELECT * FROM ({inner}) q LIMIT 0", [u.as_of] * n_as_of).columns]
+        checked = check_tag_sql(text, sql_tables(store, u))
+    except TagSqlError as exc:
+        raise fail(exc.message, locate(spec.settings.get("sql_source"), text, exc.offset)) from None
+    inner, as_of = checked.sql, [u.as_of] * checked.n_params
+    try:
+        cols = [c.lower() for c in store.query_df(f"SELECT * FROM ({inner}) q LIMIT 0", as_of).columns]
     except StoreError as exc:
-        raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: its SQL fails: {str(exc).splitlines()[0]}",
-                                           source, *where))) from None
+        raise fail(f"its SQL fails: {str(exc).splitlines()[0]}") from None
     if "user_id" not in cols:
-        raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: its SQL must return a user_id column", source, *where)))
+        raise fail("its SQL must return a user_id column")
     value = "min(CAST(value AS VARCHAR))" if "value" in cols else "'yes'"
     reason = "min(CAST(reason AS VARCHAR))" if "reason" in cols else "CAST(NULL AS VARCHAR)"
     sql = (f"SELECT CAST(user_id AS VARCHAR) AS user_id, {value} AS value, {reason} AS evidence FROM ({inner}) q "
            f"WHERE CAST(user_id AS VARCHAR) IN ({_universe_ids(u)}) GROUP BY CAST(user_id AS VARCHAR)")
     try:
-        _insert_query(store, run_id, spec.tag, sql, [u.as_of] * n_as_of)
+        _insert_query(store, run_id, spec.tag, sql, as_of)
     except StoreError as exc:
-        raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: its SQL fails: {str(exc).splitlines()[0]}",
-                                           source, *where))) from None
+        raise fail(f"its SQL fails: {str(exc).splitlines()[0]}") from None
 
 
 def _list(store: Store, u: Universe, spec: TagSpec, run_id: int, folder: Path | None, source: str) -> int:
@@ -225,6 +246,9 @@ def _list(store: Store, u: Universe, spec: TagSpec, run_id: int, folder: Path | 
     path = Path(spec.settings["file"])
     if not path.is_absolute() and folder is not None:
         path = folder / path
+    if path.exists() and not path.is_file():  # a folder, or a pipe or device that could block or never end
+        raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: the id list {path} is not a regular file", source,
+                                           *where)))
     try:
         raw = pd.read_csv(path, dtype=str, header=None, skip_blank_lines=True, encoding="utf-8-sig")
     except FileNotFoundError:

@@ -99,8 +99,9 @@ def build_sections(data: ReportData, lang: Lang) -> list[Section]:
 # -- assets ---------------------------------------------------------------------------------------
 
 def _script_json(value: Any) -> str:
-    """JSON safe inside a <script> element: no "</" can close it early."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    """JSON safe inside a <script> element: no "<" at all, so neither "</script>" nor "<!--<script>" (which
+    would keep the element open past its end tag, swallowing the page) can come from a label or name."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 @cache

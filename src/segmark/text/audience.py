@@ -36,6 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "columns: {columns})",
                           "已写出 {users:,} 名用户到 {path}（实验组 {treatment:,}，对照组 {control:,}；"
                           "列：{columns}）"),
+    "audience.quoted_cells": ("{n:,} text cells that a spreadsheet would run as formulas (starting with = + - @) "
+                              "were written with a leading '",
+                              "{n:,} 个会被电子表格当作公式执行的文本单元格（以 = + - @ 开头）已在开头加上 '"),
     "audience.sec_audiences": ("Audiences and playbooks", "人群与运营动作"),
     "audience.sec_audiences_intro": (
         "Saved audiences with their treatment and control groups, and the playbook action for each segment.",

@@ -46,6 +46,10 @@ class Playbook:
                       str(entry.get("channel", "")), matched)
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
 def parse_playbook(data: Any, source: str, base: Playbook | None = None) -> Playbook:
     """A playbook from its YAML mapping; entries override ``base``'s. ``ValueError`` names the problem."""
     if not isinstance(data, Mapping):
@@ -55,15 +59,23 @@ def parse_playbook(data: Any, source: str, base: Playbook | None = None) -> Play
         raise ValueError(f"{source}: unknown keys {sorted(unknown)} (allowed: version, default, segments)")
     default = dict(base.default) if base else {}
     segments = {k: dict(v) for k, v in (base.segments.items() if base else [])}
-    for key, entry in [("default", data.get("default")), *list((data.get("segments") or {}).items())]:
+    segment_entries = data.get("segments") or {}
+    if not isinstance(segment_entries, Mapping):
+        raise ValueError(f"{source}: 'segments' is a mapping of segment keys to actions")
+    for key, entry in [("default", data.get("default")), *list(segment_entries.items())]:
+        if not _scalar(key):
+            raise ValueError(f"{source}: a segment key must be text, not a {type(key).__name__}")
         if entry is None:
             continue
         if not isinstance(entry, Mapping) or not entry.get("action"):
             raise ValueError(f"{source}: {key!r} needs at least an 'action'")
-        bad = set(entry) - set(ACTION_KEYS)
+        bad = {str(k) if _scalar(k) else type(k).__name__ for k in entry} - set(ACTION_KEYS)
         if bad:
             raise ValueError(f"{source}: {key!r} has unknown keys {sorted(bad)} (allowed: {', '.join(ACTION_KEYS)})")
-        clean = {k: str(v) for k, v in entry.items()}
+        for k, v in entry.items():
+            if not _scalar(v):  # str() of a list built from YAML aliases grows exponentially with its depth
+                raise ValueError(f"{source}: {key!r}: {k!r} must be text, not a {type(v).__name__}")
+        clean = {k: "" if v is None else str(v) for k, v in entry.items()}
         if key == "default":
             default = clean
         else:

@@ -129,6 +129,8 @@ class _Map(dict):
     where: Where
     keys_at: dict[str, Where]
     values_at: dict[str, Where]
+    sources: dict[str, tuple[Where, str]]
+    """key -> where its value's source text starts (quote or block indicator included) and that text."""
 
 
 class _Seq(list):
@@ -149,8 +151,13 @@ def _mark(node: yaml.Node) -> Where:
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     out = _Map()
-    out.where, out.keys_at, out.values_at = _mark(node), {}, {}
+    out.where, out.keys_at, out.values_at, out.sources = _mark(node), {}, {}, {}
+    buffer = loader.buffer if isinstance(getattr(loader, "buffer", None), str) else ""
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping as a key: never meant, and str() of
+            # one built from aliases grows exponentially (a few hundred bytes made gigabytes of text)
+            raise TagFileError("a key must be text, not a list or mapping", "", _mark(key_node).line,
+                               _mark(key_node).column)
         key = loader.construct_object(key_node, deep=True)
         key = str(key)
         if key in out:
@@ -161,6 +168,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
         if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("'", '"'):
             at = Where(at.line, at.column + 1)  # where the text itself starts, after the quote
         out.values_at[key] = at
+        out.sources[key] = (_mark(value_node), buffer[value_node.start_mark.index:value_node.end_mark.index])
     return out
 
 
@@ -176,6 +184,36 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+def locate(source: tuple[Where, str] | None, value: str, offset: int | None) -> Where | None:
+    """Where in the file character ``offset`` of a scalar's ``value`` stands, from its source text
+    (``_Map.sources``): the value's characters are found in order in the source, a space of the value
+    matching any white space there, so plain, quoted, literal (``|``) and folded (``>``) scalars all map
+    back to their line and column. None when it cannot be told."""
+    if source is None or offset is None or not 0 <= offset < len(value):
+        return None
+    start, raw = source
+    j = 0
+    for i, ch in enumerate(value[: offset + 1]):
+        if ch.isspace():
+            if j < len(raw) and raw[j].isspace():
+                j += 1
+            at = j - 1
+        else:
+            while j < len(raw) and raw[j] != ch:
+                j += 1
+            if j >= len(raw):
+                return None
+            at = j
+            j += 1
+        if i == offset:
+            break
+    before = raw[:at]
+    newlines = before.count("\n")
+    if not newlines:
+        return Where(start.line, start.column + at)
+    return Where(start.line + newlines, at - before.rfind("\n"))
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -290,7 +328,8 @@ def _tag(c: _Check, t: _Map, group: str, g_label: str, g_label_zh: str) -> TagSp
         settings = _behaviour(c, t)
         values = (_single_value(c, t, "yes", "yes", "是"),) if not settings["per"] else ()
     elif kind == "sql":
-        settings = {"sql": c.text(t, "sql", required=True), "sql_at": t.values_at["sql"]}
+        settings = {"sql": c.text(t, "sql", required=True), "sql_at": t.values_at["sql"],
+                    "sql_source": t.sources.get("sql")}
     elif kind == "list":
         settings = {"file": c.text(t, "file", required=True), "file_at": t.values_at["file"]}
         values = (_single_value(c, t, "yes", "yes", "是"),)
