@@ -1,6 +1,11 @@
 """Segmentation speed at scale: automatic selection beside one plain k-means fit, same data.
 
     python -m benchmarks.segment [--users 1000000] [--seed 0] [--repeat 3] [--demo-users 50000]
+    python -m benchmarks.segment --family [--six-seeds 0-5] [--family-seeds 0-11] [--jobs 2]
+
+``--family`` scores the default segmentation on shops it was not designed on (see
+:mod:`benchmarks.segment_family`) and on the demo shop (``--demo-users``, 5,000 by default there),
+and skips the speed table unless ``--users`` is given.
 
 The data: a generated feature table (the default behavioural features) of six planted shopper
 types that overlap at the edges. Rows of the table:
@@ -114,17 +119,49 @@ def demo_ari(n_users: int, seeds: list[int]) -> Table:
     return table
 
 
+def seed_range(text: str) -> list[int]:
+    """``"0-5"`` or ``"0,3,7"`` as a list of seeds."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=None, help="speed table size (default 1,000,000; "
+                        "none with --family)")
+    parser.add_argument("--family", action="store_true", help="ARI of the default on the evaluation shops")
+    parser.add_argument("--six-seeds", default="0-5", help="seeds of the six-type shop, e.g. 0-5 or 0,3")
+    parser.add_argument("--six-users", type=int, default=4000)
+    parser.add_argument("--family-seeds", default="0-11", help="seeds (shops) of the family")
+    parser.add_argument("--family-users", type=int, default=4000)
+    parser.add_argument("--jobs", type=int, default=2, help="shops built and segmented at a time")
+    parser.add_argument("--per-shop", action="store_true", help="also print every shop's row")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--demo-users", type=int, default=0, help="also score the demo shop of this size")
     parser.add_argument("--demo-seeds", default="0", help="comma-separated generator seeds for --demo-users")
     args = parser.parse_args(argv)
-    console = Console(width=120)
+    console = Console(width=160)
+    if args.family:
+        from benchmarks.segment_family import run_family, seed_table, summary_table
+
+        plan = [("six_types", s, args.six_users) for s in seed_range(args.six_seeds)]
+        plan += [("family", s, args.family_users) for s in seed_range(args.family_seeds)]
+        start = time.perf_counter()
+        scores = run_family(plan, args.jobs)
+        if args.per_shop:
+            console.print(seed_table(scores))
+        console.print(summary_table(scores))
+        console.print(f"{len(plan)} shops in {time.perf_counter() - start:.0f} s ({args.jobs} at a time)")
+        args.demo_users = args.demo_users or 5000
+        args.users = args.users or 0
     if args.demo_users:
         console.print(demo_ari(args.demo_users, [int(s) for s in args.demo_seeds.split(",")]))
+    if args.users is None:
+        args.users = 1_000_000
     if args.users <= 0:
         return
     features, truth = planted_features(args.users, args.seed)

@@ -7,8 +7,10 @@ Every field has a default, so an empty ``segmark.toml`` is valid.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -162,13 +164,14 @@ class SegmentSettings(_Section):
     """Replacement RFM scheme, first match wins: ``[[segment.rfm_rules]]`` tables with ``name``,
     ``name_zh`` and inclusive score ranges ``r``, ``f``, ``m`` (each ``[low, high]``, omitted = any)."""
     method: str = "auto"
-    """Clustering method: auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan or
-    kprototypes."""
+    """Clustering method: auto, kmeans, minibatch-kmeans, gmm, gmm-tied, agglomerative, hdbscan,
+    dbscan or kprototypes."""
     k: int | Literal["auto"] = "auto"
     """Number of segments, or auto (chosen by model selection)."""
     features: list[str] | None = None
     """Feature columns to cluster on; None = the default behavioural set (docs/segmentation.md)."""
-    auto_methods: list[str] = Field(default_factory=lambda: ["kmeans", "gmm", "agglomerative", "hdbscan"])
+    auto_methods: list[str] = Field(
+        default_factory=lambda: ["kmeans", "gmm", "gmm-tied", "agglomerative", "hdbscan"])
     """Methods searched by automatic selection (k-prototypes joins when features are categorical)."""
     k_min: int = Field(default=2, ge=2)
     k_max: int = Field(default=10, ge=2, le=30)
@@ -330,9 +333,50 @@ class Settings(_Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
 
 
-def validation_problems(exc: ValidationError) -> str:
-    """A pydantic error as one line: ``key.path: message; other.key: message``."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+def validation_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """A pydantic error as one line: ``key.path: message; other.key: message``. A key that ``model``
+    does not have (a misspelt section such as ``[event_type]``) gets the nearest valid name, or the
+    list of valid names, instead of pydantic's bare "Extra inputs are not permitted"."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        text = err["msg"]
+        if err["type"] == "extra_forbidden" and model is not None and err["loc"]:
+            valid = _keys_at(model, err["loc"][:-1])
+            if valid:
+                close = difflib.get_close_matches(str(err["loc"][-1]), valid, n=1, cutoff=0.6)
+                text = (f"unknown key, did you mean {close[0]!r}?" if close else
+                        f"unknown key (valid here: {', '.join(valid)})")
+        parts.append(f"{where}: {text}")
+    return "; ".join(parts)
+
+
+def _keys_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The keys a model accepts at ``path`` (nested models followed through their fields, dict
+    and list entries skipped); empty when the path leads elsewhere."""
+    current: Any = model
+    for part in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part)) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model inside an annotation (``Model``, ``Model | None``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
@@ -340,7 +384,7 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {validation_problems(exc)}") from None
+        raise ConfigError(f"{source}: {validation_problems(exc, Settings)}") from None
 
 
 def read_toml_text(path: Path, what: str) -> str:
@@ -404,7 +448,8 @@ age_bands = [                # each band starts at min years; labels in English 
 
 [segment]
 rfm_scale = 5                # 5 or 3
-method = "auto"              # auto, kmeans, minibatch-kmeans, gmm, agglomerative, hdbscan, dbscan, kprototypes
+method = "auto"              # auto, kmeans, minibatch-kmeans, gmm, gmm-tied, agglomerative, hdbscan, dbscan,
+                             # kprototypes
 k = "auto"                   # or a number of segments
 # features = ["recency_visit_days", "tenure_days", "frequency", "monetary"]   # default: behavioural set
 k_min = 2                    # range of k searched

@@ -179,7 +179,7 @@ def test_the_command_line(small_shop: Workspace, tmp_path: Path) -> None:
     built = runner.invoke(app, ["features", "build", "--as-of", "2024-03-01", "--json", "-w", root])
     assert built.exit_code == 0, built.output
     info = json.loads(built.stdout)
-    assert (info["users"], info["as_of"]) == (4, "2024-03-01 00:00:00")
+    assert (info["users"], info["as_of"]) == (4, "2024-03-01T00:00:00+00:00")  # ISO 8601, offset
 
     shown = runner.invoke(app, ["features", "show", "u1", "--json", "-w", root])
     assert shown.exit_code == 0, shown.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from typer.testing import CliRunner
 
+from segmark.cli import app
 from segmark.errors import InputError
 from segmark.pipeline.ingest import ingest_file
 from segmark.workspace import Workspace, open_workspace
@@ -56,11 +59,14 @@ def seed(ws: Workspace, tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_ingest_leaves_store_unchanged(small_chunks: Workspace, tmp_path: Path,
                                                    sig: signal.Signals) -> None:
-    ws = small_chunks
-    seed(ws, tmp_path)
-    before = snapshot(ws)
-    root = ws.root
-    ws.close()
+    root = small_chunks.root
+    small_chunks.close()
+    first = tmp_path / "first.csv"  # the seed through the command, which saves the finished state
+    first.write_text("user_id,event_type,ts\nu1,view,1700000000\nu1,bogus,1700000001\n")
+    seeded = CliRunner().invoke(app, ["ingest", "events", str(first), "-w", str(root)])
+    assert seeded.exit_code == 0, seeded.output
+    with open_workspace(root) as ws:
+        before = snapshot(ws)
     path = big_csv(tmp_path / "big.csv", 1_500_000)
     proc = subprocess.Popen(
         [sys.executable, "-m", "segmark.cli", "ingest", "events", str(path), "-w", str(root)],
@@ -72,6 +78,14 @@ def test_interrupted_ingest_leaves_store_unchanged(small_chunks: Workspace, tmp_
         share = int(line.rsplit(" ", 1)[-1].rstrip("%\n"))
         if 20 <= share < 100:
             break
+    assert proc.poll() is None, "the ingest finished before it could be interrupted; use a bigger file"
+    # meanwhile `status` answers from the last finished state (the seed) and names the holder
+    busy = CliRunner().invoke(app, ["status", "-w", str(root), "--json"])
+    assert busy.exit_code == 0, busy.output
+    view = json.loads(busy.stdout)
+    assert view["busy"] is True and view["holder"]["pid"] == proc.pid
+    assert view["holder"]["command"].startswith("segmark ingest events ")
+    assert view["snapshot"]["tables"]["events"] == 1 and view["snapshot"]["tables"]["quarantine"] == 1
     assert proc.poll() is None, "the ingest finished before it could be interrupted; use a bigger file"
     os.kill(proc.pid, sig)
     proc.wait(timeout=60)

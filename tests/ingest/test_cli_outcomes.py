@@ -6,16 +6,30 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from segmark.cli import app
 from segmark.workspace import open_workspace
 
 
-def segmark(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "segmark.cli", *args], capture_output=True, text=True,
-                          timeout=600, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+@dataclass
+class Said:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def segmark(*args: str) -> Said:
+    """The real command in this process: its exit status, output and messages, without a second
+    interpreter's start-up for each call (the process-level exits, 130 after Ctrl-C, are tested in
+    test_atomic)."""
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Said(result.exit_code, result.stdout, result.stderr)
 
 
 def test_an_ingest_that_accepts_nothing_exits_non_zero(tmp_path: Path) -> None:

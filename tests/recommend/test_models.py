@@ -52,8 +52,8 @@ class TestALS(RecommenderContract):
         return ALSRecommender(factors=2, iterations=20, regularization=0.1)
 
 
-class TestALSCandidates(RecommenderContract):
-    """The candidate path used at scale (forced here with a tiny exact limit)."""
+class TestALSPruned(RecommenderContract):
+    """The norm-pruned path used at scale (forced here with a tiny exact limit)."""
 
     def make(self):
         return ALSRecommender(factors=2, iterations=20, regularization=0.1, exact_limit=1)

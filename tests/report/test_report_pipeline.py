@@ -16,6 +16,7 @@ import pytest
 
 from segmark.core.segment.model import NoStructureError
 from segmark.errors import NotReadyError
+from segmark.pipeline.features import build_features
 from segmark.pipeline.report import collect_report_data, resolve_lang, write_report
 from segmark.pipeline.segments import get_segmentation, last_refused_clustering, run_cluster, run_rfm, segments_table
 from segmark.report import SECTIONS
@@ -217,7 +218,7 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
             run_cluster(ws, feature_run_id=latest)
         refused = last_refused_clustering(ws.store)
         assert refused is not None and refused.run_id > stored.segmentation_id
-        assert refused.feature_run_id == latest and len(refused.candidates) == 28
+        assert refused.feature_run_id == latest and len(refused.candidates) == 37
         assert refused.reason.startswith("no real segments: ") and refused.reason_code == "no_gain"
         data = collect_report_data(ws.store, max_points=300)
         pages = {lang: write_report(ws, tmp_path / f"r-{lang}.html", lang).read_text(encoding="utf-8")
@@ -225,7 +226,7 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
     # The refusal is newer than the stored clustering: the page shows it, not the older clusters.
     cv = data.cluster
     assert cv.segments is None and cv.map is None and not cv.selection.structure_found
-    assert len(cv.selection.candidates) == 28 and data.overview.as_of.date() == date(2026, 1, 1)
+    assert len(cv.selection.candidates) == 37 and data.overview.as_of.date() == date(2026, 1, 1)
     assert 'data-chart="sizes_cluster"' not in pages["en"] and 'data-chart="map"' not in pages["en"]
     assert "No behaviour segments: the clustering found no real structure (no candidate beats" in pages["en"]
     assert "没有行为分群：聚类未发现真实的分群结构（没有候选的轮廓系数比无结构数据高出 0.90" in pages["zh"]
@@ -236,3 +237,25 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
         data = collect_report_data(ws.store, max_points=300)
     assert data.cluster.segments is not None and data.cluster.segments.run_id == forced.segmentation_id
     assert data.overview.as_of.date() == date(2025, 11, 1)
+
+
+def test_migration_runs_forward_in_time_when_the_earlier_date_was_segmented_last(
+        features_shop: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+    """A build as of 2025-11-01 segmented after the current one (2026-01-01): the latest
+    segmentation is the earlier date's, yet the chart goes from 2025-11-01 to 2026-01-01."""
+    from segmark.report.sections.migration import collect_migration
+
+    root = tmp_path / "ws"
+    shutil.copytree(features_shop[0], root)
+    with open_workspace(root) as ws:
+        (current,) = ws.store.query_rows("SELECT max(run_id) FROM feature_runs")[0]
+        later = run_rfm(ws, feature_run_id=current).segmentation
+        earlier = run_rfm(ws, feature_run_id=build_features(ws, as_of="2025-11-01").run_id).segmentation
+        assert earlier.segmentation_id > later.segmentation_id
+        view = collect_migration(ws.store, get_segmentation(ws.store, kind="rfm"))
+        assert view is not None
+        assert (view.from_run, view.to_run) == (earlier.segmentation_id, later.segmentation_id)
+        assert (f"{view.from_as_of:%Y-%m-%d}", f"{view.to_as_of:%Y-%m-%d}") == ("2025-11-01", "2026-01-01")
+        html = write_report(ws, tmp_path / "r.html", "en").read_text(encoding="utf-8")
+    title = page_figures(html)["migration_rfm"]["layout"]["title"]["text"]
+    assert title.index("2025-11-01") < title.index("2026-01-01"), title

@@ -144,3 +144,21 @@ def test_segments_table_labels_revenue_share_and_keeps_fit_figures_together(shop
     # Without later placements the table has no members column.
     fit_only = table.assign(members=table["size"])
     assert "members now" not in [c.header for c in _segments_view(seg, fit_only, profile, zh=False).columns]
+
+
+def test_segments_show_after_an_automatic_clustering(shop_template: Path, tmp_path: Path):
+    """The default search includes HDBSCAN, whose candidates have no k (a missing value in a nullable
+    integer column): `segments show` lists them with "-" instead of crashing on it."""
+    ws = tmp_path / "ws"
+    shutil.copytree(shop_template, ws)
+    w = ("-w", str(ws))
+    made = segmark("segment", "cluster", "--json", *w)
+    assert made.exit_code == 0, made.output
+    candidates = json.loads(segmark("segments", "show", "--json", *w).stdout)["candidates"]
+    no_k = [c for c in candidates if c["k"] is None]
+    assert no_k and {c["method"] for c in no_k} <= {"hdbscan", "dbscan"}
+    shown = segmark("segments", "show", *w)
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.stdout.splitlines() if line.startswith("│ ") and line.count("│") > 9]
+    assert len(rows) == len(candidates)  # every candidate has its row, the one without k too
+    assert any(r.split("│")[1].strip() == "hdbscan" and r.split("│")[2].strip() == "-" for r in rows)

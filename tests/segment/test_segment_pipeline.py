@@ -86,7 +86,7 @@ def test_automatic_clustering_finds_and_names_the_planted_types(ws: Workspace):
     # The search is on record: every method and k, and why the winner won.
     cands = candidates_table(ws.store, seg.segmentation_id)
     assert (cands["status"] == "winner").sum() == 1
-    assert {"kmeans", "gmm", "agglomerative", "hdbscan"} <= set(cands["method"])
+    assert {"kmeans", "gmm", "gmm-tied", "agglomerative", "hdbscan"} <= set(cands["method"])
     assert seg.selection["structure_found"] and seg.reason == seg.selection["reason"]
     prof = profile_table(ws.store, seg.segmentation_id)
     assert {"frequency", "monetary", "views_90d"} <= set(prof["feature"])
@@ -175,7 +175,7 @@ def test_no_structure_is_refused_and_recorded(shop_template: Path, tmp_path: Pat
         status, metrics = ws.store.query_rows(
             "SELECT status, metrics FROM runs WHERE step = 'segment cluster'")[0]
         assert status == "failed"
-        assert len(json.loads(metrics)["selection"]["candidates"]) == 28
+        assert len(json.loads(metrics)["selection"]["candidates"]) == 37
         # Asking for a method and k explicitly still segments, with a warning on record.
         forced = run_cluster(ws, method="kmeans", k=4).segmentation
         assert forced.n_segments == 4 and "Warning" in forced.reason

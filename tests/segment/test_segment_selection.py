@@ -30,7 +30,7 @@ def test_picks_the_planted_number_of_groups(k, dims):
     assert len(winner) == 1 and winner["gain"].iloc[0] == sel.candidates["gain"].max()
     assert "largest silhouette gain" in sel.reason
     # Every method and every k in 2..10 was tried and recorded.
-    assert set(sel.candidates["method"]) == {"kmeans", "gmm", "agglomerative", "hdbscan"}
+    assert set(sel.candidates["method"]) == {"kmeans", "gmm", "gmm-tied", "agglomerative", "hdbscan"}
     assert set(sel.candidates.loc[sel.candidates["method"] == "kmeans", "k"]) == set(range(2, 11))
 
 
@@ -47,7 +47,7 @@ def test_refuses_data_without_groups(shape):
         SegmentModel(random_state=0).fit(pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])]))
     sel = info.value.selection
     assert not sel.structure_found and sel.method is None
-    assert len(sel.candidates) == 28  # the evidence is kept
+    assert len(sel.candidates) == 37  # the evidence is kept: 4 methods x 9 k, and HDBSCAN
     assert (sel.candidates["status"] != "winner").all()
     json.dumps(sel.to_dict())
 

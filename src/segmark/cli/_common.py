@@ -12,9 +12,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from segmark.errors import SegmarkError, WorkspaceBusyError
+from segmark.localtime import json_value
+from segmark.localtime import local_day as _local_day
 from segmark.pipeline.status import last_run_id, save_snapshot
 from segmark.text import Lang as TextLang
 from segmark.text import msg
@@ -22,6 +25,8 @@ from segmark.workspace import Workspace, open_workspace
 
 console = Console()
 err_console = Console(stderr=True)
+_shop = {"timezone": "UTC"}
+"""The time zone of the workspace this command opened: dates are shown on the shop's clock."""
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -54,8 +59,16 @@ def language(lang: Lang | str | None, ws: Workspace | None = None) -> TextLang:
 
 
 def say(key: str, lang: TextLang, /, **params: Any) -> str:
-    """A CLI message (``cli.<key>`` in the catalogue) in ``lang``."""
-    return msg(f"cli.{key}", lang, **params)
+    """A CLI message (``cli.<key>`` in the catalogue) in ``lang``, as Rich markup: the catalogue's
+    own markup (``[bold]``) is kept, while the text filled in (paths, names, reasons such as "set
+    [ts] unit or format") is escaped, so that Rich prints it rather than eating it as a tag."""
+    return msg(f"cli.{key}", lang, **{k: escape(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def plain(text: Any) -> Text:
+    """User-facing text that is not markup (a segment name, a rule, a reason, an error), for a
+    table cell or ``console.print``: printed as it is, brackets and all."""
+    return Text(str(text))
 
 
 TimezoneOpt = Annotated[str | None, typer.Option(
@@ -63,8 +76,9 @@ TimezoneOpt = Annotated[str | None, typer.Option(
                        "the mapping's zone).", show_default=False)]
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print an error the user can act on and exit non-zero."""
+def fail(message: str | Text, code: int = 1) -> None:
+    """Print an error the user can act on and exit non-zero (a ``str`` is printed as it is, not
+    as markup; give ``Text.from_markup(say(...))`` for a catalogue message)."""
     # plain text: messages may contain brackets ("[read] encoding") and must not wrap in logs
     err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
@@ -81,7 +95,7 @@ def guarded(lang: TextLang = "en") -> Iterator[None]:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
-        err_console.print(f"[yellow]{say('interrupted', lang)}[/]")
+        err_console.print(Text.from_markup(say("interrupted", lang), style="yellow"))
         raise typer.Exit(130) from None
 
 
@@ -100,6 +114,7 @@ def workspace(root: Path | None, *, read_only: bool = False,
                 raise
             when_busy(exc)
             raise typer.Exit(0) from None
+    _shop["timezone"] = ws.settings.time.timezone
     try:
         with guarded(language(None, ws)):
             before = None if read_only or ws.root is None else last_run_id(ws.store)
@@ -110,5 +125,17 @@ def workspace(root: Path | None, *, read_only: bool = False,
         ws.close()
 
 
+def use_timezone(timezone: str) -> None:
+    """Show dates on this clock (``workspace`` sets it from the workspace it opens)."""
+    _shop["timezone"] = timezone
+
+
+def local_day(value: Any) -> str:
+    """A stored instant's date on the shop's clock (the workspace's ``time.timezone``)."""
+    return _local_day(value, _shop["timezone"])
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on stdout; date-times in ISO 8601 with the shop's offset (``segmark.localtime``)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False,
+                                default=lambda v: json_value(v, _shop["timezone"])) + "\n")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, print_json, workspace
+from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, plain, print_json, workspace
 from segmark.text import msg
 
 audience_app = typer.Typer(help="Audiences: preview, create (with a holdout), list, show and export.",
@@ -84,7 +84,7 @@ def preview_cmd(
         _summary(data, lg)
         _composition(data, lg)
         for w in data.get("warnings", []):
-            console.print(f"[yellow]{msg('campaign.warning', lg, text=w)}[/]", soft_wrap=True)
+            console.print(plain(msg("campaign.warning", lg, text=w)), style="yellow", soft_wrap=True)
 
 
 @audience_app.command("create")

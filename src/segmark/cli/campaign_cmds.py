@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, LangOpt, WorkspaceOpt, console, language, print_json, workspace
+from segmark.cli._common import JsonOpt, Lang, LangOpt, WorkspaceOpt, console, language, plain, print_json, workspace
 from segmark.text import msg
 
 campaign_app = typer.Typer(help="Campaigns: readout of treatment against control, sample-size plan, uplift models.",
@@ -98,7 +98,7 @@ def readout_cmd(
                       "-" if lift["ci_low"] is None else f"[{lift['ci_low']:+.2%}, {lift['ci_high']:+.2%}]")
         console.print(t)
         if r.get("warning"):
-            console.print(f"[yellow]{msg('campaign.warning', lg, text=r['warning'])}[/]", soft_wrap=True)
+            console.print(plain(msg("campaign.warning", lg, text=r["warning"])), style="yellow", soft_wrap=True)
 
 
 @campaign_app.command("plan")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from segmark.cli import app
 from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.localtime import to_local
 from segmark.pipeline.features import (
     build_features,
     describe_features,
@@ -77,7 +78,7 @@ def build(
         run = build_features(ws, as_of=as_of, windows=_windows(windows))
         out = language(lang, ws)
     if json_out:
-        print_json({"run_id": run.run_id, "as_of": run.as_of, "as_of_local": run.as_of_local,
+        print_json({"run_id": run.run_id, "as_of": run.as_of, "as_of_local": to_local(run.as_of, run.timezone),
                     "timezone": run.timezone, "users": run.n_users, "events": run.n_events,
                     "columns": len(run.columns), "table": run.table_name})
         return
@@ -92,7 +93,7 @@ def runs(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt =
         found = list_feature_runs(ws.store) if ws.store.table_exists("feature_runs") else []
         out = language(lang, ws)
     if json_out:
-        print_json([{"run_id": r.run_id, "as_of": r.as_of, "as_of_local": r.as_of_local,
+        print_json([{"run_id": r.run_id, "as_of": r.as_of, "as_of_local": to_local(r.as_of, r.timezone),
                      "timezone": r.timezone, "windows": list(r.windows), "users": r.n_users,
                      "events": r.n_events, "created_at": r.created_at} for r in found])
         return

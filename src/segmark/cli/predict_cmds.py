@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, plain, print_json, workspace
 from segmark.pipeline.predict import (
     PredictionModelInfo,
     explain_user,
@@ -68,7 +68,7 @@ def print_model(info: PredictionModelInfo, lang: str, tz: str) -> None:
     console.print(msg(f"predict.cv.{ev['cv_scheme']}", lang, folds=info.params.get("cv"), rows=ev["cv_rows"]),
                   highlight=False)
     for w in info.warnings(lang):
-        console.print(f"[yellow]{w}[/]", highlight=False)
+        console.print(plain(w), style="yellow", highlight=False)
     t = Table(title=msg("predict.table.candidates", lang), title_justify="left")
     for col in (msg("predict.col.model", lang), "ROC-AUC", "PR-AUC", "Brier", "F1", msg("predict.col.chosen", lang)):
         t.add_column(col, justify="left" if col == msg("predict.col.model", lang) else "right")

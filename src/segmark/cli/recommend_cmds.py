@@ -14,7 +14,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, err_console, fail, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    Lang,
+    WorkspaceOpt,
+    console,
+    err_console,
+    fail,
+    local_day,
+    print_json,
+    workspace,
+)
 from segmark.pipeline.recommend import (
     build_recommendations,
     evaluate_recommendations,
@@ -103,7 +113,7 @@ def build(
         print_json(result)
         return
     console.print(msg("recommend.build.done", lg, run_id=result["run_id"], method=result["method"],  # type: ignore[arg-type]
-                      users=result["n_users"], items=result["n_items"], as_of=f"{result['as_of']:%Y-%m-%d}",
+                      users=result["n_users"], items=result["n_items"], as_of=local_day(result["as_of"]),
                       per_user=result["list_length"]), highlight=False)
     policy = result["policy"]
     console.print(msg("recommend.build.policy", lg, mode=policy["mode"], rate=policy["shop_rate"],  # type: ignore[arg-type]

@@ -20,7 +20,10 @@ class Projection(StrEnum):
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path("report.html"),
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where to write the HTML file (default: report.html in the workspace folder, as "
+                            "`segmark run` does; a relative path is relative to the current folder).",
+        show_default=False)] = None,
     lang: Annotated[Lang | None, typer.Option(
         "--lang", help="Language of the page: en or zh (default: report.lang, else lang, in segmark.toml).",
         show_default=False)] = None,
@@ -36,7 +39,9 @@ def report(
 
     Examples:
 
-      segmark report --out report.html
+      segmark report                      (writes report.html in the workspace and prints where)
+
+      segmark report --out report.html    (into the current folder)
 
       segmark report --out 报告.html --lang zh -w demo-shop
     """

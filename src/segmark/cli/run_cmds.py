@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
-from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, say
+from segmark.cli._common import Lang, TimezoneOpt, WorkspaceOpt, console, fail, guarded, language, plain, say
 from segmark.config import SETTINGS_FILE
 from segmark.errors import StepFailed
 from segmark.ingest.mapping import load_mapping
@@ -42,7 +43,7 @@ def _steps_table(results: list[StepResult], lang: TextLang = "en") -> Table:
             f"{_label('figure', k, lang)} {v:,}" if isinstance(v, int) else f"{_label('figure', k, lang)} {v}"
             for k, v in r.summary.items() if not isinstance(v, dict | list))
         t.add_row(_ICONS[r.status], _label("step", r.name, lang), f"{r.seconds:.1f}" if r.seconds else "",
-                  f"{r.peak_rss_mb:,.0f}" if r.peak_rss_mb else "", detail)
+                  f"{r.peak_rss_mb:,.0f}" if r.peak_rss_mb else "", plain(detail))
     return t
 
 
@@ -85,14 +86,15 @@ def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
         segments = result.segments[result.segments["size"] > 0]  # the scheme keeps empty ones for `assign`
         for _, row in segments.sort_values("size", ascending=False).iterrows():
             name = row["name_zh"] if lang == "zh" and row.get("name_zh") else row["name"]
-            t.add_row(name, f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
+            t.add_row(plain(name), f"{int(row['size']):,}", f"{row['share']:.1%}", f"{row['revenue_share']:.1%}")
         console.print(t)
         if key == "cluster":
-            console.print(f"[dim]{say('run.why', lang, reason=seg.reason_in(lang))}[/]")
+            console.print(Text.from_markup(say("run.why", lang, reason=seg.reason_in(lang)), style="dim"))
     if "cluster_refused" in state:
         selection = state.get("cluster_selection")
         why = selection.why.text(lang) if selection is not None and selection.why is not None else None
-        console.print(f"[yellow]{say('run.clustering', lang)}[/] {why or state['cluster_refused']}")
+        console.print(Text.from_markup(say("run.clustering", lang), style="yellow"),
+                      plain(why or state["cluster_refused"]))
     ingest = state.get("ingest", {})
     if ingest:
         t = Table(title=say("run.quality", lang), title_justify="left")

@@ -8,15 +8,31 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    fail,
+    language,
+    local_day,
+    plain,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.core.segment.fitted import definition_text
 from segmark.core.segment.model import check_n_clusters
-from segmark.core.segment.reasons import reason_text
+from segmark.core.segment.reasons import reason_text, shown_status
 from segmark.errors import NoStructureError
+from segmark.features.labels import relabel
+from segmark.pipeline.features import column_labels
 from segmark.pipeline.segments import (
     Segmentation,
     assign_users,
@@ -24,7 +40,6 @@ from segmark.pipeline.segments import (
     distinguishing,
     explain_user,
     export_segments,
-    feature_labels_zh,
     get_segmentation,
     list_segmentations,
     profile_table,
@@ -46,6 +61,7 @@ class Method(StrEnum):
     kmeans = "kmeans"
     minibatch_kmeans = "minibatch-kmeans"
     gmm = "gmm"
+    gmm_tied = "gmm-tied"
     agglomerative = "agglomerative"
     hdbscan = "hdbscan"
     dbscan = "dbscan"
@@ -61,12 +77,18 @@ def _name(row: Any, lang: str) -> str:
     return row["name_zh"] if lang == "zh" else row["name"]
 
 
+def _missing(v: Any) -> bool:
+    """None, NaN, or pandas' NA (nullable integer columns such as a candidate's ``k``, which
+    HDBSCAN leaves empty): shown as "-"."""
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
 def _pct(v: Any) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+    return "-" if _missing(v) else f"{v:.1%}"
 
 
 def _num(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if _missing(v):
         return "-"
     return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
 
@@ -75,18 +97,20 @@ def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
     """The features that set a segment apart: its median against everyone's."""
     parts = []
     for d in distinguishing(profile, seg_id):
-        label = labels.get(d["feature"], d["feature"]) if lang == "zh" else d["feature"]
+        label = labels.get(d["feature"], d["feature"])
         parts.append(say("seg.apart", lang, feature=label, median=_num(d["median"]),
                          overall=_num(d["overall_median"])))
     return "\n".join(parts)
 
 
-def _rule(row: Any, lang: str) -> str:
+def _rule(row: Any, lang: str, labels: dict[str, str] | None = None) -> str:
     """A segment's rule: its RFM score ranges, or the first surrogate-tree rule of a clustering."""
     if row["definition"] is not None and not (isinstance(row["definition"], float) and math.isnan(row["definition"])):
         return definition_text(str(row["key"]), row["definition"], lang)
     rules = row["rules"]
-    return (rules[0]["text_zh"] if lang == "zh" else rules[0]["text"]) if rules else "-"
+    if not rules:
+        return "-"
+    return rules[0]["text_zh"] if lang == "zh" else relabel(rules[0]["text"], labels or {})
 
 
 def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
@@ -95,7 +119,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
     fit); when ``segments assign`` has placed users since, a last figure column counts the members now."""
     lang = "zh" if zh else "en"
     t = Table(title=say("seg.title", lang, id=seg.segmentation_id, kind=seg.kind, method=seg.method,
-                        n=seg.n_segments, users=seg.n_users, as_of=f"{seg.as_of:%Y-%m-%d}"), title_justify="left")
+                        n=seg.n_segments, users=seg.n_users, as_of=local_day(seg.as_of)), title_justify="left")
     assigned = bool((table["members"] != table["size"]).any())
     headers = ["id", "segment", "users", "share", "revenue_share"]
     if assigned:
@@ -112,7 +136,8 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
         figures = [f"{row['size']:,}", _pct(row["share"]), _pct(row["revenue_share"])]
         if assigned:
             figures.append(f"{row['members']:,}")
-        t.add_row(str(seg_id), _name(row, lang), *figures, apart, _rule(row, lang))
+        t.add_row(str(seg_id), plain(_name(row, lang)), *figures, Text.from_markup(apart),
+                  plain(_rule(row, lang, labels)))
     return t
 
 
@@ -139,19 +164,19 @@ def rfm(
         result = run_rfm(ws, scale=scale, feature_run_id=features_run)
         out = language(lang, ws)
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
-        labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
+        labels = column_labels(ws.store, result.segmentation.feature_run_id, out)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
-    console.print(result.segmentation.reason_in(out), highlight=False)
+    console.print(plain(result.segmentation.reason_in(out)), highlight=False)
 
 
 @segment_app.command("cluster")
 def cluster(
     method: Annotated[Method | None, typer.Option(help="Clustering method; auto searches kmeans, gmm, "
-                                                  "agglomerative and hdbscan (default: segment.method, "
-                                                  "auto).")] = None,
+                                                  "gmm-tied, agglomerative and hdbscan (default: "
+                                                  "segment.method, auto).")] = None,
     k: Annotated[str | None, typer.Option("--k", help="Number of segments, or auto (default: segment.k, "
                                           "auto).")] = None,
     features: Annotated[str | None, typer.Option(help="Feature columns, comma-separated (default: "
@@ -189,13 +214,13 @@ def cluster(
                 fail(exc.selection.why.text("zh"))
             raise
         profile = profile_table(ws.store, result.segmentation.segmentation_id)
-        labels = feature_labels_zh(ws.store, result.segmentation.feature_run_id)
+        labels = column_labels(ws.store, result.segmentation.feature_run_id, out)
     if json_out:
         print_json(_result_json(result.segmentation, result.segments))
         return
     console.print(_segments_view(result.segmentation, result.segments, profile, out == "zh", labels))
     fidelity = f"{result.segmentation.metrics['surrogate_fidelity']:.0%}"
-    console.print(result.segmentation.reason_in(out), highlight=False)
+    console.print(plain(result.segmentation.reason_in(out)), highlight=False)
     console.print(say("seg.fidelity", out, fidelity=fidelity))
 
 
@@ -213,7 +238,7 @@ def list_(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt 
         t.add_column(say(f"seg.list.{col}", out))
     for s in found:
         t.add_row(str(s.segmentation_id), s.kind, s.method, str(s.n_segments), f"{s.n_users:,}",
-                  f"{s.as_of:%Y-%m-%d}", str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
+                  local_day(s.as_of), str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
     console.print(t)
 
 
@@ -234,8 +259,8 @@ def show(
         table = segments_table(ws.store, seg.segmentation_id)
         profile = profile_table(ws.store, seg.segmentation_id)
         candidates = candidates_table(ws.store, seg.segmentation_id)
-        labels = feature_labels_zh(ws.store, seg.feature_run_id)
         out = language(lang, ws)
+        labels = column_labels(ws.store, seg.feature_run_id, out)
     if json_out:
         data = _result_json(seg, table)
         for rec in data["segments"]:
@@ -244,33 +269,34 @@ def show(
         print_json(data)
         return
     console.print(_segments_view(seg, table, profile, out == "zh", labels))
-    console.print(seg.reason_in(out), highlight=False)
+    console.print(plain(seg.reason_in(out)), highlight=False)
     if len(candidates):
         t = Table(title=say("seg.candidates_title", out), title_justify="left")
         for col in ("method", "k", "segments", "silhouette", "gain", "CH", "DB", "stability", "min_share",
                     "status"):
             t.add_column(say(f"seg.cand.{col}", out), justify="left" if col in ("method", "status") else "right")
         for r in candidates.sort_values("gain", ascending=False, na_position="last").itertuples():
-            t.add_row(r.method, "-" if r.k is None or (isinstance(r.k, float) and math.isnan(r.k)) else str(int(r.k)),
+            t.add_row(r.method, "-" if _missing(r.k) else str(int(r.k)),
                       str(r.n_clusters), _f(r.silhouette, 3), _f(r.gain, 3), _f(r.calinski_harabasz, 0),
                       _f(r.davies_bouldin, 2), _f(r.stability, 2), _pct(r.min_share),
-                      _status(r, out))
+                      Text.from_markup(_status(r, out)))
         console.print(t)
 
 
 def _status(row: Any, lang: str) -> str:
     """A candidate's status, and for a rejected one why (in Chinese from its code)."""
-    if row.status not in ("winner", "eligible", "rejected"):
-        return str(row.status)
-    if row.status != "rejected":
-        return say(f"seg.status.{row.status}", lang)
+    status = shown_status(row.status, row.reason_code)
+    if status not in ("winner", "eligible", "rejected"):
+        return status
+    if status != "rejected":
+        return say(f"seg.status.{status}", lang)
     code = row.reason_code if isinstance(row.reason_code, str) else None
     why = reason_text(code, row.reason_params, lang) if code and lang == "zh" else row.reason
     return say("seg.rejected_because", lang, why=why)
 
 
 def _f(v: Any, digits: int) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.{digits}f}"
+    return "-" if _missing(v) else f"{v:,.{digits}f}"
 
 
 @segments_app.command("export")
@@ -309,7 +335,7 @@ def why(
     with workspace(ws_dir, read_only=True) as ws:
         answer = explain_user(ws, user_id, segmentation)
         out = language(lang, ws)
-        labels = feature_labels_zh(ws.store, answer["feature_run_id"]) if out == "zh" else {}
+        labels = column_labels(ws.store, answer["feature_run_id"], out)
     if json_out:
         print_json(answer)
         return
@@ -317,7 +343,7 @@ def why(
     name = answer["name_zh"] if zh else answer["name"]
     console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"], kind=answer["kind"],
                       placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
-    console.print(answer["because_zh"] if zh else answer["because"], highlight=False)
+    console.print(plain(answer["because_zh"] if zh else relabel(answer["because"], labels)), highlight=False)
     t = Table(show_header=True, title=say("seg.why_features", out), title_justify="left")
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")
@@ -380,8 +406,8 @@ def migration(
         return special.get(key) or report.name(key, out, later=later)
 
     t = Table(title=say("seg.migration_title", out, a=report.before.segmentation_id,
-                        a_date=f"{report.before.as_of:%Y-%m-%d}", b=report.after.segmentation_id,
-                        b_date=f"{report.after.as_of:%Y-%m-%d}"), title_justify="left")
+                        a_date=local_day(report.before.as_of), b=report.after.segmentation_id,
+                        b_date=local_day(report.after.as_of)), title_justify="left")
     t.add_column(say("seg.from_to", out))
     for c in users.columns:
         t.add_column(name(str(c), later=True), justify="right", overflow="fold")

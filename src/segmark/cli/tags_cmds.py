@@ -9,7 +9,17 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, language, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    language,
+    local_day,
+    plain,
+    print_json,
+    workspace,
+)
 from segmark.text import msg
 
 tags_app = typer.Typer(help="User tags: apply a tag file, list the taxonomy with coverage, show a user's tags.",
@@ -52,10 +62,11 @@ def apply_cmd(
             return
         lg = language(lang, ws)
         console.print(msg("tags.applied", lg, run_id=run.run_id, tags=len(run.taxonomy), users=run.n_users,
-                          feature_run_id=run.feature_run_id, as_of=f"{run.as_of:%Y-%m-%d}"))
+                          feature_run_id=run.feature_run_id, as_of=local_day(run.as_of)))
         console.print(_taxonomy_table(run.taxonomy, lg, None))
         for s in run.skipped:
-            console.print(f"[yellow]{msg('tags.skipped', lg, tag=s['tag'], reason=s['reason'])}[/]", soft_wrap=True)
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+                          soft_wrap=True)
 
 
 def _taxonomy_table(taxonomy: list[dict[str, Any]], lang: str, title: str | None) -> Table:
@@ -96,7 +107,7 @@ def list_cmd(
         lg = language(lang, ws)
         console.print(_taxonomy_table(data["tags"], lg, msg("tags.title", lg, run_id=data["run_id"],
                                                               source=data["source"], users=data["n_users"],
-                                                              as_of=f"{data['as_of']:%Y-%m-%d}")))
+                                                              as_of=local_day(data["as_of"]))))
         if data["overlap"]:
             t = Table(title=msg("tags.overlap.title", lg), title_justify="left")
             for key in ("tag", "tag", "both", "jaccard"):
@@ -106,7 +117,8 @@ def list_cmd(
                           f"{o['jaccard']:.2f}")
             console.print(t)
         for s in data["skipped"]:
-            console.print(f"[yellow]{msg('tags.skipped', lg, tag=s['tag'], reason=s['reason'])}[/]", soft_wrap=True)
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+                          soft_wrap=True)
 
 
 def why(item: dict[str, Any], lang: str) -> str:
@@ -165,7 +177,7 @@ def show_cmd(
             console.print(msg("tags.user.none", lg, user_id=user_id, run_id=data["run_id"]))
             return
         t = Table(title=msg("tags.user.title", lg, user_id=user_id, run_id=data["run_id"],
-                            as_of=f"{data['as_of']:%Y-%m-%d}"), title_justify="left")
+                            as_of=local_day(data["as_of"])), title_justify="left")
         for key in ("tag", "value", "why"):
             t.add_column(msg(f"tags.col.{key}", lg), overflow="fold")
         for item in data["tags"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,8 +23,10 @@ from segmark.cli._common import (
     fail,
     guarded,
     language,
+    local_day,
     print_json,
     say,
+    use_timezone,
     workspace,
 )
 from segmark.cli.ingest_cmds import shown_source
@@ -93,21 +96,22 @@ def _busy(root: Path, exc: WorkspaceBusyError, lang: Lang | None, *, json_out: b
     """Status while another process writes: its last finished state, and who holds it."""
     with guarded():
         settings = load_settings(root / SETTINGS_FILE)
+    use_timezone(settings.time.timezone)
     out = language(lang) if lang is not None else ("zh" if settings.lang == "zh" else "en")
     view = busy_status(root, exc.pid)
     who = view["holder"]
     holder_text = say("ws.busy.holder", out, pid=who["pid"] if who["pid"] is not None else "?",
                       command=who["command"] or "?", since=who["since"] or "?")
     if quarantine:
-        fail(say("ws.busy.no_quarantine", out, holder=holder_text))
+        fail(Text.from_markup(say("ws.busy.no_quarantine", out, holder=holder_text)))
     if json_out:
         print_json(view)
         if view["snapshot"] is None:
             raise typer.Exit(1)
         raise typer.Exit(0)
     if view["snapshot"] is None:
-        fail(say("ws.busy.no_snapshot", out, holder=holder_text))
-    err_console.print(Text(say("ws.busy.showing", out, holder=holder_text,
+        fail(Text.from_markup(say("ws.busy.no_snapshot", out, holder=holder_text)))
+    err_console.print(Text.from_markup(say("ws.busy.showing", out, holder=holder_text,
                                at=str(view["snapshot"].get("snapshot_at", "?"))[:19]), style="yellow"),
                       soft_wrap=True)
     _print_status(view["snapshot"], out, root)
@@ -146,11 +150,26 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
             rt.add_column(say(f"ws.runs.{col}", out))
         for r in info["runs"]:
             note = r["message"] or ", ".join(
-                f"{k.replace('_', ' ')} {v:,}" for k, v in r["metrics"].items()
-                if isinstance(v, int | float) and k != "run_id")
-            rt.add_row(str(r["run_id"]), r["step"], r["status"], str(r["as_of"] or ""),
-                       str(r["started_at"])[:19], note)
+                f"{k.replace('_', ' ')} {_figure(v)}" for k, v in r["metrics"].items()
+                if isinstance(v, int | float) and not isinstance(v, bool) and k != "run_id")
+            outcome = r.get("outcome") or r["status"]
+            shown = say(f"ws.outcome.{outcome}", out) if outcome == "no_structure" else r["status"]
+            rt.add_row(str(r["run_id"]), r["step"], shown, local_day(_instant(r["as_of"])) if r["as_of"] else "",
+                       str(r["started_at"])[:19], Text(note))
         console.print(rt)
+
+
+def _figure(v: float) -> str:
+    """A run's figure as people read it: whole numbers with thousands separators, others to three
+    significant digits (silhouette 0.412, not 0.41204475625806775; n clusters 6, not 6.0)."""
+    if isinstance(v, int) or float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _instant(v: Any) -> Any:
+    """A stored instant, also from a snapshot, where it was written as text."""
+    return datetime.fromisoformat(v) if isinstance(v, str) else v
 
 
 _EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")

@@ -4,15 +4,15 @@
 -- note: Window W holds the events with as_of - W days <= ts < as_of.
 -- note: A session is a run of the user's consecutive events with the same session_id; events without one are split where the user was inactive for more than features.session_gap_minutes (default 30). A session or day counts in a window when it has at least one event in it.
 -- note: Active days are days of the shop's local calendar (time.timezone).
--- column: views_{W}d | count | events | 近{W}天浏览次数 | View events in the last W days.
--- column: searches_{W}d | count | events | 近{W}天搜索次数 | Search events in the last W days.
--- column: carts_{W}d | count | events | 近{W}天加购次数 | Add-to-cart events in the last W days.
--- column: favs_{W}d | count | events | 近{W}天收藏次数 | Favourite events in the last W days.
--- column: purchases_{W}d | count | lines | 近{W}天购买行数 | Purchase events (order lines) in the last W days.
--- column: orders_{W}d | count | orders | 近{W}天订单数 | Orders whose first line falls in the last W days.
--- column: spend_{W}d | sum | currency | 近{W}天净消费 | Net spend (purchases minus refunds) in the last W days.
--- column: active_days_{W}d | count | days | 近{W}天活跃天数 | Local calendar days with at least one event in the last W days.
--- column: sessions_{W}d | count | sessions | 近{W}天会话数 | Sessions with at least one event in the last W days.
+-- column: views_{W}d | count | events | views in the last {W} days | 近{W}天浏览次数 | View events in the last W days.
+-- column: searches_{W}d | count | events | searches in the last {W} days | 近{W}天搜索次数 | Search events in the last W days.
+-- column: carts_{W}d | count | events | add-to-carts in the last {W} days | 近{W}天加购次数 | Add-to-cart events in the last W days.
+-- column: favs_{W}d | count | events | favourites in the last {W} days | 近{W}天收藏次数 | Favourite events in the last W days.
+-- column: purchases_{W}d | count | lines | purchase lines in the last {W} days | 近{W}天购买行数 | Purchase events (order lines) in the last W days.
+-- column: orders_{W}d | count | orders | orders in the last {W} days | 近{W}天订单数 | Orders whose first line falls in the last W days.
+-- column: spend_{W}d | sum | currency | net spend in the last {W} days | 近{W}天净消费 | Net spend (purchases minus refunds) in the last W days.
+-- column: active_days_{W}d | count | days | active days in the last {W} days | 近{W}天活跃天数 | Local calendar days with at least one event in the last W days.
+-- column: sessions_{W}d | count | sessions | sessions in the last {W} days | 近{W}天会话数 | Sessions with at least one event in the last W days.
 
 -- section: activity_events
 SELECT

@@ -3,11 +3,11 @@
 -- grain: one row per user (user_id)
 -- note: The users table holds each user's latest attributes, so only age is computed as of as_of; the others are as on file.
 -- note: Age bands and their English and Chinese labels are settings (features.age_bands); the label follows the workspace language (lang).
--- column: age | number | years | 年龄 | Whole years at as_of, from birth_date when known, else the age on file; empty when unknown or outside 0-120.
--- column: age_band | text | band | 年龄段 | The user's age band; by default under 18 / young adult (18-34) / middle-aged (35-59) / senior (60+), in Chinese 未成年 / 青年 / 中年 / 老年.
--- column: gender | text | | 性别 | As on file (female / male where ingestion recognised it).
--- column: city | text | | 城市 | As on file.
--- column: member_level | text | | 会员等级 | As on file.
+-- column: age | number | years | age | 年龄 | Whole years at as_of, from birth_date when known, else the age on file; empty when unknown or outside 0-120.
+-- column: age_band | text | band | age band | 年龄段 | The user's age band; by default under 18 / young adult (18-34) / middle-aged (35-59) / senior (60+), in Chinese 未成年 / 青年 / 中年 / 老年.
+-- column: gender | text | | gender | 性别 | As on file (female / male where ingestion recognised it).
+-- column: city | text | | city | 城市 | As on file.
+-- column: member_level | text | | member level | 会员等级 | As on file.
 
 -- section: attributes_users
 SELECT

@@ -9,7 +9,9 @@ what the family is for and declares every column it produces, one line each::
     -- note: An order is a distinct order_id ...
     -- column: recency_days | number | days | 最近购买距今天数 | Days from the user's last purchase ...
 
-A column line is ``name | kind | unit | Chinese label | description``. Names may hold ``{W}`` (one
+A column line is ``name | kind | unit | English label | Chinese label | description`` (a line
+without the English label, ``name | kind | unit | Chinese label | description``, is read too: people
+then see the name). Names may hold ``{W}`` (one
 column per activity window) or ``{category}`` (one per top category). Kinds:
 
 - ``count``: a whole number, 0 for a user without the thing counted (BIGINT);
@@ -50,6 +52,8 @@ class FeatureColumn:
     description: str
     template: str = ""
     """The header name this column was expanded from (``views_{W}d``); empty when not expanded."""
+    label_en: str = ""
+    """What English output calls the column ("days since last visit"); empty: its name."""
 
     @property
     def numeric(self) -> bool:
@@ -63,8 +67,12 @@ class FeatureColumn:
                 text = text.replace("{" + key + "}", str(value))
             return text
 
-        return replace(self, name=fill(self.name), label_zh=fill(self.label_zh),
+        return replace(self, name=fill(self.name), label_zh=fill(self.label_zh), label_en=fill(self.label_en),
                        description=fill(self.description), template=self.name)
+
+    def label(self, lang: str) -> str:
+        """The column's label in ``lang``, else its name."""
+        return (self.label_zh if lang == "zh" else self.label_en) or self.name
 
 
 @dataclass(frozen=True)
@@ -97,11 +105,14 @@ def parse_family(text: str, source: str) -> Family:
             notes.append(value)
         elif key == "column":
             parts = [p.strip() for p in value.split("|")]
-            if len(parts) != 5 or parts[1] not in KINDS or not parts[0]:
-                raise ValueError(f"{source}:{number}: a column line is 'name | kind | unit | 中文 | "
+            if len(parts) not in (5, 6) or parts[1] not in KINDS or not parts[0]:
+                raise ValueError(f"{source}:{number}: a column line is 'name | kind | unit | English | 中文 | "
                                  f"description' with kind one of {', '.join(KINDS)}")
-            name, kind, unit, label_zh, description = parts
-            columns.append(FeatureColumn(name, family, kind, unit, label_zh, description))  # type: ignore[arg-type]
+            if len(parts) == 5:
+                parts.insert(3, "")
+            name, kind, unit, label_en, label_zh, description = parts
+            columns.append(FeatureColumn(name, family, kind, unit, label_zh, description,  # type: ignore[arg-type]
+                                         label_en=label_en))
         else:
             fields[key] = value
     missing = [k for k in ("purpose", "grain") if not fields.get(k)]

@@ -104,9 +104,10 @@ def family_markdown(family: Family) -> str:
     lines += [f"- {_cell(n)}" for n in family.notes]
     if family.notes:
         lines.append("")
-    lines += ["| feature | kind | unit | 中文 | meaning |", "|---|---|---|---|---|"]
+    lines += ["| feature | kind | unit | label | 中文 | meaning |", "|---|---|---|---|---|---|"]
     for c in family.columns:
-        lines.append(f"| `{c.name}` | {c.kind} | {_cell(c.unit)} | {_cell(c.label_zh)} | {_cell(c.description)} |")
+        lines.append(f"| `{c.name}` | {c.kind} | {_cell(c.unit)} | {_cell(c.label_en)} | {_cell(c.label_zh)} | "
+                     f"{_cell(c.description)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -4,15 +4,15 @@
 -- note: Category interest counts views, searches, carts, favourites and purchases that carry a category (not refunds or cart removals).
 -- note: Spend shares divide the user's net purchase amount in a category (its purchase lines less its refund lines) by the user's whole purchase amount before refunds, lines without a category included: a refund lowers the share of the category it belongs to, and over all categories and the lines without one the shares add up to 1 - refund_rate.
 -- note: Reference prices are medians over every purchase line before as_of with a positive price, guest lines included; lines without a category are compared with the median of all lines without one.
--- column: top_category | text | category | 最偏好品类 | The category with most of the user's interest events; ties go to the alphabetically first; empty without categorised events.
--- column: top_category_share | number | ratio | 最偏好品类占比 | Share of the user's categorised interest events in top_category.
--- column: category_entropy | number | bits | 品类多样性 | Shannon entropy of the user's interest events over categories, in bits: 0 for one category, log2(k) for k used equally.
--- column: top_spend_category | text | category | 消费最多品类 | The category with most of the user's purchase amount (before refunds); ties go to the alphabetically first; empty without categorised purchases.
--- column: top_spend_category_share | number | ratio | 消费最多品类占比 | Share of the user's categorised purchase amount spent in top_spend_category.
--- column: cat_share__{category} | number | ratio | 品类{category}占比 | Share of the user's categorised interest events in category {category}.
--- column: spend_share__{category} | number | ratio | 品类{category}消费占比 | The user's purchase amount in category {category} less its refunds, as a share of the user's whole purchase amount before refunds: 0 without purchases there, negative when refunds there exceed the purchases there (of things bought before the data starts); empty without purchase amount.
--- column: price_level | number | ratio | 价格水平 | Mean over the user's purchase lines of price / the median purchase price of the line's category: 1 typical, below 1 bargain, above 1 premium.
--- column: low_price_share | number | ratio | 低价购买占比 | Share of the user's purchase lines of items sold at more than one price that were paid below the item's median price; empty without such lines.
+-- column: top_category | text | category | favourite category | 最偏好品类 | The category with most of the user's interest events; ties go to the alphabetically first; empty without categorised events.
+-- column: top_category_share | number | ratio | favourite category's share | 最偏好品类占比 | Share of the user's categorised interest events in top_category.
+-- column: category_entropy | number | bits | category variety | 品类多样性 | Shannon entropy of the user's interest events over categories, in bits: 0 for one category, log2(k) for k used equally.
+-- column: top_spend_category | text | category | top spend category | 消费最多品类 | The category with most of the user's purchase amount (before refunds); ties go to the alphabetically first; empty without categorised purchases.
+-- column: top_spend_category_share | number | ratio | top spend category's share | 消费最多品类占比 | Share of the user's categorised purchase amount spent in top_spend_category.
+-- column: cat_share__{category} | number | ratio | share of interest in {category} | 品类{category}占比 | Share of the user's categorised interest events in category {category}.
+-- column: spend_share__{category} | number | ratio | share of spend in {category} | 品类{category}消费占比 | The user's purchase amount in category {category} less its refunds, as a share of the user's whole purchase amount before refunds: 0 without purchases there, negative when refunds there exceed the purchases there (of things bought before the data starts); empty without purchase amount.
+-- column: price_level | number | ratio | price level | 价格水平 | Mean over the user's purchase lines of price / the median purchase price of the line's category: 1 typical, below 1 bargain, above 1 premium.
+-- column: low_price_share | number | ratio | share bought at a low price | 低价购买占比 | Share of the user's purchase lines of items sold at more than one price that were paid below the item's median price; empty without such lines.
 
 -- section: preference_categories
 SELECT

@@ -3,12 +3,12 @@
 -- grain: one row per user (user_id)
 -- note: Storage is UTC; hours and weekdays are converted to time.timezone, daylight saving included.
 -- note: The weekday band compares events per day, not in total: Saturday and Sunday are 2 of the 7 days, so the weekend is the preferred band when it holds more than 2/7 of the user's events, and a user equally active every day is a weekday user. The band's value follows the workspace language (lang).
--- column: preferred_hour | number | hour (0-23) | 偏好小时 | The local hour of day holding most of the user's events; ties go to the earliest hour.
--- column: preferred_daypart | text | daypart | 偏好时段 | morning (6-12h), afternoon (12-18h), evening (18-24h) or night (0-6h), whichever holds most of the user's events; ties go in that order.
--- column: preferred_weekday | number | weekday (1 = Monday ... 7 = Sunday) | 偏好星期 | The local day of the week holding most of the user's events, 1 = Monday ... 7 = Sunday; ties go to the earliest in the week, Monday first.
--- column: preferred_weekday_band | text | band | 偏好工作日或周末 | weekend when the user's events per weekend day exceed their events per weekday, Monday to Friday (weekend_share above 2/7), else weekday, a tie included; empty without events. In Chinese 周末 / 工作日.
--- column: weekend_share | number | ratio | 周末活跃占比 | Share of the user's events on local Saturdays and Sundays.
--- column: trend_30d | number | ratio | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty.
+-- column: preferred_hour | number | hour (0-23) | preferred hour | 偏好小时 | The local hour of day holding most of the user's events; ties go to the earliest hour.
+-- column: preferred_daypart | text | daypart | preferred time of day | 偏好时段 | morning (6-12h), afternoon (12-18h), evening (18-24h) or night (0-6h), whichever holds most of the user's events; ties go in that order.
+-- column: preferred_weekday | number | weekday (1 = Monday ... 7 = Sunday) | preferred weekday | 偏好星期 | The local day of the week holding most of the user's events, 1 = Monday ... 7 = Sunday; ties go to the earliest in the week, Monday first.
+-- column: preferred_weekday_band | text | band | weekdays or weekend | 偏好工作日或周末 | weekend when the user's events per weekend day exceed their events per weekday, Monday to Friday (weekend_share above 2/7), else weekday, a tie included; empty without events. In Chinese 周末 / 工作日.
+-- column: weekend_share | number | ratio | weekend share of activity | 周末活跃占比 | Share of the user's events on local Saturdays and Sundays.
+-- column: trend_30d | number | ratio | activity trend over 30 days | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty.
 
 -- section: time_hours
 SELECT

@@ -237,7 +237,7 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     try:
         return Mapping.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"mapping {source}: {validation_problems(exc)}") from None
+        raise ConfigError(f"mapping {source}: {validation_problems(exc, Mapping)}") from None
 
 
 def load_mapping(spec: str | Path | None) -> Mapping:

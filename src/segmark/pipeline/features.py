@@ -22,6 +22,7 @@ from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.catalog import FeatureColumn
 from segmark.features.compose import BuildParams, FeatureQuery, compose, top_categories_sql
 from segmark.features.custom import custom_section_sql
+from segmark.features.labels import feature_label
 from segmark.features.summary import summary_frame, summary_sql, top_value_sql
 from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
@@ -161,6 +162,16 @@ def list_feature_runs(store: Store) -> list[FeatureRun]:
         "FROM feature_runs ORDER BY run_id DESC"
     )
     return [FeatureRun(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
+
+
+def column_labels(store: Store, run_id: int, lang: str) -> dict[str, str]:
+    """Every column of build ``run_id`` with its label in ``lang`` (the catalogue's, in English
+    and Chinese alike; a column without one keeps its name)."""
+    try:
+        run = get_feature_run(store, run_id)
+    except (NotReadyError, NotFoundError):  # a build dropped since: names as they are
+        return {}
+    return {c.name: feature_label(c.name, lang, c.template, c.label_zh) for c in run.columns}
 
 
 def get_feature_run(store: Store, run_id: int | None = None) -> FeatureRun:

@@ -44,6 +44,7 @@ from segmark.core.recommend.blend import BlendedRecommender
 from segmark.core.recommend.protocol import Evaluation, known_users
 from segmark.core.recommend.split import data_span_days, with_age
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
+from segmark.features.compose import local_epoch_sql
 from segmark.pipeline.features import default_as_of, parse_as_of
 from segmark.signing import PICKLE, load_signed, sign_pickle
 from segmark.store.base import Capability, Store, require, utc_now
@@ -58,11 +59,12 @@ Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total): ``fit <method>`` and ``score`` stages."""
 
 _ROWS_SQL = (
-    "SELECT user_id, item_id, event_type, CAST(ts AS DATE) AS day, count(*) AS n FROM events "
+    "SELECT user_id, item_id, event_type, {day} AS day, count(*) AS n FROM events "
     "WHERE user_id IS NOT NULL AND item_id IS NOT NULL AND event_type IN ('view', 'fav', 'cart', 'purchase', "
     "'refund', 'search', 'remove_cart') AND ts < ? "
-    "GROUP BY user_id, item_id, event_type, CAST(ts AS DATE)"
+    "GROUP BY user_id, item_id, event_type, {day}"
 )
+_DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,24 @@ def _as_of(ws: Workspace, as_of: str | datetime | None) -> datetime:
     return default_as_of(ws.store, tz) if as_of is None else parse_as_of(as_of, tz)
 
 
-def read_rows(store: Store, before: datetime) -> pd.DataFrame:
-    """Events of identified users on items before ``before``, counted per user, item, type and day."""
-    rows = store.query_df(_ROWS_SQL, [before])
+def read_rows(store: Store, before: datetime, timezone: str = "UTC") -> pd.DataFrame:
+    """Events of identified users on items before ``before``, counted per user, item, type and day.
+
+    Days are the shop's calendar days (``timezone``), not UTC's: "the last N days" of a shop in
+    Shanghai start at its midnight, and an order at 23:30 local time belongs to that day."""
+    first, last = store.query_rows("SELECT min(ts), max(ts) FROM events")[0]
+    if first is None:
+        raise NotReadyError("no events with a user and an item before the cut-off: ingest events with item_id "
+                            "(`segmark ingest events FILE`) first")
+    local = local_epoch_sql(timezone, first, min(before, last))
+    day = f"CAST(floor({local} / {_DAY_SECONDS}) AS BIGINT)"
+    rows = store.query_df(_ROWS_SQL.format(day=day), [before])
     if rows.empty:
         raise NotReadyError("no events with a user and an item before the cut-off: ingest events with item_id "
                             "(`segmark ingest events FILE`) first")
     rows["user_id"] = rows["user_id"].astype(str)
     rows["item_id"] = rows["item_id"].astype(str)
-    rows["day"] = pd.to_datetime(rows["day"])
+    rows["day"] = pd.to_datetime(rows["day"].astype(np.int64), unit="D")
     return rows
 
 
@@ -234,7 +245,7 @@ def evaluate_recommendations(ws: Workspace, *, holdout_days: int | None = None, 
     if not ks or ks[0] < 1:
         raise ConfigError("--k takes positive numbers, e.g. 10,20")
     started = utc_now()
-    rows = read_rows(store, datetime(9999, 1, 1))
+    rows = read_rows(store, datetime(9999, 1, 1), ws.settings.time.timezone)
     spec = _resolve_holdout(ws, rows, holdout_days, holdout)
     categories = item_categories(store)
     seg_id, segments = latest_segments(store)
@@ -315,7 +326,7 @@ def build_recommendations(ws: Workspace, *, method: str | None = None, repurchas
     require(store, Capability.BLOBS, "store recommendation models")
     started = utc_now()
     cutoff = _as_of(ws, as_of)
-    rows = read_rows(store, cutoff)
+    rows = read_rows(store, cutoff, ws.settings.time.timezone)
     categories = item_categories(store)
     seg_id, segments = latest_segments(store)
     train_rows = with_age(rows, rows["day"].max() + pd.Timedelta(days=1))

@@ -12,7 +12,7 @@ half a report.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from segmark.errors import InputError, NotReadyError
@@ -24,7 +24,8 @@ from segmark.store.base import Store
 from segmark.text import LANGS
 from segmark.workspace import Workspace
 
-__all__ = ["collect_overview", "collect_report_data", "resolve_lang", "shop_name", "write_report"]
+__all__ = ["collect_overview", "collect_report_data", "default_report_path", "resolve_lang", "shop_name",
+           "write_report"]
 
 
 def collect_report_data(store: Store, *, shop: str = "", max_points: int = MAX_POINTS,
@@ -53,18 +54,30 @@ def resolve_lang(ws: Workspace, lang: str | None) -> str:
     return lang
 
 
-def write_report(ws: Workspace, out: Path | str, lang: str | None = None, *, max_points: int = MAX_POINTS,
-                 projection: str = "auto") -> Path:
-    """Render the workspace's report in ``lang`` and write it to ``out``; returns the path written."""
+def default_report_path(ws: Workspace) -> Path:
+    """Where the report goes when no file is named: ``report.html`` in the workspace folder (where
+    ``segmark run`` writes it too), whatever the current folder."""
+    return (ws.root or Path.cwd()) / "report.html"
+
+
+def write_report(ws: Workspace, out: Path | str | None = None, lang: str | None = None, *,
+                 max_points: int = MAX_POINTS, projection: str = "auto") -> Path:
+    """Render the workspace's report in ``lang`` and write it to ``out`` (default
+    :func:`default_report_path`; a relative path is relative to the current folder); returns the
+    path written."""
     lang = resolve_lang(ws, lang)
     if not ws.store.scalar("SELECT count(*) FROM events"):
         raise NotReadyError("the workspace has no events yet: run `segmark ingest events FILE` first")
     data = collect_report_data(ws.store, shop=ws.name, max_points=max_points, projection=projection,
                                random_state=ws.settings.segment.random_state, root=ws.root)
     html = render_report(data, lang)  # type: ignore[arg-type]
-    out = Path(out)
+    out = Path(out) if out is not None else default_report_path(ws)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    # the mode of any file the user writes (0666 less the umask, usually 0644), not mkstemp's 0600:
+    # the page is made to be opened, mailed and archived; its only per-user data are the ids of the
+    # map's sample (at most 5,000 users), so a private report belongs in a private folder
+    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(html)

@@ -128,8 +128,7 @@ def _tags(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str,
 
 
 def _report(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[str, Any]:
-    out = inputs.report or (ws.root or Path.cwd()) / "report.html"
-    path = write_report(ws, out, inputs.lang)
+    path = write_report(ws, inputs.report, inputs.lang)  # default: report.html in the workspace
     state["report"] = path
     return {"file": str(path)}
 

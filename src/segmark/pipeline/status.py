@@ -38,13 +38,14 @@ def workspace_status(store: Store, *, runs: int = 10) -> dict[str, Any]:
         for t, r, n in store.query_rows(
             "SELECT table_name, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 3 DESC")
     ]
-    recent = [
-        {"run_id": rid, "step": step, "status": status, "as_of": as_of, "started_at": started,
-         "finished_at": finished, "metrics": json.loads(metrics) if metrics else {}, "message": msg}
-        for rid, step, status, as_of, started, finished, metrics, msg in store.query_rows(
+    recent = []
+    for rid, step, status, as_of, started, finished, metrics, msg in store.query_rows(
             "SELECT run_id, step, status, as_of, started_at, finished_at, metrics, message "
-            "FROM runs ORDER BY run_id DESC LIMIT ?", [runs])
-    ]
+            "FROM runs ORDER BY run_id DESC LIMIT ?", [runs]):
+        figures = json.loads(metrics) if metrics else {}
+        recent.append({"run_id": rid, "step": step, "status": status, "outcome": run_outcome(step, status, figures),
+                       "as_of": as_of, "started_at": started, "finished_at": finished, "metrics": figures,
+                       "message": msg})
     return {
         "database": store.location,
         "schema_version": store.schema_version(),
@@ -73,6 +74,17 @@ def quarantine_rows(store: Store, *, reason: str | None = None,
     rows = store.query_rows(
         f"SELECT {', '.join(cols)} FROM quarantine {where} ORDER BY file, line LIMIT ?", [*params, limit])
     return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def run_outcome(step: str, status: str, metrics: dict[str, Any]) -> str:
+    """What a run came to, for people: its status, except that a clustering which found no real
+    segments is ``no_structure``. It is recorded as ``failed`` (it stored no segmentation, and
+    ``last_refused_clustering`` reads it back), but it is a finding, shown with ✓ by ``run``."""
+    selection = metrics.get("selection") if isinstance(metrics, dict) else None
+    if (step == "segment cluster" and status == "failed" and isinstance(selection, dict)
+            and selection.get("candidates") and not selection.get("structure_found", False)):
+        return "no_structure"
+    return status
 
 
 def last_run_id(store: Store) -> int:

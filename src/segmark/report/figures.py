@@ -17,6 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from segmark.core.segment.reasons import shown_status
+from segmark.features.labels import LOWER_IS_BETTER
 from segmark.report.colors import QUALITATIVE, segment_colors, with_alpha
 from segmark.report.model import ClusterView, MapPoints, MigrationView, Overview, RFMView, Segments, Selection
 from segmark.report.text import (
@@ -303,8 +305,12 @@ def _window_base(feature: str) -> str:
 
 
 def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
-                  feature_labels: Mapping[str, str] | None = None) -> Chart | None:
-    """Segments x features heatmap of lift, on a log scale centred on the average (×1)."""
+                  feature_labels: Mapping[str, str] | None = None,
+                  feature_labels_en: Mapping[str, str] | None = None) -> Chart | None:
+    """Segments x features heatmap of lift, on a log scale centred on the average (×1), coloured
+    as a marketer reads it: blue better than average, red worse, so that for a feature where less
+    is better (days since the last visit, refunds: ``LOWER_IS_BETTER``) a lift below ×1 is blue.
+    The numbers in the cells stay the lift itself."""
     prof = cv.profile
     if prof is None or prof.empty or cv.segments is None or "lift" not in prof:
         return None
@@ -314,8 +320,8 @@ def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
         return None
     names = cv.segments.names(lang)
     keys = [str(k) for k in cv.segments.table.index if str(k) in set(prof["segment"])][::-1]
-    labels_zh = feature_labels or {}
-    flabel = {f: (labels_zh.get(f) or f) if lang == "zh" else f for f in features}
+    labels = (feature_labels if lang == "zh" else feature_labels_en) or {}
+    flabel = {f: labels.get(f) or f for f in features}
     lift = prof.pivot_table(index="segment", columns="feature", values="lift", aggfunc="first").reindex(
         index=keys, columns=features).astype(float)
     med = (prof.pivot_table(index="segment", columns="feature", values="median", aggfunc="first")
@@ -325,6 +331,8 @@ def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.log2(lift.to_numpy(dtype=float).clip(min=1 / 16))
     z = np.where(np.isfinite(z), np.clip(z, -2, 2), np.nan)
+    z = z * np.array([-1.0 if _window_base(f) in LOWER_IS_BETTER or f in LOWER_IS_BETTER else 1.0
+                      for f in features])  # colour: better than average is blue
     text = [[fmt_lift(v) for v in row] for row in lift.to_numpy(dtype=float)]
     custom = []
     for i, key in enumerate(keys):
@@ -343,8 +351,8 @@ def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
         z=z.tolist(), x=[flabel[f] for f in features], y=[chip(names.get(k, k), colors.get(k, "#999")) for k in keys],
         text=text, texttemplate="%{text}", textfont={"size": 10}, customdata=custom, hovertemplate=hover,
         colorscale="RdBu", zmid=0, zmin=-2, zmax=2, xgap=2, ygap=2, hoverongaps=False,
-        colorbar={"title": {"text": tr("lift", lang)}, "tickvals": ticks, "thickness": 12,
-                  "ticktext": ["×0.25", "×0.5", "×1", "×2", "×4"]}))
+        colorbar={"title": {"text": tr("lift_colour", lang)}, "tickvals": ticks, "thickness": 12,
+                  "ticktext": [tr("worse", lang), "", "×1", "", tr("better", lang)]}))
     title = tr("t_profile" if cv.segments.kind == "cluster" else "t_profile_rfm", lang)
     _style(fig, title, tr("x_feature", lang), tr("y_segment", lang), height=max(340, 190 + 42 * len(keys)),
            left=160)
@@ -376,7 +384,9 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
     found = c.get("n_clusters", xs)
     c["_x"] = pd.to_numeric(xs, errors="coerce").astype(float)
     c["_x"] = c["_x"].fillna(pd.to_numeric(found, errors="coerce").astype(float))
-    status = c["status"].astype(str) if "status" in c else pd.Series(["eligible"] * len(c), index=c.index)
+    codes = c["reason_code"] if "reason_code" in c else pd.Series([None] * len(c), index=c.index)
+    status = (pd.Series([shown_status(s, r) for s, r in zip(c["status"], codes, strict=True)], index=c.index)
+              if "status" in c else pd.Series(["eligible"] * len(c), index=c.index))
     fig = go.Figure()
     methods = list(dict.fromkeys(c["method"].astype(str)))
     for i, method in enumerate(methods):

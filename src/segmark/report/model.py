@@ -169,6 +169,8 @@ class ReportData:
     """How many segmentation runs of each kind exist (the migration section says why it is empty)."""
     feature_labels: dict[str, str] = field(default_factory=dict)
     """Feature name -> Chinese label, from the feature catalog."""
+    feature_labels_en: dict[str, str] = field(default_factory=dict)
+    """Feature name -> English label, from the feature catalog (``segmark.features.labels``)."""
     parts: dict[str, Any] = field(default_factory=dict)
     """Each further section's own data, by section id (what its ``collect`` read; see
     ``segmark.report.sections``). A section whose step has not run leaves its part out."""

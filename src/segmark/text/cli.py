@@ -177,6 +177,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.ws.runs.step": ("step", "步骤"),
     "cli.ws.runs.status": ("status", "状态"),
     "cli.ws.runs.as_of": ("as_of", "截至"),
+    "cli.ws.outcome.no_structure": ("ok: no real segments", "完成：未发现真实分群"),
     "cli.ws.runs.started": ("started (UTC)", "开始时间（UTC）"),
     "cli.ws.runs.note": ("note", "备注"),
     "cli.ws.quarantined_rows": ("quarantined rows", "隔离的行"),

@@ -73,18 +73,34 @@ class Recommender(ABC):
             stop = min(start + batch_size, n_users)
             rows = np.arange(start, stop)
             part = history.rows(rows)
-            extra = 0 if exclude is None else int(np.diff(exclude[rows].indptr).max(initial=0))
-            extra += 0 if blocked is None else len(blocked)
+            excluded = None if exclude is None else sp.csr_matrix(exclude[rows])
+            extra = 0 if blocked is None else len(blocked)
+            if excluded is not None and not (self.scores_whole_history and within(excluded, part.weights)):
+                extra += int(np.diff(excluded.indptr).max(initial=0))
             candidates = self.score(userid[rows], part, N + extra).tocsr()
-            candidates = remove(candidates, None if exclude is None else exclude[rows], blocked)
+            candidates = remove(candidates, excluded, blocked)
             ids[rows], scores[rows] = sparse_topk(candidates, N)
             if progress is not None:
                 progress(stop, n_users)
         return ids, scores
 
+    @property
+    def scores_whole_history(self) -> bool:
+        """Whether ``score`` always holds every history item's score beside the best ``n`` others:
+        then removing history items leaves ``n`` candidates and needs none extra."""
+        return False
+
     def _check_fitted(self) -> None:
         if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit first")
+
+
+def within(part: sp.csr_matrix, whole: sp.csr_matrix) -> bool:
+    """Whether every nonzero entry of ``part`` is nonzero in ``whole`` too (same shape)."""
+    inner = sp.csr_matrix(part) != 0
+    if inner.nnz == 0:
+        return True
+    return int(inner.multiply(sp.csr_matrix(whole) != 0).count_nonzero()) == int(inner.count_nonzero())
 
 
 def remove(scores: sp.csr_matrix, exclude: sp.csr_matrix | None, filter_items: np.ndarray | None) -> sp.csr_matrix:

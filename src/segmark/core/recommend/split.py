@@ -1,5 +1,6 @@
 """Time-based splits of interaction rows (``user_id, item_id, event_type, day, n``): train on the
-past, hold out what came after, never the other way round.
+past, hold out what came after, never the other way round. ``day`` is the shop's calendar day (the
+pipeline reads it in ``time.timezone``), so "the last N days" start at the shop's midnight.
 
 - ``holdout_days_split``: everything before a cut-off day trains; purchases on or after it are held
   out (the shop's last N days).

@@ -37,6 +37,7 @@ METHODS: dict[str, MethodSpec] = {
         MethodSpec("kmeans", True, True, description="k-means (Lloyd, k-means++ start)"),
         MethodSpec("minibatch-kmeans", True, True, description="mini-batch k-means, for very large data"),
         MethodSpec("gmm", True, True, description="Gaussian mixture, full covariances"),
+        MethodSpec("gmm-tied", True, True, description="Gaussian mixture, one covariance shared by every segment"),
         MethodSpec("agglomerative", True, False, description="Ward hierarchical clustering, on a sample"),
         MethodSpec("hdbscan", False, False, description="HDBSCAN density clustering, on a sample"),
         MethodSpec("dbscan", False, False,
@@ -46,10 +47,13 @@ METHODS: dict[str, MethodSpec] = {
     )
 }
 
-AUTO_METHODS: tuple[str, ...] = ("kmeans", "gmm", "agglomerative", "hdbscan")
+AUTO_METHODS: tuple[str, ...] = ("kmeans", "gmm", "gmm-tied", "agglomerative", "hdbscan")
 """Methods tried by automatic selection on numeric features (k-prototypes joins them when the
-features include categorical ones). DBSCAN is left out: its one parameter, eps, is a density
-scale that no default gets right across data sets; ask for it explicitly."""
+features include categorical ones). The tied-covariance GMM is there for types that overlap along
+correlated features (buying often goes with viewing often): it draws the borders k-means draws
+with one shared ellipse instead of a sphere, and needs far fewer parameters than full covariances.
+DBSCAN is left out: its one parameter, eps, is a density scale that no default gets right across
+data sets; ask for it explicitly."""
 
 KPROTOTYPES_FIT_ROWS = 1500
 """Rows k-prototypes is fitted on (kmodes' loops are in Python); the others are assigned."""
@@ -93,6 +97,9 @@ def make_estimator(method: str, k: int | None, *, random_state: int = 0, n_sampl
                                random_state=random_state)
     if method == "gmm":
         return GaussianMixture(n_components=k, covariance_type="full", reg_covar=GMM_REG_COVAR,
+                               n_init=n_init, random_state=random_state)
+    if method == "gmm-tied":
+        return GaussianMixture(n_components=k, covariance_type="tied", reg_covar=GMM_REG_COVAR,
                                n_init=n_init, random_state=random_state)
     if method == "agglomerative":
         return AgglomerativeClustering(n_clusters=k, linkage="ward")
@@ -188,9 +195,9 @@ def warm_refit(method: str, est: BaseEstimator, Z: np.ndarray, *, random_state: 
     if method == "minibatch-kmeans":
         return MiniBatchKMeans(n_clusters=est.n_clusters, init=est.cluster_centers_, n_init=1,
                                batch_size=4096, random_state=random_state).fit(Z)
-    if method == "gmm":
+    if method in ("gmm", "gmm-tied"):
         return GaussianMixture(
-            n_components=est.n_components, covariance_type="full", reg_covar=GMM_REG_COVAR,
+            n_components=est.n_components, covariance_type=est.covariance_type, reg_covar=GMM_REG_COVAR,
             weights_init=est.weights_, means_init=est.means_, precisions_init=est.precisions_,
             random_state=random_state,
         ).fit(Z)

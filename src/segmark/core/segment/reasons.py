@@ -81,3 +81,15 @@ class Reason:
 
     def text(self, lang: str = "en", *, short: bool = False) -> str:
         return reason_text(self.code, self.params, lang, short=short)
+
+
+FAILS_A_THRESHOLD = frozenset({"low_gain"})
+"""Reasons of candidates that selection leaves "eligible" (they passed the size checks) although
+they fall below a threshold a winner needs: shown as rejected, so no table says "eligible" beside
+"below the threshold"."""
+
+
+def shown_status(status: Any, reason_code: Any) -> str:
+    """A candidate's status as people read it: "rejected" for one that fell below a threshold."""
+    status = str(status)
+    return "rejected" if status == "eligible" and reason_code in FAILS_A_THRESHOLD else status

@@ -48,7 +48,7 @@ from segmark.core.segment.methods import check_method, fit_labels, ward_cuts
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
 from segmark.core.segment.reasons import Reason
 
-SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "kprototypes": 1}
+SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "gmm-tied": 2, "kprototypes": 1}
 """Restarts per fit during selection: cheap on a sample, and they keep a bad start from making a
 good k look unstable (a GMM already starts from k-means; k-prototypes starts from Cao's
 deterministic density-based choice, so restarts would repeat it)."""

@@ -164,8 +164,10 @@ class MigrationReport:
 def segment_migration(store: Store, from_id: int | None = None, to_id: int | None = None) -> MigrationReport:
     """Users and revenue moving between the segments of two segmentations.
 
-    By default the pair is the latest segmentation and the latest one of the same kind made on a
-    feature build with another as_of, the earlier date first. Segments are matched by key (stable
+    By default the pair is the latest segmentation (``to_id`` when given) and the latest one of the
+    same kind made on a feature build with another as_of, ordered by as_of: the earlier date first,
+    even when the later date's segmentation was made first (an earlier ``--as-of`` build after the
+    current one). Two explicit ids are taken in the order given. Segments are matched by key (stable
     across runs, whatever their names in either language, renamed or not), so RFM schemes and
     clusterings with the same archetypes compare directly; the report carries both names of every
     key. Revenue is each user's net spend in the later build (in the earlier one for users who left).
@@ -180,7 +182,7 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
                                 f"{after.segmentation_id} ({after.as_of:%Y-%m-%d}): build features at another "
                                 "date and segment again, or give two ids")
         before = Segmentation.from_row(rows[0])
-        if to_id is None and before.as_of > after.as_of:
+        if before.as_of > after.as_of:  # the pair runs forward in time, whichever was made last
             before, after = after, before
     else:
         before = get_segmentation(store, from_id)

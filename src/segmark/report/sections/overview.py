@@ -6,6 +6,7 @@ from pathlib import Path, PurePath
 
 import pandas as pd
 
+from segmark.features.labels import feature_label
 from segmark.pipeline.features import get_feature_run
 from segmark.pipeline.status import workspace_status
 from segmark.report.figures import events_by_type_chart, quarantine_chart
@@ -61,6 +62,7 @@ class OverviewSection(BaseSection):
             run = get_feature_run(store)
             data.overview.as_of = run.as_of_local
             data.feature_labels = {c.name: c.label_zh for c in run.columns if c.label_zh}
+            data.feature_labels_en = {c.name: feature_label(c.name, "en", c.template, c.label_zh) for c in run.columns}
 
     def build(self, data: ReportData, lang: Lang) -> Section:
         section = self.section(lang)

@@ -21,10 +21,10 @@ class ProfileSection(BaseSection):
         cl_seg = cv.segments if cv is not None else None
         rfm_seg = data.rfm.segments if data.rfm is not None else None
         if cv is not None and cl_seg is not None:
-            chart = profile_chart(cv, colors(cl_seg), lang, data.feature_labels)
+            chart = profile_chart(cv, colors(cl_seg), lang, data.feature_labels, data.feature_labels_en)
         elif data.rfm is not None and data.rfm.profile is not None:
             rfm_view = ClusterView(rfm_seg, profile=data.rfm.profile, features=list(RFM_FEATURES))
-            chart = profile_chart(rfm_view, colors(rfm_seg), lang, data.feature_labels)
+            chart = profile_chart(rfm_view, colors(rfm_seg), lang, data.feature_labels, data.feature_labels_en)
         else:
             chart = None
         gap = tr("no_structure_short", lang) if no_structure(data) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from segmark.features.labels import relabel
 from segmark.report.model import ReportData
 from segmark.report.sections.base import BaseSection, Block, Cell, Section, colors
 from segmark.report.sections.segments import no_structure
@@ -22,7 +23,8 @@ def rules_blocks(data: ReportData, colors: dict[str, str], lang: Lang, gap: str 
     rows = []
     for r in rules.itertuples():
         key = str(r.segment)
-        rows.append([Cell(names.get(key, key), color=colors.get(key)), Cell(str(getattr(r, text_col))),
+        text = str(getattr(r, text_col)) if lang == "zh" else relabel(str(r.text), data.feature_labels_en)
+        rows.append([Cell(names.get(key, key), color=colors.get(key)), Cell(text),
                      Cell(fmt_int(r.users), numeric=True),
                      Cell(fmt_pct(getattr(r, "precision", float("nan"))), numeric=True),
                      Cell(fmt_pct(getattr(r, "coverage", float("nan"))), numeric=True)])

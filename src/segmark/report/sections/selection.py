@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmark.core.segment.reasons import shown_status
 from segmark.report.figures import selection_chart
 from segmark.report.model import ReportData
 from segmark.report.sections.base import BaseSection, Block, Cell, Section
@@ -22,7 +23,7 @@ def candidates_table(c: pd.DataFrame, lang: Lang) -> Block:
     for r in c.itertuples():
         k = get(r, "k")
         found = get(r, "n_clusters")
-        status = str(get(r, "status"))
+        status = shown_status(get(r, "status"), get(r, "reason_code"))
         rows.append([
             Cell(str(r.method)),
             Cell("–" if k is None or pd.isna(k) else str(int(k)), numeric=True),

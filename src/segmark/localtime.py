@@ -1,0 +1,41 @@
+"""One rule for dates that users read: instants are stored as naive UTC, and shown on the shop's
+clock (``time.timezone``): a date as the shop's local date, a date-time in JSON as ISO 8601 with the
+shop's offset (``2026-01-01T00:00:00+08:00``). So ``--as-of 2011-09-01`` reads back as 2011-09-01
+everywhere, never as the UTC date before it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+
+def to_local(value: datetime, timezone: str) -> datetime:
+    """A stored instant (naive means UTC) as an aware date-time on the shop's clock."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(timezone))
+
+
+def local_day(value: datetime | date | None, timezone: str) -> str:
+    """The shop's local date of a stored instant, ``YYYY-MM-DD`` ("-" when there is none); a plain
+    date is already a local date."""
+    if value is None or value is pd.NaT:
+        return "-"
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return to_local(value, timezone).date().isoformat()
+
+
+def json_value(value: Any, timezone: str) -> Any:
+    """``json.dumps``'s ``default``: date-times as ISO 8601 with the shop's offset (naive ones are
+    UTC), dates as ISO dates, anything else as its text."""
+    if isinstance(value, datetime):
+        return to_local(value, timezone).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
