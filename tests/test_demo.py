@@ -225,6 +225,15 @@ def test_attributes_are_mostly_chinese_with_some_english(shop: Shop) -> None:
     assert ids.str.fullmatch(r"U\d{6}").all()
 
 
+def test_missing_attributes_are_missing_not_text(shop: Shop) -> None:
+    # MISSING_SHARE (4 %) of 3000 users have no gender: about 120, binomial sd about 11. Missing must be
+    # missing (not the text 'None', which pandas 2.2 makes of None in a "str" array).
+    u = shop.users
+    assert set(u["gender"].dropna()) == {"女", "男", "female", "male"}
+    assert 0.02 * len(u) < u["gender"].isna().sum() < 0.06 * len(u)
+    assert 0.02 * len(u) < u["age"].isna().sum() < 0.06 * len(u)
+
+
 # -- the planted behaviour types --------------------------------------------------------------------
 
 

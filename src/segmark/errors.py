@@ -15,8 +15,16 @@ they cross into segmark, so the interfaces only need to catch ``SegmarkError``.
     ├── UnsupportedError     an engine lacks a capability the step needs (names engine and operation)
     ├── NoStructureError     automatic clustering found no real segments; carries the evidence
     │                        (``selection``): a finding, recorded as a failed run
-    └── StepFailed           a step of ``run_flow`` failed; carries the step's name and every step's
-                             result so far, and the step's own error as ``__cause__``
+    ├── StepFailed           a step of ``run_flow`` failed; carries the step's name and every step's
+    │                        result so far, and the step's own error as ``__cause__``
+    ├── IngestRejected       (pipeline/run.py) an ingest step of the flow accepted none of its rows
+    ├── AudienceError        (pipeline/audience.py) an audience expression that cannot be used, with
+    │                        the position and a caret line (wraps core's ExpressionError)
+    └── ExportRefused        (pipeline/audience.py) an audience export below the minimum size
+
+The pure core raises ``ValueError`` subclasses of its own (``ExpressionError``, ``TagFileError``,
+``LabelError``; ``NotFittedError`` is a ``RuntimeError``); the pipeline maps them onto this tree
+where they cross into it.
 
 Interrupts are not errors: Ctrl-C (``KeyboardInterrupt``, DuckDB's interrupt included) rolls back
 the step and reaches the caller as it is.

@@ -7,9 +7,20 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import pairwise
 
+import pandas as pd
 import pytest
 
 from segmark.demo import generate_shop, write_shop
+from segmark.pipeline.audience import (
+    audience_overlap,
+    create_audience,
+    export_audience,
+    get_audience,
+    list_audiences,
+    preview_audience,
+)
+from segmark.pipeline.campaign import campaign_readout, fit_uplift
+from segmark.pipeline.clv import fit_clv, predict_clv
 from segmark.pipeline.features import (
     build_features,
     describe_features,
@@ -18,7 +29,18 @@ from segmark.pipeline.features import (
     list_feature_runs,
     user_features,
 )
-from segmark.pipeline.ingest import ingest_file
+from segmark.pipeline.forecast import forecast_revenue
+from segmark.pipeline.ingest import ingest_file, ingest_frame
+from segmark.pipeline.predict import explain_user as explain_prediction
+from segmark.pipeline.predict import export_scores, latest_scores, score_model, train_model
+from segmark.pipeline.recommend import (
+    build_recommendations,
+    evaluate_recommendations,
+    export_recommendations,
+    recommend_user,
+    similar_items,
+    top_items,
+)
 from segmark.pipeline.report import write_report
 from segmark.pipeline.run import FlowInputs, run_flow
 from segmark.pipeline.segments import (
@@ -36,11 +58,13 @@ from segmark.pipeline.segments import (
     segments_table,
 )
 from segmark.pipeline.status import quarantine_rows, workspace_status
+from segmark.pipeline.tags import list_tags, user_tags_of
 from segmark.store.dialect import java_datetime_pattern, portability_problems, transpile
 from segmark.workspace import init_workspace, open_workspace
 
 STEPS = ["ingest users", "ingest items", "ingest events", "features", "segments rfm", "segments cluster",
-         "tags", "report", "ingest with [ts] format", "reading and using"]
+         "tags", "report", "ingest with [ts] format", "ingest a frame", "reading and using"]
+LATER_STEPS = ["predict", "recommend", "tags and audiences", "report of everything"]
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +98,13 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         by_step["ingest with [ts] format"] = statements[start:]
 
         start = len(statements)
+        ingest_frame(ws, "events", pd.DataFrame({"user_id": ["late4", "late5"], "event_type": ["view", "fly"],
+                                                 "ts": ["2024-03-01 10:00", "2024-03-01 11:00"]}))
+        by_step["ingest a frame"] = statements[start:]
+
         store = ws.store
         latest = get_feature_run(store)
+        start = len(statements)
         describe_features(store)
         export_features(store, tmp / "f.parquet")
         list_feature_runs(store)
@@ -100,9 +129,70 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     return by_step
 
 
+@pytest.fixture(scope="module")
+def traced_later(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """The statements of the steps that run after the main job (predictions, recommendations, tags,
+    audiences, campaigns) and of the report that then shows them all, on a smaller shop: the SQL is
+    the same at any size, the model fits are not."""
+    tmp = tmp_path_factory.mktemp("portable-later")
+    paths = write_shop(generate_shop(n_users=250, seed=3), tmp / "shop")
+    by_step: dict[str, list[str]] = {}
+    with open_workspace(init_workspace(tmp / "ws")) as ws:
+        run_flow(ws, FlowInputs(events=paths["events"], users=paths["users"], items=paths["items"],
+                                report=tmp / "report.html"))
+        store = ws.store
+        as_of = get_feature_run(store).as_of_local
+        with store.tracing() as statements:
+            start = len(statements)
+            train_model(ws, "churn", horizon_days=30, cv=2, candidates=["logistic"], n_origins=1)
+            score_model(ws, "churn")
+            explain_prediction(ws, "churn", str(latest_scores(store).index[0]))
+            export_scores(ws, "churn", tmp / "churn.parquet")
+            fit_clv(ws)
+            predict_clv(ws, horizon_days=90)
+            forecast_revenue(ws, weeks=4)
+            by_step["predict"] = statements[start:]
+            start = len(statements)
+            evaluate_recommendations(ws, holdout_days=14, ks=(10,))
+            build_recommendations(ws, method="item-knn")
+            buyer = str(store.scalar("SELECT min(user_id) FROM events WHERE event_type = 'purchase'"))
+            recommend_user(ws, buyer)
+            similar_items(ws, str(store.scalar("SELECT min(item_id) FROM events WHERE item_id IS NOT NULL")))
+            top_items(store, [buyer, "never-seen"], 5)
+            export_recommendations(ws, tmp / "recs.csv", k=5)
+            by_step["recommend"] = statements[start:]
+            start = len(statements)
+            list_tags(store)
+            user_tags_of(ws, buyer)
+            where = "churn_probability > 0.5 OR clv_decile >= 9 OR frequency >= 2"
+            preview_audience(ws, where, holdout=0.5)
+            create_audience(ws, "mixed", where, holdout=0.5, seed=1)
+            create_audience(ws, "buyers", "frequency >= 1", holdout=0.5)
+            get_audience(store, "mixed")
+            list_audiences(store)
+            audience_overlap(store)
+            export_audience(ws, "mixed", tmp / "mixed.csv", min_size=1)
+            since = as_of - timedelta(days=60)
+            campaign_readout(ws, "buyers", since, as_of)
+            fit_uplift(ws, "buyers", since, as_of, method="two-model")
+            by_step["tags and audiences"] = statements[start:]
+            start = len(statements)
+            write_report(ws, tmp / "later.html", "en")
+            by_step["report of everything"] = statements[start:]
+    return by_step
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_every_statement_of_a_full_run_is_shared_sql(traced: dict[str, list[str]], step: str) -> None:
-    statements = traced[step]
+    _check_shared(traced[step], step)
+
+
+@pytest.mark.parametrize("step", LATER_STEPS)
+def test_every_statement_of_the_later_steps_is_shared_sql(traced_later: dict[str, list[str]], step: str) -> None:
+    _check_shared(traced_later[step], step)
+
+
+def _check_shared(statements: list[str], step: str) -> None:
     assert statements, f"{step} issued no statement through the store"
     problems = {sql: found for sql in dict.fromkeys(statements) if (found := portability_problems(sql))}
     assert not problems, "\n\n".join(f"{sql[:400]}\n  -> {'; '.join(p)}" for sql, p in problems.items())
@@ -114,6 +204,21 @@ def test_the_trace_holds_the_steps_real_statements(traced: dict[str, list[str]])
     assert any(s.startswith("INSERT INTO segmentations") for s in segments)
     assert any("segment_members" in s for s in traced["reading and using"])
     assert any("try_strptime" in s for s in traced["ingest with [ts] format"])
+    assert any(s.startswith("INSERT INTO") and "events" in s for s in traced["ingest a frame"])
+
+
+def test_the_later_trace_holds_each_steps_statements(traced_later: dict[str, list[str]]) -> None:
+    # frames go in through the engine's own insert (not shared SQL, not traced); what the steps read
+    # and publish by query is traced
+    def mentions(step: str, table: str) -> bool:
+        return any(table in s for s in traced_later[step])
+    assert mentions("predict", "prediction_scores") and mentions("predict", "clv_scores")
+    assert mentions("recommend", "recommendations") and mentions("recommend", "recommend_builds")
+    for table in ("audience_members", "campaign_readouts", "uplift_models", "user_tags"):
+        assert mentions("tags and audiences", table), table
+    for table in ("prediction_scores", "clv_scores", "forecasts", "recommend_evaluations", "audience_members",
+                  "campaign_readouts", "uplift_models"):
+        assert mentions("report of everything", table), table
 
 
 def test_strptime_formats_become_spark_patterns() -> None:

@@ -33,7 +33,7 @@ def test_init_is_idempotent_and_keeps_settings(tmp_path: Path) -> None:
     ('[time]\ntimezone = "Mars/Olympus"\n', r"time\.timezone.*unknown time zone"),
     ("[store]\nthreads = -1\n", r"store\.threads"),
     ('[features]\nwindows = [0]\n', r"features\.windows"),
-    ("[ingest]\nchunk = 3\n", r"ingest\.chunk.*Extra inputs"),
+    ("[ingest]\nchunk = 3\n", r"ingest\.chunk: unknown key, did you mean 'chunk_mb'\?"),
     ("lang = 'fr'\n", r"lang"),
     ("[time\n", r"not valid TOML"),
 ])

@@ -833,7 +833,7 @@ def _users_frame(
         {
             "user_id": pd.array(ids, dtype="str"),
             "signup_date": pd.array(np.datetime_as_string(signup, unit="D"), dtype="str"),
-            "gender": pd.array(gender, dtype="str"),
+            "gender": gender,  # text with None: pandas infers its own text type, missing kept missing
             "age": age,
             "city": pd.array(city, dtype="str"),
             "member_level": pd.array(np.array(MEMBER_LEVELS, dtype=object)[level], dtype="str"),

@@ -20,7 +20,7 @@ SELECT
     arg_min(category, struct_pack(k := -n, c := category)) FILTER (WHERE n > 0) AS top_category,
     max(n) / nullif(sum(n), 0) AS top_category_share,
     CASE WHEN sum(n) > 0
-        THEN greatest(log2(sum(n)) - sum(n * log2(n)) FILTER (WHERE n > 0) / sum(n), 0.0)
+        THEN greatest(log2(sum(n)) - sum(n * log2(greatest(n, 1))) / sum(n), 0.0)
     END AS category_entropy,
     arg_min(category, struct_pack(k := -spend, c := category)) FILTER (WHERE spend > 0) AS top_spend_category,
     max(spend) / sum(spend) AS top_spend_category_share,

@@ -26,8 +26,7 @@ from segmark.core.audience.playbook import Playbook, parse_playbook
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, SegmarkError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, select_users
 from segmark.sql import ident
-from segmark.store.base import Capability, Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
 
 STEP = "audience create"
@@ -174,6 +173,8 @@ def create_audience(ws: Workspace, name: str, where: str, *, holdout: float = 0.
     existing = store.scalar("SELECT audience_id FROM audiences WHERE name = ?", [name])
     if existing is not None and not replace:
         raise InputError(f"an audience named {name!r} exists: choose another name or pass --replace")
+    if existing is not None:
+        require(store, Capability.DELETE, "replace an audience")
     members = _members(store, u, plan)
     control = stratified_holdout(members["user_id"], members["segment_key"], holdout, seed)
     members["arm"] = np.where(control, "control", "treatment")

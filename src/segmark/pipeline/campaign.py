@@ -22,8 +22,7 @@ from segmark.errors import InputError, NotReadyError
 from segmark.pipeline.audience import Audience, get_audience
 from segmark.pipeline.features import default_as_of, get_feature_run, parse_as_of
 from segmark.sql import ident
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.workspace import Workspace
 
 STEP = "campaign readout"

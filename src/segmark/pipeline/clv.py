@@ -26,8 +26,7 @@ from segmark.errors import ConfigError, InputError, NotReadyError
 from segmark.features.compose import local_epoch_sql
 from segmark.pipeline.features import default_as_of, parse_as_of
 from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
 
 _DAY = 86400
@@ -107,6 +106,7 @@ def fit_clv(ws: Workspace, *, model: str = "bgnbd", unit: str = "weeks",
             as_of: str | date | datetime | None = None) -> ClvFit:
     """Fit the purchase and spend models before ``as_of`` and store them (``clv fit``)."""
     store = ws.store
+    require(store, Capability.BLOBS, "store fitted lifetime-value models")
     tz = ws.settings.time.timezone
     started = utc_now()
     cutoff = parse_as_of(as_of, tz) if as_of is not None else default_as_of(store, tz)

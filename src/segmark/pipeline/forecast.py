@@ -19,7 +19,7 @@ from segmark.core.predict.forecast import backtest, level_seasonal, seasonal_nai
 from segmark.errors import ConfigError, NotReadyError
 from segmark.pipeline.clv import local_day_sql
 from segmark.pipeline.features import default_as_of, parse_as_of
-from segmark.store.duckdb import utc_now
+from segmark.store.base import utc_now
 from segmark.workspace import Workspace
 
 BY = ("total", "segment", "category")

@@ -49,8 +49,7 @@ from segmark.ingest.transform import (
 )
 from segmark.pipeline import staging
 from segmark.schema import EVENTS, TABLES, TableSpec
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.text import Lang, msg
 from segmark.workspace import Workspace
 

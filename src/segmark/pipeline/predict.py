@@ -49,8 +49,7 @@ from segmark.pipeline.features import (
     plan_features,
 )
 from segmark.signing import PICKLE, library_versions, load_signed, sign_pickle
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Capability, Store, require, utc_now
 from segmark.text import msg
 from segmark.workspace import Workspace
 
@@ -386,6 +385,7 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
         raise ConfigError("--cv must be at least 2 folds")
     name = _check_name(name or target)
     store = ws.store
+    require(store, Capability.BLOBS, "store trained prediction models")
     started = utc_now()
     cutoff = _resolve_as_of(ws, as_of)
     data = training_data(ws, target, as_of=cutoff, horizon_days=horizon_days, label_column=label_column,

@@ -47,8 +47,7 @@ from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.compose import local_epoch_sql
 from segmark.pipeline.features import default_as_of, parse_as_of
 from segmark.signing import PICKLE, load_signed, sign_pickle
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
 
 STEP_BUILD = "recommend build"
@@ -324,6 +323,7 @@ def build_recommendations(ws: Workspace, *, method: str | None = None, repurchas
         raise ConfigError(f"--repurchase must be auto, allow or exclude, not {repurchase!r}")
     if method == "repeat" and repurchase == "exclude":
         raise ConfigError("the repeat method recommends bought items: it cannot run with --repurchase exclude")
+    require(store, Capability.BLOBS, "store recommendation models")
     started = utc_now()
     cutoff = _as_of(ws, as_of)
     rows = read_rows(store, cutoff, ws.settings.time.timezone)

@@ -33,6 +33,7 @@ _TAIL = [("_line", "BIGINT"), ("_reason", "VARCHAR"), ("_column", "VARCHAR"), ("
 def create_staging(store: Store, spec: TableSpec) -> None:
     """Empty staging tables for one source: its validated rows (good and bad) and the rows the
     reader could not split."""
+    require(store, Capability.TEMP_TABLES, f"stage {spec.name} rows while ingesting")
     cols = [f"CAST(NULL AS {_SQL_TYPES[c.kind]}) AS {c.name}" for c in spec.columns]
     if spec is EVENTS:
         cols.append(f"{store.functions.hash_sql(chr(39) * 2, 128)} AS _key")

@@ -28,8 +28,7 @@ from segmark.core.tags.sql import TagSqlError, check_tag_sql
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError, StoreError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
-from segmark.store.base import Store
-from segmark.store.duckdb import utc_now
+from segmark.store.base import Store, utc_now
 from segmark.workspace import Workspace
 
 STEP = "tags apply"

@@ -71,7 +71,7 @@ def project_users(features: pd.DataFrame, labels: pd.Series, columns: Sequence[s
     if method == "auto":
         method = "umap" if umap_available() else "pca"
     if method == "umap" and not umap_available():
-        raise ValueError("a UMAP map needs the umap-learn package (pip install umap-learn); use PCA otherwise")
+        raise ValueError("a UMAP map needs the umap-learn package (pip install 'segmark[umap]'); use PCA otherwise")
     rows = sample_rows(labels, max_points, random_state=random_state)
     sample = features.iloc[rows]
     n_total = len(labels) if n_total is None else n_total

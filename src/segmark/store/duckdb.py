@@ -59,7 +59,11 @@ class DuckDBFunctions:
 
     def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
         if bits == 128:  # events.event_key is UHUGEINT
-            return f"CAST('0x' || md5({text_sql}) AS UHUGEINT)"
+            # CAST('0x' || md5(...) AS UHUGEINT) in two 64-bit halves: the same value, but DuckDB before
+            # 2.0 refuses hex text above 2**127 as UHUGEINT (and md5 is computed once, as a common
+            # subexpression)
+            half = "CAST(CAST('0x' || substr(md5({}), {}, 16) AS UBIGINT) AS UHUGEINT)"
+            return f"(({half.format(text_sql, 1)} << 64) | {half.format(text_sql, 17)})"
         return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
 
     def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.integrate import trapezoid
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -137,7 +138,7 @@ def uplift_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.nda
 def _area(x: np.ndarray, v: np.ndarray) -> float:
     """Trapezoid area on the fraction-targeted axis, per user."""
     n = float(x[-1])
-    return float(np.trapezoid(v, x / n) / n) if n else 0.0
+    return float(trapezoid(v, x / n) / n) if n else 0.0  # scipy's: np.trapezoid needs NumPy 2
 
 
 def uplift_scores(y: Any, treatment: Any, score: Any) -> dict[str, float]:

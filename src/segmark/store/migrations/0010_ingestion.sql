@@ -11,28 +11,33 @@ ALTER TABLE sources ADD COLUMN content_set VARCHAR;
 -- the row's content; rows keyed by file and line get content plus occurrence (the n-th identical
 -- row of a file is its own event), so a ledger's genuinely repeated lines stay distinct. Rows whose
 -- old keys differed only before the mapping's rules (a derived amount) may now share a key: both are
--- kept, as they were counted before.
+-- kept, as they were counted before. A 128-bit key is its md5 read as two 64-bit halves (the value of
+-- CAST('0x' || md5(...) AS UHUGEINT), which DuckDB before 2.0 refuses above 2**127).
+CREATE TEMPORARY MACRO _md5_key(t) AS
+    (CAST(CAST('0x' || substr(md5(t), 1, 16) AS UBIGINT) AS UHUGEINT) << 64)
+    | CAST(CAST('0x' || substr(md5(t), 17, 16) AS UBIGINT) AS UHUGEINT);
 CREATE TEMPORARY TABLE _rekey AS
 WITH keyed AS (
     SELECT e.rowid AS rid, e.source_id, e.line, e.event_id,
            coalesce(e.event_key = md5_number(s.content_hash || ':' || CAST(e.line AS VARCHAR)), false) AS by_line,
-           CAST('0x' || md5(concat_ws(chr(31),
+           _md5_key(concat_ws(chr(31),
                coalesce(CAST(e.user_id AS VARCHAR), ''), coalesce(CAST(e.event_type AS VARCHAR), ''),
                coalesce(CAST(e.ts AS VARCHAR), ''), coalesce(CAST(e.item_id AS VARCHAR), ''),
                coalesce(CAST(e.category AS VARCHAR), ''), coalesce(CAST(e.price AS VARCHAR), ''),
                coalesce(CAST(e.quantity AS VARCHAR), ''), coalesce(CAST(e.amount AS VARCHAR), ''),
                coalesce(CAST(e.order_id AS VARCHAR), ''), coalesce(CAST(e.session_id AS VARCHAR), ''),
-               coalesce(CAST(e.channel AS VARCHAR), ''))) AS UHUGEINT) AS content_key
+               coalesce(CAST(e.channel AS VARCHAR), ''))) AS content_key
     FROM events e LEFT JOIN sources s ON s.source_id = e.source_id
 ),
 numbered AS (
     SELECT *, row_number() OVER (PARTITION BY source_id, by_line, content_key ORDER BY line) AS occ FROM keyed
 )
 SELECT rid, CASE
-    WHEN by_line AND occ > 1 THEN CAST('0x' || md5(CAST(content_key AS VARCHAR) || '#' || CAST(occ AS VARCHAR)) AS UHUGEINT)
+    WHEN by_line AND occ > 1 THEN _md5_key(CAST(content_key AS VARCHAR) || '#' || CAST(occ AS VARCHAR))
     WHEN by_line THEN content_key
-    WHEN event_id IS NOT NULL THEN CAST('0x' || md5('id:' || event_id) AS UHUGEINT)
+    WHEN event_id IS NOT NULL THEN _md5_key('id:' || event_id)
     ELSE content_key END AS event_key
 FROM numbered;
 UPDATE events SET event_key = r.event_key FROM _rekey r WHERE events.rowid = r.rid AND events.event_key <> r.event_key;
 DROP TABLE _rekey;
+DROP MACRO _md5_key;
