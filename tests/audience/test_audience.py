@@ -171,3 +171,20 @@ def test_tags_of_an_older_feature_build_are_flagged(hand_ws) -> None:
     build_features(hand_ws, as_of="2025-03-01")
     out = preview_audience(hand_ws, "age_group = '青年'")
     assert out["size"] == 3 and "computed on feature build 3, not on build" in out["warnings"][0]
+
+
+def test_library_errors_name_the_parameters(hand_ws, tmp_path: Path) -> None:
+    """A notebook's bad argument is named as passed (where, holdout, replace=True, columns), not as the
+    command line's flag; nothing is written."""
+    with pytest.raises(InputError, match=r"^holdout must be at least 0 and below 1, not 1\.5$"):
+        create_audience(hand_ws, "x", "frequency >= 0", holdout=1.5)
+    with pytest.raises(AudienceError) as info:
+        preview_audience(hand_ws, "frequency >= ")
+    assert str(info.value).startswith("where: ") and info.value.error.position is not None
+    create_audience(hand_ws, "same", "frequency >= 0")
+    with pytest.raises(InputError) as exists:
+        create_audience(hand_ws, "same", "frequency >= 1")
+    assert str(exists.value) == "an audience named 'same' exists: choose another name or pass replace=True (--replace)"
+    with pytest.raises(InputError, match=r"^columns 'age > 1 OR city': give names only"):
+        export_audience(hand_ws, "same", tmp_path / "a.csv", columns=["age > 1 OR city"], min_size=1)
+    assert hand_ws.store.scalar("SELECT count(*) FROM audiences") == 1 and not (tmp_path / "a.csv").exists()

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from segmark.cli import app
 from segmark.demo import generate_shop, write_shop
 from segmark.demo.campaign import baseline_from_features, simulate_campaign
-from segmark.errors import NotReadyError
+from segmark.errors import InputError, NotReadyError
 from segmark.pipeline.audience import create_audience
 from segmark.pipeline.campaign import campaign_readout, fit_uplift
 from segmark.pipeline.features import build_features, load_features
@@ -102,8 +102,11 @@ def test_readout_needs_a_control_group(campaign_ws: tuple[Path, str], tmp_path: 
     shutil.copytree(root, ws_copy)
     with open_workspace(ws_copy) as ws:
         create_audience(ws, "all_in", "frequency >= 1")
-        with pytest.raises(NotReadyError, match="no control group"):
+        with pytest.raises(NotReadyError, match=r"no control group.*holdout=0\.1, or --holdout 0\.1"):
             campaign_readout(ws, "all_in", since)
+        with pytest.raises(InputError, match=r"^until \(.* UTC\) must be after since \(.* UTC\); "
+                                             "without until the window ends after the last event$"):
+            campaign_readout(ws, "buyers", since, "2025-06-01")
         early = campaign_readout(ws, "buyers", "2025-06-01", since)
         assert "before the audience's features as_of" in early["warning"]
 

@@ -17,6 +17,7 @@ from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.recommend import (
     build_recommendations,
+    evaluate_recommendations,
     export_recommendations,
     get_build,
     load_build_model,
@@ -146,9 +147,28 @@ def test_a_changed_model_is_refused(ws) -> None:
         load_build_model(ws, build.run_id)
 
 
+def test_library_errors_name_the_parameters(ws) -> None:
+    """A notebook's bad argument is named as passed (holdout_days=, ks=), with the flag beside it where
+    the command line spells it differently; nothing is written."""
+    before = ws.store.scalar("SELECT count(*) FROM runs")
+    with pytest.raises(ConfigError, match=r"^ks takes positive numbers, e\.g\. \(10, 20\)$"):
+        evaluate_recommendations(ws, ks=[0, 10])
+    with pytest.raises(ConfigError) as info:
+        evaluate_recommendations(ws, holdout="first-order")
+    assert str(info.value) == ("holdout must be 'last-order', not 'first-order' "
+                               "(or give holdout_days=N, or --holdout-days N)")
+    with pytest.raises(ConfigError, match=r"^give holdout_days or holdout='last-order' \(--holdout-days"):
+        evaluate_recommendations(ws, holdout_days=7, holdout="last-order")
+    with pytest.raises(ConfigError, match=r"^holdout_days must be at least 1$"):
+        evaluate_recommendations(ws, holdout_days=-1)
+    with pytest.raises(ConfigError, match=r"^repurchase must be auto, allow or exclude, not 'never'$"):
+        build_recommendations(ws, repurchase="never")
+    assert ws.store.scalar("SELECT count(*) FROM runs") == before
+
+
 def test_bad_options_write_nothing(ws) -> None:
     before = ws.store.scalar("SELECT count(*) FROM recommend_builds")
-    with pytest.raises(ConfigError, match="repurchase exclude"):
+    with pytest.raises(ConfigError, match="repurchase='exclude'"):
         build_recommendations(ws, method="repeat", repurchase="exclude")
     with pytest.raises(ConfigError, match="unknown method"):
         build_recommendations(ws, method="magic")

@@ -91,8 +91,9 @@ def fit(
 
 @clv_app.command("predict")
 def predict(
-    horizon: Annotated[int, typer.Option("--horizon", help="Days ahead.")] = 365,
-    discount: Annotated[float, typer.Option("--discount", help="Yearly discount rate (0.1 = 10%).")] = 0.1,
+    horizon: Annotated[int, typer.Option("--horizon", help="Days ahead.", min=1)] = 365,
+    discount: Annotated[float, typer.Option("--discount", help="Yearly discount rate (0.1 = 10%).",
+                                           min=0.0)] = 0.1,
     lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
@@ -127,7 +128,8 @@ def predict(
 
 @forecast_app.command("revenue")
 def revenue(
-    weeks: Annotated[int, typer.Option("--weeks", help="Weeks ahead (and weeks held out for the backtest).")] = 13,
+    weeks: Annotated[int, typer.Option("--weeks", help="Weeks ahead (and weeks held out for the backtest).",
+                                        min=1, max=104)] = 13,
     by: Annotated[By, typer.Option("--by", help="Groups: total, segment (the latest segmentation) or category.")
                   ] = By.total,
     lang: LangOpt = None,

@@ -118,7 +118,7 @@ def train(
     target: Annotated[Target, typer.Argument(help="What to predict: churn, propensity or response.")],
     name: Annotated[str | None, typer.Option("--name", help="Model name (default: the target); scores are "
                                              "NAME_probability and NAME_decile.", show_default=False)] = None,
-    horizon: Annotated[int, typer.Option("--horizon", help="Label window in days after each cut.")] = 90,
+    horizon: Annotated[int, typer.Option("--horizon", help="Label window in days after each cut.", min=1)] = 90,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Scoring date (YYYY-MM-DD): training labels all end "
                                               "by it (default: the day after the last event).",
                                               show_default=False)] = None,
@@ -126,7 +126,7 @@ def train(
                                                      "(0/1, true/false, yes/no).", show_default=False)] = None,
     label_file: Annotated[Path | None, typer.Option("--label-file", help="A CSV file with columns user_id,label.",
                                                     show_default=False)] = None,
-    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds.")] = 5,
+    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds.", min=2)] = 5,
     lang: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,

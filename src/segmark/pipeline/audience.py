@@ -39,7 +39,7 @@ class AudienceError(SegmarkError):
 
     def __init__(self, error: ExpressionError) -> None:
         self.error = error
-        super().__init__(f"in --where: {error.render()}")
+        super().__init__(f"where: {error.render()}")
 
 
 class ExportRefused(SegmarkError):
@@ -166,13 +166,14 @@ def create_audience(ws: Workspace, name: str, where: str, *, holdout: float = 0.
     if not name.strip():
         raise InputError("an audience needs a name")
     if not 0 <= holdout < 1:
-        raise InputError(f"--holdout must be at least 0 and below 1, not {holdout}")
+        raise InputError(f"holdout must be at least 0 and below 1, not {holdout}")
     started = utc_now()
     store = ws.store
     u, plan = plan_audience(store, where)
     existing = store.scalar("SELECT audience_id FROM audiences WHERE name = ?", [name])
     if existing is not None and not replace:
-        raise InputError(f"an audience named {name!r} exists: choose another name or pass --replace")
+        raise InputError(f"an audience named {name!r} exists: choose another name or pass replace=True "
+                         "(--replace)")
     if existing is not None:
         require(store, Capability.DELETE, "replace an audience")
     members = _members(store, u, plan)
@@ -332,9 +333,9 @@ def export_audience(ws: Workspace, name: str, out: Path | str, *, columns: list[
         try:
             plan = compile_expression(f"{col} IS NOT NULL", catalog)
         except ExpressionError as exc:
-            raise InputError(f"--columns {col!r}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")) from None
+            raise InputError(f"columns {col!r}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")) from None
         if len(plan.fields) != 1 or plan.params:  # 'age > 1 OR city' parses too, and would export age alone
-            raise InputError(f"--columns {col!r}: give names only (age, city, churn_probability), not conditions")
+            raise InputError(f"columns {col!r}: give names only (age, city, churn_probability), not conditions")
         fields.append(plan.fields[0])
     sources = tuple(dict.fromkeys(["segment"] if u.segmentation_id is not None else [])) + tuple(
         dict.fromkeys(f.source for f in fields))

@@ -35,8 +35,8 @@ def _window(ws: Workspace, since: str | date | datetime, until: str | date | dat
     start = parse_as_of(since, tz)
     end = parse_as_of(until, tz) if until is not None else default_as_of(ws.store, tz)
     if end <= start:
-        raise InputError(f"--until ({end:%Y-%m-%d %H:%M} UTC) must be after --since ({start:%Y-%m-%d %H:%M} UTC); "
-                         "without --until the window ends after the last event")
+        raise InputError(f"until ({end:%Y-%m-%d %H:%M} UTC) must be after since ({start:%Y-%m-%d %H:%M} UTC); "
+                         "without until the window ends after the last event")
     return start, end
 
 
@@ -68,7 +68,7 @@ def campaign_readout(ws: Workspace, audience: str, since: str | date | datetime,
     a = get_audience(store, audience)
     if a.control == 0:
         raise NotReadyError(f"audience {audience!r} has no control group, so there is nothing to compare with: "
-                            "create it with --holdout (e.g. 0.1)")
+                            "create it with a holdout (holdout=0.1, or --holdout 0.1)")
     start, end = _window(ws, since, until)
     df = outcomes(store, a, start, end)
     treated = (df["arm"] == "treatment").to_numpy()

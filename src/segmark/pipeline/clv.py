@@ -91,9 +91,9 @@ class ClvFit:
 def fit_counts(days: PurchaseDays, model: str = "bgnbd", unit: str = "weeks") -> tuple[Any, pd.DataFrame]:
     """A fitted purchase-count model and the customers' summary it was fitted on."""
     if model not in COUNT_MODELS:
-        raise ConfigError(f"--model must be one of {', '.join(COUNT_MODELS)}, not {model!r}")
+        raise ConfigError(f"model must be one of {', '.join(COUNT_MODELS)}, not {model!r}")
     if unit not in UNITS:
-        raise ConfigError(f"--unit must be one of {', '.join(UNITS)}, not {unit!r}")
+        raise ConfigError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     summary = repeat_summary(days.per_user, days.end_day, unit)
     if len(summary) < 10 or summary["x"].sum() == 0:
         raise NotReadyError(f"too few repeat purchases before the cut to fit {model} ({len(summary)} customers, "
@@ -244,9 +244,9 @@ def predict_clv(ws: Workspace, *, horizon_days: int = 365, discount: float = 0.1
                 run_id: int | None = None) -> dict[str, Any]:
     """Score every customer with the latest fit and store the scores (``clv predict``)."""
     if horizon_days <= 0:
-        raise InputError("--horizon must be a positive number of days")
+        raise InputError("horizon_days must be a positive number of days")
     if discount < 0:
-        raise InputError("--discount must be 0 or more (a yearly rate, e.g. 0.1 for 10%)")
+        raise InputError("discount must be 0 or more (a yearly rate, e.g. 0.1 for 10%)")
     store = ws.store
     started = utc_now()
     fit = get_clv_fit(store, run_id)

@@ -28,7 +28,7 @@ def check_demo_folder(root: Path, *, force: bool = False) -> None:
         return
     what = "a segmark workspace" if settings.exists() else "files"
     raise WorkspaceError(f"{root} holds {what} that are not a sample shop; the demo would replace its database. "
-                         "Choose another folder with --workspace, or pass --force.")
+                         "Choose another folder (--workspace), or pass force=True (--force).")
 
 
 def prepare_demo(root: Path, *, users: int = 50_000, seed: int = 0, lang: str = "en") -> FlowInputs:

@@ -37,7 +37,7 @@ def _weekly(ws: Workspace, cutoff: datetime, by: str) -> tuple[pd.DataFrame, dic
     if by == "segment":
         if not store.table_exists("segmentations") or not store.scalar("SELECT count(*) FROM segmentations"):
             raise NotReadyError("no segmentation yet: run `segmark segment rfm` or `segmark segment cluster`, "
-                                "or forecast --by category")
+                                "or forecast by category (by='category', or --by category)")
         seg = int(store.scalar("SELECT max(segmentation_id) FROM segmentations"))
         names = {str(k): (str(n), str(z)) for k, n, z in store.query_rows(
             "SELECT key, name, name_zh FROM segments WHERE segmentation_id = ?", [seg])}
@@ -66,9 +66,9 @@ def forecast_revenue(ws: Workspace, *, weeks: int = 13, by: str = "total",
                      as_of: str | date | datetime | None = None) -> dict[str, Any]:
     """Forecast each group's next ``weeks`` weeks, backtest on the last ``weeks`` held out, and store both."""
     if by not in BY:
-        raise ConfigError(f"--by must be one of {', '.join(BY)}, not {by!r}")
+        raise ConfigError(f"by must be one of {', '.join(BY)}, not {by!r}")
     if weeks < 1 or weeks > 104:
-        raise ConfigError("--weeks must be between 1 and 104")
+        raise ConfigError("weeks must be between 1 and 104")
     store = ws.store
     tz = ws.settings.time.timezone
     started = utc_now()

@@ -159,8 +159,8 @@ def _label_table(ws: Workspace, label_column: str | None, label_file: str | Path
     if label_column is not None:
         if label_column not in raw.columns:
             known = ", ".join(c for c in raw.columns if c not in CANONICAL_USER_COLUMNS) or "(none)"
-            raise InputError(f"--label-column {label_column!r} is not a column of the users table; its attribute "
-                             f"columns are: {known}")
+            raise InputError(f"label_column {label_column!r} (--label-column) is not a column of the users table; "
+                             f"its attribute columns are: {known}")
         values = raw[label_column]
         try:
             return parse_labels(values), f"column:{label_column}"
@@ -204,7 +204,8 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
     if not events:
         if not given:
             raise NotReadyError(f"{target} labels come from the event log, and this workspace has no events: "
-                                "ingest events, or give labels with --label-column COL or --label-file FILE")
+                                "ingest events, or give labels with label_column or label_file "
+                                "(--label-column COL or --label-file FILE)")
         canon_types = infer_types(raw[[c for c in CANONICAL_USER_COLUMNS if c in raw]])
         types = AttributeTypes({**canon_types.kinds, **types.kinds},
                                {**canon_types.date_formats, **types.date_formats},
@@ -233,8 +234,8 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
         # the labels' date is unknown: any input, features included, may have been written after them
         return _without_leaks(data, data.numeric + data.categorical)
     if target not in LOG_TARGETS:
-        raise InputError(f"{target} needs its labels: --label-column COL (a column of the users table) or "
-                         "--label-file FILE (user_id,label)")
+        raise InputError(f"{target} needs its labels: label_column (a column of the users table) or label_file "
+                         "(a CSV of user_id,label), or --label-column COL or --label-file FILE")
     tz = ws.settings.time.timezone
     start = store.scalar("SELECT min(ts) FROM events")
     # cuts and window ends at local midnights, as_of's included: whole days of the shop's calendar
@@ -244,7 +245,7 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
     if not origins:
         raise NotReadyError(f"the events start {start:%Y-%m-%d}: a {horizon_days}-day label window ending by "
                             f"{as_of:%Y-%m-%d} leaves less than 30 days of history to learn from; give a later "
-                            "--as-of or a shorter --horizon")
+                            "as_of or a shorter horizon_days (--as-of, --horizon)")
     parts, ys, cuts, ends = [], [], [], []
     numeric: list[str] = []
     categorical: list[str] = []
@@ -378,11 +379,11 @@ def train_model(ws: Workspace, target: str, *, name: str | None = None, horizon_
     if target not in TARGETS:
         raise ConfigError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
     if label_column is not None and label_file is not None:
-        raise ConfigError("give --label-column or --label-file, not both")
+        raise ConfigError("give label_column or label_file (--label-column or --label-file), not both")
     if horizon_days <= 0:
-        raise ConfigError("--horizon must be a positive number of days")
+        raise ConfigError("horizon_days must be a positive number of days")
     if cv < 2:
-        raise ConfigError("--cv must be at least 2 folds")
+        raise ConfigError("cv must be at least 2 folds")
     name = _check_name(name or target)
     store = ws.store
     require(store, Capability.BLOBS, "store trained prediction models")

@@ -204,20 +204,23 @@ def windows(rows: pd.DataFrame, holdout: int | str) -> tuple[Window, Window]:
 
 def _resolve_holdout(ws: Workspace, rows: pd.DataFrame, holdout_days: int | None, holdout: str | None) -> int | str:
     if holdout is not None and holdout not in ("last-order",):
-        raise ConfigError(f"--holdout must be last-order, not {holdout!r} (or use --holdout-days N)")
+        raise ConfigError(f"holdout must be 'last-order', not {holdout!r} "
+                          "(or give holdout_days=N, or --holdout-days N)")
     if holdout is not None and holdout_days is not None:
-        raise ConfigError("give --holdout-days N or --holdout last-order, not both")
+        raise ConfigError("give holdout_days or holdout='last-order' (--holdout-days or --holdout last-order), "
+                          "not both")
     if holdout == "last-order":
         return "last-order"
     days = holdout_days or ws.settings.recommend.holdout_days
     if days is None:
         days = default_holdout_days(rows["day"])
     if days < 1:
-        raise ConfigError("--holdout-days must be at least 1")
+        raise ConfigError("holdout_days must be at least 1")
     span = data_span_days(rows["day"])
     if 2 * days >= span:
         raise InputError(f"the events span {span} days: too few to hold out {days} days twice (for the test and "
-                         "for auto's validation); use a smaller --holdout-days or --holdout last-order")
+                         "for auto's validation); use a smaller holdout_days or holdout='last-order' "
+                         "(--holdout-days N or --holdout last-order)")
     return days
 
 
@@ -243,7 +246,7 @@ def evaluate_recommendations(ws: Workspace, *, holdout_days: int | None = None, 
     store = ws.store
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
-        raise ConfigError("--k takes positive numbers, e.g. 10,20")
+        raise ConfigError("ks takes positive numbers, e.g. (10, 20)")
     started = utc_now()
     rows = read_rows(store, datetime(9999, 1, 1), ws.settings.time.timezone)
     spec = _resolve_holdout(ws, rows, holdout_days, holdout)
@@ -320,9 +323,9 @@ def build_recommendations(ws: Workspace, *, method: str | None = None, repurchas
     if method != "auto" and method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose auto or one of {', '.join(METHODS)}")
     if repurchase not in ("auto", "allow", "exclude"):
-        raise ConfigError(f"--repurchase must be auto, allow or exclude, not {repurchase!r}")
+        raise ConfigError(f"repurchase must be auto, allow or exclude, not {repurchase!r}")
     if method == "repeat" and repurchase == "exclude":
-        raise ConfigError("the repeat method recommends bought items: it cannot run with --repurchase exclude")
+        raise ConfigError("the repeat method recommends bought items: it cannot run with repurchase='exclude'")
     require(store, Capability.BLOBS, "store recommendation models")
     started = utc_now()
     cutoff = _as_of(ws, as_of)
@@ -593,7 +596,7 @@ def audience_users(store: Store, name: str) -> list[str]:
     """The treatment members of a named audience (made by `segmark audience create`)."""
     if not (store.table_exists("audiences") and store.table_exists("audience_members")):
         raise NotReadyError(f"no audience {name!r}: this workspace has no audiences yet "
-                            "(make one with `segmark audience create NAME --where EXPR`)")
+                            "(make one with `segmark audience create NAME --where EXPR`, or sm.create_audience)")
     # the held-out control arm is not sent anything, so it gets no lists either
     arm = " AND m.arm = 'treatment'" if "arm" in store.table_columns("audience_members") else ""
     rows = store.query_rows("SELECT m.user_id FROM audience_members m JOIN audiences a ON a.audience_id = "
