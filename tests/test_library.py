@@ -55,6 +55,31 @@ def test_the_page_runs_and_makes_what_it_says(page: tuple[dict[str, Any], Path])
     assert 'lang="zh-CN"' in html and "用户分群报告" in html
 
 
+def test_the_later_steps_of_the_page_make_what_it_says(page: tuple[dict[str, Any], Path]) -> None:
+    """Predictions, CLV, recommendations, tags and an audience, each checked against the page's own
+    frames: the audience holds exactly the scored users its expression selects."""
+    ns, folder = page
+    scores = ns["scores"]
+    assert scores.index.name == "user_id" and scores.index.is_unique
+    assert set(scores["churn_decile"]) == set(range(1, 11)) and scores["churn_probability"].between(0, 1).all()
+    assert ns["risky"] == scores["churn_probability"].idxmax()
+    assert ns["churn"].params["horizon_days"] == 60 and ns["churn"].horizon_days == 60
+    assert ns["clv"]["customers"] == int(scores["clv_decile"].notna().sum())
+    assert scores["p_alive"].dropna().between(0, 1).all()
+    lists = ns["lists"]  # a known user and one the build never saw: three ranked items each
+    assert lists.groupby("user_id")["rank"].apply(list).to_dict() == {ns["risky"]: [1, 2, 3],
+                                                                      "a-new-visitor": [1, 2, 3]}
+    selected = scores[(scores["churn_decile"] >= 8) & (scores["clv_decile"] >= 5)]
+    win_back = ns["win_back"]
+    assert win_back.size == len(selected) and win_back.treatment + win_back.control == win_back.size
+    assert 0 < win_back.control < win_back.size * 0.2  # about 10 % held out, stratified by segment
+    exported = pd.read_csv(folder / "win_back.csv", dtype={"user_id": str})
+    assert set(exported["user_id"]) == set(selected.index.astype(str))
+    assert exported["group"].value_counts().to_dict() == {"treatment": win_back.treatment,
+                                                          "control": win_back.control}
+    assert {t["tag"] for t in ns["tags"].taxonomy} >= {"churn_risk", "clv_level", "value_tier"}
+
+
 def test_the_library_makes_the_same_segments_as_the_command_line(page: tuple[dict[str, Any], Path],
                                                                  tmp_path: Path) -> None:
     ns, folder = page
