@@ -121,12 +121,13 @@ def _publish_events(store: Store, source_id: int, occurrences: bool) -> int:
     repeat_key = store.functions.hash_sql("CAST(_key AS VARCHAR) || '#' || CAST(_occ AS VARCHAR)", 128)
     key = f"CASE WHEN _occ = 1 THEN _key ELSE {repeat_key} END" if occurrences else "_key"
     first_only = "" if occurrences else " WHERE _occ = 1"
+    # the window sorts what it is given: only the columns published, not the quarantine's (_raw...)
     before = int(store.scalar("SELECT count(*) FROM events"))
     store.execute(
         f"""INSERT INTO events (event_key, {', '.join(cols)}, source_id, line)
         SELECT _event_key, {', '.join(cols)}, ?, _line FROM (
             SELECT *, {key} AS _event_key FROM (
-                SELECT *, row_number() OVER (PARTITION BY _key ORDER BY _line) AS _occ
+                SELECT {', '.join(cols)}, _key, _line, row_number() OVER (PARTITION BY _key ORDER BY _line) AS _occ
                 FROM {STAGED} WHERE _reason IS NULL
             ) AS o{first_only}
         ) AS s
