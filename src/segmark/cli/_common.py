@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -142,7 +143,12 @@ def print_json(data: Any) -> None:
                                 default=lambda v: json_value(v, _shop["timezone"])) + "\n")
 
 
+def missing(v: Any) -> bool:
+    """None, NaN, or pandas' NA (nullable columns such as a candidate's ``k``, which HDBSCAN
+    leaves empty, or a revenue share without prices)."""
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
 def revenue_pct(v: Any, lang: str) -> str:
     """A revenue share, or "unknown" (未知) where the data carry no prices (stored as NULL)."""
-    missing = v is None or (isinstance(v, float) and math.isnan(v))
-    return msg("segment.revenue_unknown", lang) if missing else f"{v:.1%}"
+    return msg("segment.revenue_unknown", lang) if missing(v) else f"{v:.1%}"

@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +21,7 @@ from segmark.cli._common import (
     fail,
     language,
     local_day,
+    missing,
     plain,
     print_json,
     revenue_pct,
@@ -79,18 +79,12 @@ def _name(row: Any, lang: str) -> str:
     return row["name_zh"] if lang == "zh" else row["name"]
 
 
-def _missing(v: Any) -> bool:
-    """None, NaN, or pandas' NA (nullable integer columns such as a candidate's ``k``, which
-    HDBSCAN leaves empty): shown as "-"."""
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
 def _pct(v: Any) -> str:
-    return "-" if _missing(v) else f"{v:.1%}"
+    return "-" if missing(v) else f"{v:.1%}"
 
 
 def _num(v: Any) -> str:
-    if _missing(v):
+    if missing(v):
         return "-"
     return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
 
@@ -279,7 +273,7 @@ def show(
                     "status"):
             t.add_column(say(f"seg.cand.{col}", out), justify="left" if col in ("method", "status") else "right")
         for r in candidates.sort_values("gain", ascending=False, na_position="last").itertuples():
-            t.add_row(r.method, "-" if _missing(r.k) else str(int(r.k)),
+            t.add_row(r.method, "-" if missing(r.k) else str(int(r.k)),
                       str(r.n_clusters), _f(r.silhouette, 3), _f(r.gain, 3), _f(r.calinski_harabasz, 0),
                       _f(r.davies_bouldin, 2), _f(r.stability, 2), _pct(r.min_share),
                       Text.from_markup(_status(r, out)))
@@ -299,7 +293,7 @@ def _status(row: Any, lang: str) -> str:
 
 
 def _f(v: Any, digits: int) -> str:
-    return "-" if _missing(v) else f"{v:,.{digits}f}"
+    return "-" if missing(v) else f"{v:,.{digits}f}"
 
 
 @segments_app.command("export")
