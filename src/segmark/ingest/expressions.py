@@ -26,7 +26,7 @@ from segmark.errors import ConfigError
 DIALECT = "duckdb"
 
 # Node types that are pure structure or scalar operators.
-_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Neg, exp.Not, exp.Column, exp.Identifier,
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Pow, exp.DPipe,
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ,
@@ -37,7 +37,7 @@ _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
 )
 
 # Scalar functions SQLGlot models that are pure functions of their arguments.
-_ALLOWED_FUNCS: tuple[type[exp.Expression], ...] = tuple(
+ALLOWED_FUNCS: tuple[type[exp.Expression], ...] = tuple(
     f for f in (getattr(exp, name, None) for name in (
         "Abs", "Ceil", "Floor", "Round", "Sqrt", "Exp", "Ln", "Log", "Sign", "Greatest", "Least",
         "Lower", "Upper", "Trim", "Length", "Substring", "Left", "Right", "Concat", "ConcatWs",
@@ -53,7 +53,7 @@ _ALLOWED_FUNCS: tuple[type[exp.Expression], ...] = tuple(
 )
 
 # Names (lower case) that SQLGlot keeps as anonymous functions but that are pure DuckDB scalars.
-_ALLOWED_ANONYMOUS: frozenset[str] = frozenset({
+ALLOWED_ANONYMOUS: frozenset[str] = frozenset({
     "nullif", "ltrim", "rtrim", "strip_accents", "ascii", "instr", "position", "printf", "format",
     "regexp_matches", "regexp_full_match", "try_strptime", "strptime", "epoch", "epoch_ms", "make_date",
     "make_timestamp", "to_timestamp", "isfinite", "isinf", "isnan", "trunc", "ceiling", "power", "pow",
@@ -77,7 +77,7 @@ _WHAT: list[tuple[type[exp.Expression], str]] = [
 ]
 
 
-def _describe(node: exp.Expression) -> str:
+def describe_node(node: exp.Expression) -> str:
     for kind, words in _WHAT:
         if isinstance(node, kind):
             return words
@@ -103,20 +103,20 @@ def parse_expression(text: str, where: str) -> exp.Expression:
         raise ConfigError(f"{where}: one expression expected, found {len(trees)} statements")
     tree = trees[0]
     for node in tree.walk():
-        if isinstance(node, _ALLOWED_NODES):
+        if isinstance(node, ALLOWED_NODES):
             if isinstance(node, exp.Column) and node.table:
                 raise ConfigError(f"{where}: refused {node.sql(dialect=DIALECT)!r}: only the file's own "
                                   "columns, without a table name, may be used")
             if isinstance(node, exp.DataType) and not _scalar_type(node):
                 raise ConfigError(f"{where}: refused the type {node.sql(dialect=DIALECT)}: only scalar types")
             continue
-        if isinstance(node, _ALLOWED_FUNCS) and not isinstance(node, exp.AggFunc):
+        if isinstance(node, ALLOWED_FUNCS) and not isinstance(node, exp.AggFunc):
             continue
-        if isinstance(node, exp.Anonymous) and node.name.lower() in _ALLOWED_ANONYMOUS:
+        if isinstance(node, exp.Anonymous) and node.name.lower() in ALLOWED_ANONYMOUS:
             continue
         if isinstance(node, exp.Anonymous) and node.name.lower() == LINE_FUNCTION and not node.expressions:
             continue
-        raise ConfigError(f"{where}: refused {_describe(node)} in {text.strip()!r}: an expression may only "
+        raise ConfigError(f"{where}: refused {describe_node(node)} in {text.strip()!r}: an expression may only "
                           "use the file's columns, literals, operators, CASE, casts and scalar functions")
     return tree
 

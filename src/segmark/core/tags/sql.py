@@ -36,7 +36,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.tokens import TokenType
 
-from segmark.ingest.expressions import _ALLOWED_ANONYMOUS, _ALLOWED_FUNCS, _ALLOWED_NODES, _describe
+from segmark.ingest.expressions import ALLOWED_ANONYMOUS, ALLOWED_FUNCS, ALLOWED_NODES, describe_node
 
 DIALECT = "duckdb"
 AS_OF = "{as_of}"
@@ -65,7 +65,7 @@ _AGGREGATES: tuple[type[exp.Expression], ...] = tuple(
 )
 """Aggregate and window functions: each a function of the rows it is given, nothing else."""
 
-_ALLOWED = (*_QUERY_NODES, *_ALLOWED_NODES, *_ALLOWED_FUNCS, *_AGGREGATES)
+_ALLOWED = (*_QUERY_NODES, *ALLOWED_NODES, *ALLOWED_FUNCS, *_AGGREGATES)
 
 SESSION_NAMES = frozenset({
     "current_catalog", "current_date", "current_schema", "current_role", "current_time", "current_timestamp",
@@ -87,11 +87,11 @@ _WHAT: list[tuple[type[exp.Expression], str]] = [
 
 def _what(node: exp.Expression) -> str:
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):  # DuckDB's 'x'.f() is f('x')
-        return f"{_describe(node.expression)} (called as a method)"
+        return f"{describe_node(node.expression)} (called as a method)"
     for kind, words in _WHAT:
         if isinstance(node, kind):
             return words
-    return _describe(node)
+    return describe_node(node)
 
 
 class TagSqlError(ValueError):
@@ -178,7 +178,7 @@ def _check(node: exp.Expression, tables: Mapping[str, str]) -> None:
     elif isinstance(node, exp.Literal) and node.is_string and _AS_OF_COLUMN in node.this:
         raise TagSqlError(f"write {AS_OF} without quotes: it is a timestamp parameter, not text")
     elif isinstance(node, exp.Anonymous | exp.AnonymousAggFunc):  # functions SQLGlot does not model
-        if node.name.lower() not in _ALLOWED_ANONYMOUS:
+        if node.name.lower() not in ALLOWED_ANONYMOUS:
             raise _refused(node)
     elif not isinstance(node, _ALLOWED):
         raise _refused(node)
