@@ -1,7 +1,7 @@
 """Segmentation speed at scale: automatic selection beside one plain k-means fit, same data.
 
     python -m benchmarks.segment [--users 1000000] [--seed 0] [--repeat 3] [--demo-users 50000]
-    python -m benchmarks.segment --family [--six-seeds 0-5] [--family-seeds 0-11] [--jobs 2]
+    python -m benchmarks.segment --family [--six-seeds 0-11] [--family-seeds 0-35] [--jobs 2]
 
 ``--family`` scores the default segmentation on shops it was not designed on (see
 :mod:`benchmarks.segment_family`) and on the demo shop (``--demo-users``, 5,000 by default there),
@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=None, help="speed table size (default 1,000,000; "
                         "none with --family)")
     parser.add_argument("--family", action="store_true", help="ARI of the default on the evaluation shops")
-    parser.add_argument("--six-seeds", default="0-5", help="seeds of the six-type shop, e.g. 0-5 or 0,3")
+    parser.add_argument("--six-seeds", default="0-11", help="seeds of the six-type shop, e.g. 0-5 or 0,3")
     parser.add_argument("--six-users", type=int, default=4000)
-    parser.add_argument("--family-seeds", default="0-11", help="seeds (shops) of the family")
+    parser.add_argument("--family-seeds", default="0-35", help="seeds (shops) of the family")
     parser.add_argument("--family-users", type=int, default=4000)
     parser.add_argument("--jobs", type=int, default=2, help="shops built and segmented at a time")
     parser.add_argument("--per-shop", action="store_true", help="also print every shop's row")
