@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
+from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import pytest
@@ -60,7 +62,27 @@ from segmark.pipeline.segments import (
 from segmark.pipeline.status import quarantine_rows, workspace_status
 from segmark.pipeline.tags import list_tags, user_tags_of
 from segmark.store.dialect import java_datetime_pattern, portability_problems, transpile
-from segmark.workspace import init_workspace, open_workspace
+from segmark.store.duckdb import DuckDBFunctions
+from segmark.workspace import Workspace, init_workspace, open_workspace
+
+
+class SharedSpelling(DuckDBFunctions):
+    """The engine functions spelled in shared SQL: the key hash as the md5's hex text cast in two
+    halves. DuckDB's own spelling (``md5_number``, bytes reversed) is engine SQL, as a Spark engine's
+    would be; the traced runs use this one, so that what is checked is the SQL the steps write
+    around it. Both give the same numbers (``test_the_shared_spelling_gives_the_engines_keys``)."""
+
+    def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
+        if bits == 128:
+            half = "CAST(CAST('0x' || substr(md5({}), {}, 16) AS UBIGINT) AS UHUGEINT)"
+            return f"(({half.format(text_sql, 1)} << 64) | {half.format(text_sql, 17)})"
+        return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
+
+
+def shared_spelling(ws: Workspace) -> Workspace:
+    ws.store.functions = SharedSpelling()  # type: ignore[misc]
+    return ws
+
 
 STEPS = ["ingest users", "ingest items", "ingest events", "features", "segments rfm", "segments cluster",
          "tags", "report", "ingest with [ts] format", "ingest a frame", "reading and using"]
@@ -74,7 +96,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     tmp = tmp_path_factory.mktemp("portable")
     paths = write_shop(generate_shop(n_users=600, seed=2), tmp / "shop")
     by_step: dict[str, list[str]] = {}
-    with open_workspace(init_workspace(tmp / "ws")) as ws, ws.store.tracing() as statements:
+    with open_workspace(init_workspace(tmp / "ws")) as ws, shared_spelling(ws).store.tracing() as statements:
         marks: list[tuple[str, int]] = []
         inputs = FlowInputs(events=paths["events"], users=paths["users"], items=paths["items"],
                             report=tmp / "report.html")
@@ -138,6 +160,7 @@ def traced_later(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str
     paths = write_shop(generate_shop(n_users=250, seed=3), tmp / "shop")
     by_step: dict[str, list[str]] = {}
     with open_workspace(init_workspace(tmp / "ws")) as ws:
+        shared_spelling(ws)
         run_flow(ws, FlowInputs(events=paths["events"], users=paths["users"], items=paths["items"],
                                 report=tmp / "report.html"))
         store = ws.store
@@ -219,6 +242,19 @@ def test_the_later_trace_holds_each_steps_statements(traced_later: dict[str, lis
     for table in ("prediction_scores", "clv_scores", "forecasts", "recommend_evaluations", "audience_members",
                   "campaign_readouts", "uplift_models"):
         assert mentions("report of everything", table), table
+
+
+def test_the_shared_spelling_gives_the_engines_keys(tmp_path: Path) -> None:
+    texts = ["x", "id:1", "高价值用户", "表情 🛒", "", "u1\x1fview\x1f2024-01-01 10:00:00"]
+    with open_workspace(init_workspace(tmp_path / "ws")) as ws:
+        engine, shared = ws.store.functions, SharedSpelling()
+        assert shared.hash_sql("t", 128) != engine.hash_sql("t", 128)
+        for bits in (64, 128):
+            both = f"{engine.hash_sql('t', bits)}, {shared.hash_sql('t', bits)}"
+            sql = f"SELECT {both} FROM (SELECT CAST(? AS VARCHAR) AS t) f"
+            for text in texts:
+                a, b = ws.store.query_rows(sql, [text])[0]
+                assert int(a) == int(b), (bits, text)
 
 
 def test_strptime_formats_become_spark_patterns() -> None:

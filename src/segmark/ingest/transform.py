@@ -515,7 +515,6 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         rows = ", ".join(f"({lit(k)}, {lit(t)})" for k, t in vocab.items())
         vocab_join = f" LEFT JOIN (VALUES {rows}) AS _vocab(k, t) ON lower(s1.v_event_type) = _vocab.k"
 
-    final = _final_columns(spec, mapping, fn)
     return (
         f"WITH s1 AS (SELECT {', '.join(stage1)} FROM {q(relation)}),\n"
         f"s2 AS (SELECT {', '.join(parsed)} FROM s1{vocab_join}),\n"
@@ -523,45 +522,68 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         f"FROM (SELECT *, {found_problem} AS _problem FROM s2) AS p),\n"
         f"s4 AS (SELECT *, CASE WHEN _reason <> '' THEN {value} END AS _value, "
         f"CASE WHEN _reason <> '' THEN {raw} END AS _raw FROM s3)\n"
-        f"SELECT {final} FROM s4"
+        f"{_final_select(spec, mapping, fn, present)}"
     )
 
 
-def _final_columns(spec: TableSpec, mapping: Mapping, fn: EngineFunctions) -> str:
-    """Output columns: rules applied (refunds, absolute values, amount), identity and row hash."""
+def _final_select(spec: TableSpec, mapping: Mapping, fn: EngineFunctions, present: set[str]) -> str:
+    """The SELECT over ``s4`` giving the output columns: rules applied (refunds, absolute values,
+    amount), identity (events) or row hash (users, items)."""
     rules = mapping.rules
     cols = [c.name for c in spec.columns]
     out: dict[str, str] = {c: c for c in cols}
     common = ["_line", "nullif(_reason, '') AS _reason", "nullif(_column, '') AS _column", "_value", "_raw"]
-    if spec is EVENTS:
-        negative = "(coalesce(quantity, 0) < 0 OR coalesce(amount, 0) < 0)"
-        refund_conditions = []
-        if rules.refund_if_negative:
-            refund_conditions.append(negative)
-        if rules.refund_if_order_prefix:
-            refund_conditions.append(f"starts_with(order_id, {lit(rules.refund_if_order_prefix)})")
-        if refund_conditions:
-            out["event_type"] = (f"CASE WHEN event_type = 'purchase' AND ({' OR '.join(refund_conditions)}) "
-                                 f"THEN 'refund' ELSE event_type END")
-        out["quantity"] = "abs(quantity)" if rules.refund_if_negative else "quantity"
-        amount = "abs(amount)" if rules.refund_if_negative else "amount"
-        out["amount"] = f"coalesce({amount}, price * coalesce(abs(quantity), 1))"
-        # the identity is the row as stored (after the rules), so it can be recomputed from the events
-        # table alone (migration 0010 re-keys a workspace of the previous release this way)
-        parts = ", ".join(f"coalesce(CAST(({out[c]}) AS VARCHAR), '')" for c in cols if c != "event_id")
-        content = fn.hash_sql(f"concat_ws(chr(31), {parts})", 128)
-        if rules.identity == "line":
-            key = content  # repeated lines are told apart by their occurrence number when published
-        else:
-            by_id = fn.hash_sql("'id:' || event_id", 128)
-            key = f"CASE WHEN event_id IS NOT NULL THEN {by_id} ELSE {content} END"
+    if spec is not EVENTS:
+        # users and items: attributes hold every source column the mapping did not use
         select = [f"{expr} AS {name}" for name, expr in out.items()]
-        return ", ".join([*select, f"{key} AS _key", *common])
-    # users and items: attributes hold every source column the mapping did not use
-    select = [f"{expr} AS {name}" for name, expr in out.items()]
-    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in [*cols, "_attributes"])
-    row_hash = fn.hash_sql(f"concat_ws(chr(31), {parts})", 64)
-    return ", ".join([*select, "_attributes AS attributes", f"{row_hash} AS _hash", *common])
+        parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in [*cols, "_attributes"])
+        row_hash = fn.hash_sql(f"concat_ws(chr(31), {parts})", 64)
+        return f"SELECT {', '.join([*select, '_attributes AS attributes', f'{row_hash} AS _hash', *common])} FROM s4"
+    negative = "(coalesce(quantity, 0) < 0 OR coalesce(amount, 0) < 0)"
+    refund_conditions = []
+    if rules.refund_if_negative:
+        refund_conditions.append(negative)
+    if rules.refund_if_order_prefix:
+        refund_conditions.append(f"starts_with(order_id, {lit(rules.refund_if_order_prefix)})")
+    if refund_conditions:
+        out["event_type"] = (f"CASE WHEN event_type = 'purchase' AND ({' OR '.join(refund_conditions)}) "
+                             f"THEN 'refund' ELSE event_type END")
+    out["quantity"] = "abs(quantity)" if rules.refund_if_negative else "quantity"
+    amount = "abs(amount)" if rules.refund_if_negative else "amount"
+    out["amount"] = f"coalesce({amount}, price * coalesce(abs(quantity), 1))"
+    # Three layers: the stored values (after the rules); the identity's text over them; its hash.
+    # The text is what migration 0010 recomputes from the events table: each stored value as
+    # text, joined by U+001F. It is hashed once per row (the engine's hash over one text column,
+    # the source's event id or the content chosen inside the text), and the costly parts are
+    # written so that they are computed once: the price's text (a derived amount of one unit is
+    # the price, bit for bit, so the same text) and a quantity of 1.
+    values = [f"{expr} AS {name}" for name, expr in out.items()]
+    tail = ["_line", "_reason", "_column", "_value", "_raw"]
+    price_text = "coalesce(CAST(price AS VARCHAR), '')"
+
+    def text(c: str) -> str:
+        if c == "price":
+            return "_price_text"
+        if c == "quantity":  # the text of 1.0 is the engine's own (a constant, folded once)
+            return "CASE WHEN quantity = 1 THEN CAST(CAST(1 AS DOUBLE) AS VARCHAR) " \
+                   "ELSE coalesce(CAST(quantity AS VARCHAR), '') END"
+        if c == "amount" and "amount" not in present:
+            # amount = price * coalesce(abs(quantity), 1); x * 1 is x exactly (IEEE 754), so the
+            # text is the price's wherever the stored quantity is absent or 1
+            if "quantity" not in present:
+                return "_price_text"
+            return "CASE WHEN quantity IS NULL OR quantity = 1 THEN _price_text " \
+                   "ELSE coalesce(CAST(amount AS VARCHAR), '') END"
+        return f"coalesce(CAST({c} AS VARCHAR), '')"
+
+    content = f"concat_ws(chr(31), {', '.join(text(c) for c in cols if c != 'event_id')})"
+    if rules.identity == "line" or "event_id" not in present:
+        key_text = content  # repeated lines are told apart by their occurrence number when published
+    else:
+        key_text = f"CASE WHEN event_id IS NOT NULL THEN 'id:' || event_id ELSE {content} END"
+    return (f"SELECT {', '.join(cols)}, {fn.hash_sql('_key_text', 128)} AS _key, {', '.join(tail)} FROM ("
+            f"SELECT {', '.join(cols)}, {', '.join(tail)}, {key_text} AS _key_text FROM ("
+            f"SELECT {', '.join(values)}, {', '.join(common)}, {price_text} AS _price_text FROM s4) AS r) AS k")
 
 
 def json_object_sql(pairs: Sequence[tuple[str, str]]) -> str:

