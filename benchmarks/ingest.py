@@ -1,6 +1,7 @@
 """Ingestion speed and memory: segmark beside the plain ways, on the same generated files.
 
     python -m benchmarks.ingest [--rows 10000000] [--dir /tmp/segmark-bench]
+    python -m benchmarks.ingest --rows 1000000 --against ../old/src [--pairs 7]
 
 Each variant runs in its own process; wall time, its CPU time (user + system, all threads) and peak
 resident memory are measured from outside (``os.wait4``). On a shared machine wall time follows the
@@ -8,6 +9,12 @@ load of other processes; CPU time much less so, so both are shown beside the flo
 - segmark: ``ingest_file`` — mapping, validation, quarantine, de-duplication, one transaction;
 - pandas: ``read_csv``/``read_parquet`` then insert the frame into DuckDB (no validation);
 - duckdb: DuckDB's own ``read_csv``/``read_parquet`` into a table — the floor.
+
+``--against SRC`` compares this tree's ``ingest_file`` with another's (``SRC`` is that tree's
+``src`` folder, e.g. of ``git worktree add ../old <commit>``): ``--pairs`` runs of each, alternating
+so that both see the same load, each in a fresh process timing only the ingest (CPU of all
+threads); printed are both medians and the median of the pairs' ratios, the figure to judge a
+change by on a shared machine (one run, or a best of three, swings by 20% there).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,6 +90,45 @@ def run_segmark(path: Path, workdir: Path, memory_limit: str | None = None) -> i
     return report.accepted
 
 
+def run_segmark_cpu(path: Path, workdir: Path) -> str:
+    """``ingest_file`` alone, timed inside the process: "accepted cpu-seconds where-segmark-is"."""
+    import segmark
+    from segmark.pipeline.ingest import ingest_file
+    from segmark.workspace import init_workspace, open_workspace
+
+    root = init_workspace(workdir / "ws")
+    with open_workspace(root) as ws:
+        start = time.process_time()
+        report = ingest_file(ws, "events", path)
+        cpu = time.process_time() - start
+    return f"{report.accepted} {cpu:.4f} {Path(segmark.__file__).resolve().parent.parent}"
+
+
+def compare(path: Path, against: Path, pairs: int) -> tuple[list[float], list[float], set[str]]:
+    """CPU seconds of ``pairs`` alternating ingests of ``path`` by this tree and by ``against``, and
+    the row counts they accepted (one count when both agree)."""
+    here: list[float] = []
+    there: list[float] = []
+    counts: set[str] = set()
+    for _ in range(pairs):
+        for src, out in ((None, here), (against, there)):
+            workdir = Path(tempfile.mkdtemp(prefix="segmark-bench-"))
+            env = dict(os.environ)
+            if src is not None:
+                env["PYTHONPATH"] = str(src)
+            try:
+                done = subprocess.run([sys.executable, "-m", "benchmarks.ingest", "--child", "segmark cpu",
+                                       str(path), str(workdir)], capture_output=True, text=True, env=env, check=True)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+            accepted, cpu, where = done.stdout.split()
+            counts.add(accepted)
+            if src is not None and Path(where) != src.resolve():
+                raise SystemExit(f"--against {src}: the child imported segmark from {where}")
+            out.append(float(cpu))
+    return here, there, counts
+
+
 def run_pandas(path: Path, workdir: Path) -> int:
     import duckdb
     import pandas as pd
@@ -108,6 +155,7 @@ VARIANTS = {
     "segmark, memory_limit 1GB": lambda path, workdir: run_segmark(path, workdir, "1GB"),
     "pandas + insert": run_pandas,
     "duckdb read (floor)": run_duckdb,
+    "segmark cpu": run_segmark_cpu,  # for --against
 }
 
 
@@ -133,6 +181,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, default=None, help="where to write the generated files")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another tree's src folder: compare its ingest_file CPU with this one's")
+    parser.add_argument("--pairs", type=int, default=7, help="alternating runs of each with --against")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -150,8 +201,11 @@ def main() -> None:
                 "CPU s", "CPU vs floor"):
         table.add_column(col, justify="left" if col in ("file", "variant") else "right")
     try:
+        if args.against:
+            console.print(against_table(args.against, args.pairs, (csv_path, pq_path), args.rows))
+            return
         for path in (csv_path, pq_path):
-            results = {v: measure(v, path) for v in VARIANTS}
+            results = {v: measure(v, path) for v in VARIANTS if v != "segmark cpu"}
             floor, plain = results["duckdb read (floor)"][0], results["pandas + insert"][0]
             floor_cpu = results["duckdb read (floor)"][1]
             for variant, (sec, cpu, mem, rows) in results.items():
@@ -162,6 +216,20 @@ def main() -> None:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)
     console.print(table)
+
+
+def against_table(against: Path, pairs: int, paths: tuple[Path, ...], rows: int) -> Table:
+    table = Table(title=f"ingest_file CPU seconds, {rows:,} events: this tree against {against} "
+                  f"({pairs} alternating pairs)", title_justify="left")
+    for col in ("file", "accepted", "this tree (median)", "against (median)", "ratio (median of pairs)", "ratios"):
+        table.add_column(col, justify="left" if col in ("file", "ratios") else "right")
+    for path in paths:
+        here, there, counts = compare(path, against, pairs)
+        ratios = sorted(h / t for h, t in zip(here, there, strict=True))
+        table.add_row(path.suffix.lstrip("."), " / ".join(sorted(counts)),
+                      f"{statistics.median(here):.2f}", f"{statistics.median(there):.2f}",
+                      f"{statistics.median(ratios):.3f}", f"{ratios[0]:.2f} to {ratios[-1]:.2f}")
+    return table
 
 
 if __name__ == "__main__":
