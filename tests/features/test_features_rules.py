@@ -171,6 +171,22 @@ def test_session_ids_define_sessions_when_present(ws: Workspace, add_events) -> 
     assert df.at["u1", "active_days_7d"] == 1
 
 
+def test_events_at_the_same_instant_count_the_same_sessions_on_every_build(ws: Workspace, add_events) -> None:
+    # Session s1 at 10:00 and 10:05, session s2 at 10:05. Ordered by time and then session id the
+    # visit reads s1, s1, s2: two sessions. Ordered by time alone the tie could come as s1, s2, s1
+    # (three sessions), and which one came first changed from build to build. Half the users list
+    # the tie one way round in the file, half the other.
+    rows = []
+    for i in range(60):
+        tie = [("s2", "i2"), ("s1", "i1")] if i % 2 else [("s1", "i1"), ("s2", "i2")]
+        rows.append((f"u{i}", "view", "2024-03-01 10:00", "i0", None, None, None, None, None, "s1"))
+        rows += [(f"u{i}", "view", "2024-03-01 10:05", item, None, None, None, None, None, sid) for sid, item in tie]
+    add_events(ws, rows)
+    for _ in range(3):
+        df = load_features(ws.store, build_features(ws, as_of="2024-03-02").run_id)[1]
+        assert (df["sessions_7d"] == 2).all(), df["sessions_7d"].value_counts().to_dict()
+
+
 def test_windows_can_be_chosen_per_build(ws: Workspace, add_events) -> None:
     add_events(ws, [("u1", "view", "2024-02-20 10:00"), ("u1", "view", "2024-02-28 10:00")])
     run, df = load_features(ws.store, build_features(ws, as_of="2024-03-01", windows=[14, 3]).run_id)

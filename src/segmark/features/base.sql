@@ -48,7 +48,10 @@ FROM (
 -- relation: ev_sequence
 -- Each event, marked when it is the last of its session or of its local day. A session is a run
 -- of consecutive events with the same session_id; events without one are split by an inactivity
--- gap longer than features.session_gap_minutes.
+-- gap longer than features.session_gap_minutes. Events at the same instant are ordered by their
+-- session id, so that the order, and with it the count of sessions, is the same on every build
+-- (ordered by time alone, ties came in any order: two events of sessions A and B in the same second
+-- inside session A's run made it one session or two, from one build to the next).
 SELECT
     user_id,
     age_d,
@@ -63,7 +66,7 @@ FROM (
         lead(session_id) OVER w AS next_session_id,
         lead(local_day) OVER w AS next_day
     FROM ev
-    WINDOW w AS (PARTITION BY user_id ORDER BY t)
+    WINDOW w AS (PARTITION BY user_id ORDER BY t, session_id)
 ) AS s
 
 -- relation: user_category
