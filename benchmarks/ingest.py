@@ -78,7 +78,8 @@ def generate(rows: int, folder: Path, seed: int = 0) -> tuple[Path, Path]:
 # -- the variants, each run in a child process ---------------------------------------------------
 
 
-def run_segmark(path: Path, workdir: Path, memory_limit: str | None = None) -> int:
+def _ingest(path: Path, workdir: Path, memory_limit: str | None = None) -> tuple[int, float]:
+    """``ingest_file`` into a fresh workspace: rows accepted, and the CPU seconds of the ingest alone."""
     from segmark.pipeline.ingest import ingest_file
     from segmark.workspace import init_workspace, open_workspace
 
@@ -86,22 +87,21 @@ def run_segmark(path: Path, workdir: Path, memory_limit: str | None = None) -> i
     if memory_limit:
         (root / "segmark.toml").write_text(f'[store]\nmemory_limit = "{memory_limit}"\n', encoding="utf-8")
     with open_workspace(root) as ws:
+        start = time.process_time()
         report = ingest_file(ws, "events", path)
-    return report.accepted
+        return report.accepted, time.process_time() - start
+
+
+def run_segmark(path: Path, workdir: Path, memory_limit: str | None = None) -> int:
+    return _ingest(path, workdir, memory_limit)[0]
 
 
 def run_segmark_cpu(path: Path, workdir: Path) -> str:
     """``ingest_file`` alone, timed inside the process: "accepted cpu-seconds where-segmark-is"."""
     import segmark
-    from segmark.pipeline.ingest import ingest_file
-    from segmark.workspace import init_workspace, open_workspace
 
-    root = init_workspace(workdir / "ws")
-    with open_workspace(root) as ws:
-        start = time.process_time()
-        report = ingest_file(ws, "events", path)
-        cpu = time.process_time() - start
-    return f"{report.accepted} {cpu:.4f} {Path(segmark.__file__).resolve().parent.parent}"
+    accepted, cpu = _ingest(path, workdir)
+    return f"{accepted} {cpu:.4f} {Path(segmark.__file__).resolve().parent.parent}"
 
 
 def compare(path: Path, against: Path, pairs: int) -> tuple[list[float], list[float], set[str]]:
@@ -112,16 +112,11 @@ def compare(path: Path, against: Path, pairs: int) -> tuple[list[float], list[fl
     counts: set[str] = set()
     for _ in range(pairs):
         for src, out in ((None, here), (against, there)):
-            workdir = Path(tempfile.mkdtemp(prefix="segmark-bench-"))
-            env = dict(os.environ)
-            if src is not None:
-                env["PYTHONPATH"] = str(src)
-            try:
-                done = subprocess.run([sys.executable, "-m", "benchmarks.ingest", "--child", "segmark cpu",
-                                       str(path), str(workdir)], capture_output=True, text=True, env=env, check=True)
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
-            accepted, cpu, where = done.stdout.split()
+            env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
+            reported = measure("segmark cpu", path, env=env)[3]
+            if reported == "failed":
+                raise SystemExit(f"the ingest of {path} failed{'' if src is None else f' with --against {src}'}")
+            accepted, cpu, where = reported.split()
             counts.add(accepted)
             if src is not None and Path(where) != src.resolve():
                 raise SystemExit(f"--against {src}: the child imported segmark from {where}")
@@ -159,13 +154,14 @@ VARIANTS = {
 }
 
 
-def measure(variant: str, path: Path) -> tuple[float, float, float, str]:
-    """Run one variant in a fresh process: (seconds, CPU seconds, peak RSS in MiB, rows it reported)."""
+def measure(variant: str, path: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """Run one variant in a fresh process (with ``env`` when given): (seconds, CPU seconds, peak RSS
+    in MiB, what it printed)."""
     workdir = Path(tempfile.mkdtemp(prefix="segmark-bench-"))
     try:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.ingest", "--child", variant, str(path),
-                                 str(workdir)], stdout=subprocess.PIPE, text=True)
+                                 str(workdir)], stdout=subprocess.PIPE, text=True, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         out = proc.stdout.read().strip() if proc.stdout else ""
