@@ -15,6 +15,7 @@ user-given strptime formats — come from the engine (``store.base.EngineFunctio
 
 from __future__ import annotations
 
+from collections.abc import Mapping as Facts
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from typing import Literal
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, MissingColumnsError
+from segmark.ingest.chunk_facts import ENDS, NO_CONTROLS, NO_NULL_ID, NO_ZONE, FactFinder
 from segmark.ingest.expressions import render_expression
 from segmark.ingest.mapping import DEFAULT_EVENT_TYPES, Mapping, absolute_format
 from segmark.schema import EVENT_TYPES, EVENTS, Column, TableSpec
@@ -188,18 +190,21 @@ def _plain_end(code: str) -> str:
     return f"({code} BETWEEN 33 AND 126 OR ({code} > 12288 AND {code} <> 65279))"
 
 
-def _trimmed(x: str) -> str:
+def _trimmed(x: str, clean: bool = False) -> str:
     """The value without the blanks of ``_WS`` at either end, NULL when nothing is left. Trimming a
     set of 30 characters costs per character of the value; almost every value starts and ends with a
-    character outside the set, so that cheap test comes first (twenty times faster on ids)."""
+    character outside the set, so that cheap test comes first (twenty times faster on ids). A
+    ``clean`` column (no value has a blank at either end: ``chunk_facts.ENDS``) is not trimmed."""
+    if clean:
+        return f"nullif({x}, '')"
     ends = f"{_plain_end(f'ascii({x})')} AND {_plain_end(f'ascii(substr({x}, -1, 1))')}"
     return f"CASE WHEN {ends} THEN {x} ELSE nullif(trim({x}, {lit(_WS)}), '') END"
 
 
-def _text(x: str, t: pa.DataType | None, kind: str) -> str:
+def _text(x: str, t: pa.DataType | None, kind: str, facts: frozenset[str] = frozenset()) -> str:
     if _is_string(t):
-        value = _trimmed(x)
-        if kind == "id":
+        value = _trimmed(x, ENDS in facts)
+        if kind == "id" and not {ENDS, NO_NULL_ID} <= facts:
             starts = ", ".join(str(c) for c in _NULL_ID_STARTS)
             return (f"CASE WHEN ascii({value}) IN ({starts}) AND {value} IN ({', '.join(lit(n) for n in _NULL_IDS)}) "
                     f"THEN NULL ELSE {value} END")
@@ -221,9 +226,10 @@ def _strip_currency(v: str) -> str:
     return f"({sign} || trim(regexp_replace(regexp_replace({v}, '^[+-]', ''), '^{_CURRENCY}', '')))"
 
 
-def _number(v: str, t: pa.DataType | None, decimal: str) -> str:
-    """A number from text: plain numbers first (the cheap path for every row), then currency signs
-    and thousands separators in groups of three; anything that reads two ways is NULL."""
+def _number(v: str, t: pa.DataType | None, decimal: str, pre: dict[str, str]) -> str:
+    """A number from text: plain numbers first (the cheap path for every row, read once in ``pre``),
+    then currency signs and thousands separators in groups of three; anything that reads two ways is
+    NULL."""
     if t is not None and _is_number(t):
         return f"CAST({v} AS DOUBLE)"
     bare = _strip_currency(v)
@@ -231,7 +237,8 @@ def _number(v: str, t: pa.DataType | None, decimal: str) -> str:
         grouped = f"regexp_full_match({bare}, '[+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?')"
         plain = f"regexp_full_match({bare}, '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)')"
         # the engine's cast is lenient in two ways a number in a file is not: '+-5' is -5, '1_0' is 10
-        quick = f"CASE WHEN strpos({v}, '_') = 0 AND NOT starts_with({v}, '+-') THEN TRY_CAST({v} AS DOUBLE) END"
+        quick = f"_n_{v}"
+        pre[quick] = f"CASE WHEN strpos({v}, '_') = 0 AND NOT starts_with({v}, '+-') THEN TRY_CAST({v} AS DOUBLE) END"
         return _first(quick, f"CASE WHEN {grouped} THEN TRY_CAST(replace({bare}, ',', '') AS DOUBLE) "
                              f"WHEN {plain} THEN TRY_CAST({bare} AS DOUBLE) END")
     # decimal comma: 1.299,00 / 1 299,00 / 1299,5 / 1299; a dot that is no thousands separator is ambiguous
@@ -303,7 +310,11 @@ def _layouts(v: str, kind: Literal["timestamp", "date"]) -> str:
     return f"coalesce(TRY_CAST({compact} AS {target}), TRY_CAST({slashed} AS {target}))"
 
 
-def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context, fn: EngineFunctions) -> str:
+def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context, fn: EngineFunctions,
+               pre: dict[str, str], zone_free: bool = False) -> str:
+    """The timestamp in UTC. Readings used more than once are added to ``pre`` (name: expression),
+    computed once per row in a layer before this one; ``zone_free`` texts (``chunk_facts.NO_ZONE``)
+    are not tested for a zone designator."""
     tz = mapping.ts.timezone or ctx.timezone
     unit = mapping.ts.unit
     if t is not None and pa.types.is_timestamp(t):
@@ -326,12 +337,14 @@ def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context, fn
         return _absolute(parsed) if absolute.pop() else _local_to_utc(parsed, tz)
     # No unit, no format: unix seconds or milliseconds (by magnitude; 14 digits are YYYYMMDDHHMMSS, not
     # unix time), text with a zone, then local date-times. Cheap tests first: this runs on every row.
-    number = f"CASE WHEN strpos({v}, ':') = 0 THEN TRY_CAST({v} AS DOUBLE) END"  # a failing cast is dear
-    local = _first(f"TRY_CAST({v} AS TIMESTAMP)", _layouts(v, "timestamp"))
+    number, plain = f"_n_{v}", f"_t_{v}"
+    pre[number] = f"CASE WHEN strpos({v}, ':') = 0 THEN TRY_CAST({v} AS DOUBLE) END"  # a failing cast is dear
+    pre[plain] = f"TRY_CAST({v} AS TIMESTAMP)"
+    local = _first(plain, _layouts(v, "timestamp"))
+    zoned = "" if zone_free else f"WHEN {_zoned(v)} THEN {_with_zone(v)} "
     return (
         f"CASE WHEN abs({number}) >= 1e8 AND abs({number}) < 1e13 THEN {_epoch(number, None)} "
-        f"WHEN {_zoned(v)} THEN {_with_zone(v)} "
-        f"ELSE {_local_to_utc(local, tz)} END"
+        f"{zoned}ELSE {_local_to_utc(local, tz)} END"
     )
 
 
@@ -400,12 +413,31 @@ def _source_expr(col: Column, mapping: Mapping, found: dict[str, str],
     return q(internal_name(positions[src])), types[src]
 
 
+def fact_finder(spec: TableSpec, mapping: Mapping, found: dict[str, str]) -> FactFinder:
+    """What looks in a chunk for the facts that let ``plan_sql`` leave tests out (``chunk_facts``):
+    for each source column, those worth looking for given its kind."""
+    wanted: dict[str, set[str]] = {}
+    for col in spec.columns:
+        src = found.get(col.name)
+        if src is None or col.name in mapping.expressions or col.name in mapping.constants:
+            continue
+        facts = {ENDS}
+        if col.kind == "id":
+            facts |= {NO_NULL_ID, NO_CONTROLS}
+        elif col.kind == "timestamp":
+            facts.add(NO_ZONE)
+        wanted.setdefault(src, set()).update(facts)
+    return FactFinder(wanted, _WS, _NULL_IDS)
+
+
 def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: Sequence[str],
-             types: dict[str, pa.DataType], ctx: Context, fn: EngineFunctions, *, relation: str = "_chunk") -> str:
+             types: dict[str, pa.DataType], ctx: Context, fn: EngineFunctions, *, relation: str = "_chunk",
+             facts: Facts[str, frozenset[str]] | None = None) -> str:
     """One SELECT over ``relation`` (``_line`` and the source columns under their internal names, in
     the order of ``columns``) giving canonical columns, ``_line``, ``_key`` (events) or
     ``attributes``/``_hash`` (users, items) and ``_reason``/``_column``/``_value``/``_raw``; a NULL
-    ``_reason`` means the row is good."""
+    ``_reason`` means the row is good. ``facts`` (by source column, ``chunk_facts``) are what this
+    chunk's values were shown not to hold: the tests they make needless are left out."""
     positions = {name: i for i, name in enumerate(columns)}
     internal = [internal_name(i) for i in range(len(columns))]
     stage1: list[str] = ["_line", *(q(c) for c in internal)]
@@ -415,9 +447,14 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
     checks: list[Check] = []
     present: set[str] = set()
     typed: dict[str, pa.DataType | None] = {}
+    held: dict[str, frozenset[str]] = {}
+    pre: dict[str, str] = {}  # readings computed once per row, in a layer between s1 and s2
     for col in spec.columns:
         expr, t = _source_expr(col, mapping, found, positions, types)
         typed[col.name] = t
+        source = found.get(col.name)
+        bare = source is not None and col.name not in mapping.expressions and col.name not in mapping.constants
+        held[col.name] = (facts or {}).get(source or "", frozenset()) if bare else frozenset()
         v = f"v_{col.name}"
         if expr is None:
             stage1.append(f"CAST(NULL AS VARCHAR) AS {v}")
@@ -428,9 +465,9 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         present.add(col.name)
         kind = col.kind
         if kind in ("id", "text", "event_type"):
-            stage1.append(f"{_text(expr, t, kind)} AS {v}")
+            stage1.append(f"{_text(expr, t, kind, held[col.name])} AS {v}")
         elif _is_string(t):
-            stage1.append(f"{_trimmed(expr)} AS {v}")
+            stage1.append(f"{_trimmed(expr, ENDS in held[col.name])} AS {v}")
         else:
             stage1.append(f"{expr} AS {v}")
         if kind == "id":
@@ -443,9 +480,10 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         elif kind == "event_type":
             parsed.append(f"{v}, coalesce(_vocab.t, lower({v})) AS {col.name}")
         elif kind in ("number", "integer"):
-            parsed.append(f"{v}, {_number(v, t, mapping.read.decimal)} AS {col.name}")
+            parsed.append(f"{v}, {_number(v, t, mapping.read.decimal, pre)} AS {col.name}")
         elif kind == "timestamp":
-            parsed.append(f"{v}, {_timestamp(v, t, mapping, ctx, fn)} AS {col.name}")
+            ts = _timestamp(v, t, mapping, ctx, fn, pre, NO_ZONE in held[col.name])
+            parsed.append(f"{v}, {ts} AS {col.name}")
         elif kind == "date":
             parsed.append(f"{v}, {_date(v, t)} AS {col.name}")
         else:  # pragma: no cover - the schema has no other kinds
@@ -463,14 +501,15 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
             checks.append(Check(f"{v} IS NULL", f"missing_{name}", name, "NULL"))
         if name not in present:
             continue
-        if col.kind == "id":
+        if col.kind == "id" and NO_CONTROLS not in held[name]:
             controls = "[\\x00-\\x1f\\x7f-\\x9f\u2028\u2029]"  # C0, DEL, C1, line and paragraph separators
             checks.append(Check(f"(length({v}) > 512 OR regexp_matches({v}, '{controls}'))", "invalid_id", name, raw))
         elif col.kind == "event_type":
             checks.append(Check(f"{name} NOT IN ({', '.join(lit(e) for e in EVENT_TYPES)})",
                                 "unknown_event_type", name, raw))
         elif col.kind == "timestamp":
-            if _is_string(typed[name]) and not mapping.ts.unit and not mapping.ts.formats():
+            if _is_string(typed[name]) and not mapping.ts.unit and not mapping.ts.formats() \
+                    and NO_ZONE not in held[name]:
                 checks.append(Check(f"{name} IS NULL AND {_zoned(v)} AND {_zone_token(v)} IN "
                                     f"({', '.join(lit(a) for a in _AMBIGUOUS_ZONES)})", "ambiguous_ts_zone", name, raw))
             if mapping.ts.unit:
@@ -514,9 +553,10 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         vocab = {**DEFAULT_EVENT_TYPES, **mapping.event_types}
         rows = ", ".join(f"({lit(k)}, {lit(t)})" for k, t in vocab.items())
         vocab_join = f" LEFT JOIN (VALUES {rows}) AS _vocab(k, t) ON lower(s1.v_event_type) = _vocab.k"
+    layer = (f"s1 AS (SELECT *, {', '.join(f'{e} AS {n}' for n, e in pre.items())} FROM s0),\n" if pre else "")
 
     return (
-        f"WITH s1 AS (SELECT {', '.join(stage1)} FROM {q(relation)}),\n"
+        f"WITH {'s0' if pre else 's1'} AS (SELECT {', '.join(stage1)} FROM {q(relation)}),\n{layer}"
         f"s2 AS (SELECT {', '.join(parsed)} FROM s1{vocab_join}),\n"
         f"s3 AS (SELECT *, split_part(_problem, '|', 1) AS _reason, split_part(_problem, '|', 2) AS _column "
         f"FROM (SELECT *, {found_problem} AS _problem FROM s2) AS p),\n"

@@ -42,6 +42,7 @@ from segmark.ingest.transform import (
     JSON_KEYS_SQL,
     Context,
     check_types,
+    fact_finder,
     internal_name,
     json_columns_sql,
     plan_sql,
@@ -370,8 +371,10 @@ def _process_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, found: d
     columns = list(table.column_names)
     types = {name: table.schema.field(i).type for i, name in enumerate(columns)}
     check_types(spec, found, types, src.label)
+    present = {k: v for k, v in found.items() if v in types}
+    facts = fact_finder(spec, m, present).find(table)
     with store.temporary_view("_chunk", _positional(table, chunk.lines)):
-        _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk")
+        _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk", facts)
 
 
 def _process_json_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, ctx: Context, chunk: Chunk) -> None:
@@ -392,9 +395,10 @@ def _process_json_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, ctx
 
 
 def _run_plan(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], columns: list[str],
-              types: dict[str, pa.DataType], ctx: Context, relation: str) -> None:
+              types: dict[str, pa.DataType], ctx: Context, relation: str,
+              facts: dict[str, frozenset[str]] | None = None) -> None:
     present = {k: v for k, v in found.items() if v in types}
-    sql = plan_sql(spec, m, present, columns, types, ctx, store.functions, relation=relation)
+    sql = plan_sql(spec, m, present, columns, types, ctx, store.functions, relation=relation, facts=facts)
     try:
         store.execute(f"INSERT INTO {staging.STAGED} {sql}")
     except StoreError as exc:
