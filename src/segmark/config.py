@@ -58,6 +58,9 @@ class StoreSettings(_Section):
     """DuckDB's memory limit; work beyond it spills to the workspace's tmp/ folder."""
     threads: int = Field(default=0, ge=0)
     """Worker threads; 0 lets DuckDB use every core."""
+    lock_wait_s: float = Field(default=5.0, ge=0, le=3600)
+    """How long a command waits for another process that holds the workspace (a ``status``
+    reading it, say) before it says the workspace is in use."""
 
 
 class IngestSettings(_Section):
@@ -423,6 +426,7 @@ timezone = "UTC"             # the shop's local zone, e.g. "Asia/Shanghai"; stor
 [store]
 memory_limit = "4GB"         # DuckDB memory limit; larger work spills to tmp/
 threads = 0                  # 0 = all cores
+lock_wait_s = 5              # seconds to wait for another process that holds the workspace
 
 [ingest]
 chunk_mb = 16                # input parsed per chunk

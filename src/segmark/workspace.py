@@ -86,8 +86,9 @@ def init_workspace(root: Path | str | None = None, *, timezone: str | None = Non
     return path
 
 
-def open_workspace(root: Path | str | None = None, *, read_only: bool = False) -> Workspace:
-    """Open an existing workspace, upgrading its database to the current schema."""
+def open_workspace(root: Path | str | None = None, *, read_only: bool = False, wait: bool = True) -> Workspace:
+    """Open an existing workspace, upgrading its database to the current schema. While another
+    process holds it, waits up to ``store.lock_wait_s`` (with ``wait``), then WorkspaceBusyError."""
     path = resolve_root(root)
     settings_file = path / SETTINGS_FILE
     if not settings_file.exists():
@@ -96,7 +97,7 @@ def open_workspace(root: Path | str | None = None, *, read_only: bool = False) -
             f"make one with `segmark init {path}` (or sm.init_workspace), or choose another folder"
         )
     settings = load_settings(settings_file)
-    store = DuckDBStore(path / DATABASE_FILE, settings.store, read_only=read_only)
+    store = DuckDBStore(path / DATABASE_FILE, settings.store, read_only=read_only, wait=wait)
     return Workspace(path, settings, store)
 
 

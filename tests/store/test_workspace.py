@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from segmark.config import DEFAULT_SETTINGS_TOML, Settings, load_settings
-from segmark.errors import ConfigError, WorkspaceError
+from segmark.errors import ConfigError, WorkspaceBusyError, WorkspaceError
 from segmark.store.duckdb import DuckDBStore, migrations
 from segmark.workspace import init_workspace, open_workspace
 
@@ -104,3 +107,44 @@ def test_a_migration_merged_late_is_still_applied(tmp_path: Path) -> None:
     finally:
         store.close()
     assert recorded == [v for v, _, _ in packaged]
+
+
+def _holder(root: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that holds the workspace's database for ``seconds`` (as a ``status`` does
+    while it reads), started and holding when this returns."""
+    code = ("import sys, time, duckdb\n"
+            f"con = duckdb.connect({str(root / 'segmark.duckdb')!r})\n"
+            "print('holding', flush=True)\n"
+            f"time.sleep({seconds})\n"
+            "con.close()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_opening_waits_for_a_short_holder_and_names_a_long_one(tmp_path: Path) -> None:
+    """An ingest started while ``status`` reads the workspace used to fail at once (exit 1): a
+    command now waits up to ``store.lock_wait_s`` for the other process, then names it."""
+    root = init_workspace(tmp_path / "shop")
+    short = _holder(root, 1.0)
+    try:
+        start = time.monotonic()
+        with open_workspace(root) as ws:  # waits for the holder to let go
+            assert ws.store.scalar("SELECT 1") == 1
+        assert 0.3 < time.monotonic() - start < 5
+    finally:
+        short.wait(timeout=30)
+    (root / "segmark.toml").write_text("[store]\nlock_wait_s = 0.5\n", encoding="utf-8")
+    long = _holder(root, 30)
+    try:
+        start = time.monotonic()
+        with pytest.raises(WorkspaceBusyError, match=f"in use by another process \\(PID {long.pid}\\)"):
+            open_workspace(root)
+        assert 0.5 <= time.monotonic() - start < 5
+        start = time.monotonic()
+        with pytest.raises(WorkspaceBusyError):  # what answers while another holds it does not wait
+            open_workspace(root, wait=False)
+        assert time.monotonic() - start < 0.5
+    finally:
+        long.kill()
+        long.wait(timeout=30)

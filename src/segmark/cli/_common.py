@@ -110,7 +110,8 @@ def workspace(root: Path | None, *, read_only: bool = False,
     state for ``status`` to show while a later command holds it."""
     with guarded():
         try:
-            ws = open_workspace(root, read_only=read_only)
+            # a command that can answer while another holds the workspace (status) does not wait
+            ws = open_workspace(root, read_only=read_only, wait=when_busy is None)
         except WorkspaceBusyError as exc:
             if when_busy is None:
                 raise

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -93,7 +94,7 @@ class DuckDBStore:
     functions = DuckDBFunctions()
 
     def __init__(self, path: Path | str, settings: StoreSettings | None = None,
-                 *, read_only: bool = False) -> None:
+                 *, read_only: bool = False, wait: bool = True) -> None:
         self.path = Path(path)
         self._depth = 0
         self._trace: list[str] | None = None
@@ -105,18 +106,27 @@ class DuckDBStore:
         if str(path) != ":memory:":
             tmp = self.path.parent / "tmp"
             config["temp_directory"] = str(tmp)
-        try:
-            self.con = duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.Error as exc:
-            held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
-            if held:
-                pid = int(held.group(1))
-                raise WorkspaceBusyError(f"{path} is in use by another process (PID {pid}); it can be opened "
-                                         "when that one finishes", pid) from None
-            raise WorkspaceError(f"cannot open database {path}: {exc}") from None
+        self.con = self._connect(config, read_only, settings.lock_wait_s if wait else 0.0)
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
+
+    def _connect(self, config: dict[str, Any], read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+        """The connection; while another process holds the file, retried for up to ``wait_s``
+        seconds (a short reader such as ``status`` lets go), then WorkspaceBusyError."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
+                if not held:
+                    raise WorkspaceError(f"cannot open database {self.path}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    pid = int(held.group(1))
+                    raise WorkspaceBusyError(f"{self.path} is in use by another process (PID {pid}); it can be "
+                                             "opened when that one finishes", pid) from None
+                time.sleep(0.1)
 
     @property
     def location(self) -> str:
