@@ -94,3 +94,22 @@ def test_categorical_columns_of_pandas_and_of_parquet_files_are_their_values(ws:
     assert (r.accepted, r.by_reason) == (2, {"unknown_event_type": 1})
     assert ws.store.query_rows("SELECT user_id, event_type FROM events WHERE ts >= '2024-02-01' ORDER BY line") == [
         ("u1", "view"), ("u2", "cart")]
+
+
+def test_a_name_given_to_two_columns_is_refused_as_in_a_csv_header(ws: Workspace, tmp_path) -> None:
+    """pandas and Arrow allow two columns of one name (a CSV header does not): no mapping can tell
+    them apart, so the frame or Parquet file is refused before anything is written."""
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([pa.array(["u1"]), pa.array(["view"]), pa.array(["2024-03-01 10:00:00"]),
+                                  pa.array(["2024-03-02 10:00:00"])], names=["user_id", "event_type", "ts", "ts"])
+    with pytest.raises(InputError, match=r"repeated column names \['ts'\]"):
+        sm.ingest_frame(ws, "events", table)
+    frame = pd.DataFrame([["u1", "view", "2024-03-01 10:00:00", "x", "y"]],
+                         columns=["user_id", "event_type", "ts", "brand", "brand"])
+    with pytest.raises(InputError, match=r"repeated column names \['brand'\]"):
+        sm.ingest_frame(ws, "events", frame)
+    pq.write_table(table, tmp_path / "e.parquet")
+    with pytest.raises(InputError, match=r"e\.parquet: repeated column names \['ts'\]"):
+        sm.ingest_file(ws, "events", tmp_path / "e.parquet")
+    assert ws.store.scalar("SELECT count(*) FROM events") == 0

@@ -14,11 +14,16 @@ Facts, per source column:
 - ``NO_CONTROLS``: no value holds a control character or line separator, none is over 512 bytes;
 - ``NO_ZONE``: no value ends with a time-zone designator (a letter, or a sign three, five or six
   characters from the end).
+
+Facts are about the values as they are in the chunk, before trimming: ``NO_NULL_ID`` and ``NO_ZONE``
+say something of the trimmed value only with ``ENDS`` (``2024-03-01 10:00Z `` ends in a blank, and
+trimmed it ends in a zone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +35,9 @@ NO_CONTROLS = "no_controls"
 NO_ZONE = "no_zone"
 
 _MAX_ID_BYTES = 512
+
+Facts: TypeAlias = Mapping[str, frozenset[str]]
+"""The facts that hold for each source column of a chunk, by the column's name."""
 
 
 def _byte_table(values: Iterable[int]) -> np.ndarray:
@@ -49,17 +57,19 @@ class FactFinder:
         self._null_starts = _byte_table(n.encode("utf-8")[0] for n in null_ids)
 
     def find(self, table: pa.Table) -> dict[str, frozenset[str]]:
-        """The wanted facts that hold for every value of each string column of ``table``."""
+        """The wanted facts that hold for every value of each string column of ``table`` (of a
+        name given twice, the last column, as the plan reads it)."""
+        position = {name: i for i, name in enumerate(table.column_names)}
         out: dict[str, frozenset[str]] = {}
         for name, wanted in self.wanted.items():
-            if name not in table.column_names:
+            if name not in position:
                 continue
-            column = table.column(name)
+            column = table.column(position[name])
             if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
                 continue
             held = wanted
             for chunk in column.chunks:
-                held = held & self._chunk(chunk, held)
+                held = self._chunk(chunk, held)
             out[name] = held
         return out
 
@@ -79,10 +89,10 @@ class FactFinder:
             s, e = s[filled], e[filled]
         if s.size == 0:
             return wanted
-        body = data[offsets[0]: offsets[-1]]
+        body = data[offsets[0]: offsets[-1]] if wanted & {NO_CONTROLS, NO_ZONE} else data[:0]
         held: set[str] = set()
         head = data[s]
-        if ENDS in wanted and self._clean_ends(arr, filled, head, data[e - 1]):
+        if ENDS in wanted and self._clean_ends(arr, np.flatnonzero(filled), head, data[e - 1]):
             held.add(ENDS)
         if NO_NULL_ID in wanted and not self._null_starts[head].any():
             held.add(NO_NULL_ID)
@@ -93,12 +103,13 @@ class FactFinder:
         return frozenset(held)
 
     def _clean_ends(self, arr: pa.Array, filled: np.ndarray, head: np.ndarray, tail: np.ndarray) -> bool:
+        """Whether no value (``filled``: the positions of those with bytes) begins or ends with a blank."""
         suspect = self._first[head] | self._last[tail]
         if not suspect.any():
             return True
         # A byte that may belong to a blank (Chinese text often ends in one): trim those values
         # exactly and see whether any byte goes.
-        values = arr.filter(pa.array(filled)).filter(pa.array(suspect))
+        values = arr.take(pa.array(filled[suspect]))
         trimmed = pc.utf8_trim(values, characters=self.blanks)
         return pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(values)).as_py()
 

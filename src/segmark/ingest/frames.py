@@ -29,6 +29,11 @@ def to_arrow(frame: Any) -> tuple[pa.Table, str]:
         return pa.Table.from_batches([frame]), "Arrow record batch"
     module = type(frame).__module__.split(".")[0]
     if module == "pandas":
+        columns = [str(c) for c in frame.columns]
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        if dupes:  # Arrow would refuse them with a bare ValueError
+            raise InputError(f"pandas DataFrame: repeated column names {dupes}; rename one of each, "
+                             "nothing was written")
         try:
             return pa.Table.from_pandas(frame, preserve_index=False), "pandas DataFrame"
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

@@ -15,7 +15,6 @@ user-given strptime formats — come from the engine (``store.base.EngineFunctio
 
 from __future__ import annotations
 
-from collections.abc import Mapping as Facts
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ from typing import Literal
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, MissingColumnsError
-from segmark.ingest.chunk_facts import ENDS, NO_CONTROLS, NO_NULL_ID, NO_ZONE, FactFinder
+from segmark.ingest.chunk_facts import ENDS, NO_CONTROLS, NO_NULL_ID, NO_ZONE, FactFinder, Facts
 from segmark.ingest.expressions import render_expression
 from segmark.ingest.mapping import DEFAULT_EVENT_TYPES, Mapping, absolute_format
 from segmark.schema import EVENT_TYPES, EVENTS, Column, TableSpec
@@ -117,7 +116,11 @@ def _list(values: Sequence[str]) -> str:
 def resolve_columns(spec: TableSpec, mapping: Mapping, available: Sequence[str],
                     where: str, *, require: bool = True) -> dict[str, str]:
     """Source column for each canonical column found; with ``require``, raises before anything is
-    written when a required one is missing. Returns {canonical: source column}."""
+    written when a required one is missing. Returns {canonical: source column}. A name given to two
+    columns is refused: no mapping can tell them apart."""
+    dupes = sorted({c for c in available if list(available).count(c) > 1})
+    if dupes:
+        raise InputError(f"{where}: repeated column names {dupes}; rename one of each, nothing was written")
     lower: dict[str, str] = {}
     for c in available:
         lower.setdefault(c.lower(), c)
@@ -237,7 +240,7 @@ def _number(v: str, t: pa.DataType | None, decimal: str, pre: dict[str, str]) ->
         grouped = f"regexp_full_match({bare}, '[+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?')"
         plain = f"regexp_full_match({bare}, '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)')"
         # the engine's cast is lenient in two ways a number in a file is not: '+-5' is -5, '1_0' is 10
-        quick = f"_n_{v}"
+        quick = f"_plain_{v}"
         pre[quick] = f"CASE WHEN strpos({v}, '_') = 0 AND NOT starts_with({v}, '+-') THEN TRY_CAST({v} AS DOUBLE) END"
         return _first(quick, f"CASE WHEN {grouped} THEN TRY_CAST(replace({bare}, ',', '') AS DOUBLE) "
                              f"WHEN {plain} THEN TRY_CAST({bare} AS DOUBLE) END")
@@ -337,7 +340,7 @@ def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context, fn
         return _absolute(parsed) if absolute.pop() else _local_to_utc(parsed, tz)
     # No unit, no format: unix seconds or milliseconds (by magnitude; 14 digits are YYYYMMDDHHMMSS, not
     # unix time), text with a zone, then local date-times. Cheap tests first: this runs on every row.
-    number, plain = f"_n_{v}", f"_t_{v}"
+    number, plain = f"_unix_{v}", f"_local_{v}"
     pre[number] = f"CASE WHEN strpos({v}, ':') = 0 THEN TRY_CAST({v} AS DOUBLE) END"  # a failing cast is dear
     pre[plain] = f"TRY_CAST({v} AS TIMESTAMP)"
     local = _first(plain, _layouts(v, "timestamp"))
@@ -346,6 +349,12 @@ def _timestamp(v: str, t: pa.DataType | None, mapping: Mapping, ctx: Context, fn
         f"CASE WHEN abs({number}) >= 1e8 AND abs({number}) < 1e13 THEN {_epoch(number, None)} "
         f"{zoned}ELSE {_local_to_utc(local, tz)} END"
     )
+
+
+def _zone_free(facts: frozenset[str]) -> bool:
+    """Whether the trimmed texts are known to hold no zone: facts are of the untrimmed text, which
+    is the trimmed one only when no value has a blank at either end."""
+    return {ENDS, NO_ZONE} <= facts
 
 
 def _epoch(num: str, unit: str | None) -> str:
@@ -432,7 +441,7 @@ def fact_finder(spec: TableSpec, mapping: Mapping, found: dict[str, str]) -> Fac
 
 def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: Sequence[str],
              types: dict[str, pa.DataType], ctx: Context, fn: EngineFunctions, *, relation: str = "_chunk",
-             facts: Facts[str, frozenset[str]] | None = None) -> str:
+             facts: Facts | None = None) -> str:
     """One SELECT over ``relation`` (``_line`` and the source columns under their internal names, in
     the order of ``columns``) giving canonical columns, ``_line``, ``_key`` (events) or
     ``attributes``/``_hash`` (users, items) and ``_reason``/``_column``/``_value``/``_raw``; a NULL
@@ -482,7 +491,7 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
         elif kind in ("number", "integer"):
             parsed.append(f"{v}, {_number(v, t, mapping.read.decimal, pre)} AS {col.name}")
         elif kind == "timestamp":
-            ts = _timestamp(v, t, mapping, ctx, fn, pre, NO_ZONE in held[col.name])
+            ts = _timestamp(v, t, mapping, ctx, fn, pre, _zone_free(held[col.name]))
             parsed.append(f"{v}, {ts} AS {col.name}")
         elif kind == "date":
             parsed.append(f"{v}, {_date(v, t)} AS {col.name}")
@@ -509,7 +518,7 @@ def plan_sql(spec: TableSpec, mapping: Mapping, found: dict[str, str], columns: 
                                 "unknown_event_type", name, raw))
         elif col.kind == "timestamp":
             if _is_string(typed[name]) and not mapping.ts.unit and not mapping.ts.formats() \
-                    and NO_ZONE not in held[name]:
+                    and not _zone_free(held[name]):
                 checks.append(Check(f"{name} IS NULL AND {_zoned(v)} AND {_zone_token(v)} IN "
                                     f"({', '.join(lit(a) for a in _AMBIGUOUS_ZONES)})", "ambiguous_ts_zone", name, raw))
             if mapping.ts.unit:

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from segmark.errors import ConfigError, InputError, StoreError
+from segmark.ingest.chunk_facts import Facts
 from segmark.ingest.database import open_database
 from segmark.ingest.frames import FrameSource, to_arrow
 from segmark.ingest.frames import content_hash as frame_hash
@@ -396,7 +397,7 @@ def _process_json_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, ctx
 
 def _run_plan(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], columns: list[str],
               types: dict[str, pa.DataType], ctx: Context, relation: str,
-              facts: dict[str, frozenset[str]] | None = None) -> None:
+              facts: Facts | None = None) -> None:
     present = {k: v for k, v in found.items() if v in types}
     sql = plan_sql(spec, m, present, columns, types, ctx, store.functions, relation=relation, facts=facts)
     try:
