@@ -1,6 +1,6 @@
 """Files that come from outside and files that go out: an exported CSV's text cells that a spreadsheet
 would run as formulas are quoted (values from the shop's data, here through a SQL tag), ``--columns``
-takes names only, a tag file's id list must be a regular file, and YAML aliases cannot make a small
+takes names only, a tag file's id list must be a regular file beside the tag file, and YAML aliases cannot make a small
 tag file or playbook expand into gigabytes of text."""
 
 from __future__ import annotations
@@ -99,6 +99,32 @@ def test_an_id_list_must_be_a_regular_file(hand_ws, tmp_path: Path, kind: str) -
         apply_tags(hand_ws, path)
     assert f"{path}, line 5, column {line.index('ids') + 1}:" in str(info.value)
     assert hand_ws.store.scalar("SELECT count(*) FROM user_tags") == 0
+
+
+@pytest.mark.parametrize("kind", ["absolute", "dotdot", "link"])
+def test_an_id_list_is_read_only_from_beside_the_tag_file(hand_ws, tmp_path: Path, kind: str) -> None:
+    """A tag file may come from others: its list cannot name any file the process can read."""
+    elsewhere = tmp_path / "elsewhere" / "ids.csv"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("user_id\nu1\n", encoding="utf-8")
+    folder = tmp_path / "tags"
+    folder.mkdir()
+    name = {"absolute": str(elsewhere), "dotdot": "../elsewhere/ids.csv", "link": "ids.csv"}[kind]
+    if kind == "link":
+        (folder / "ids.csv").symlink_to(elsewhere)
+    path = folder / "tags.yaml"
+    line = f"      - {{tag: t, kind: list, file: '{name}'}}"
+    path.write_text(f"version: 1\ngroups:\n  - group: g\n    tags:\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="outside the tag file's folder") as info:
+        apply_tags(hand_ws, path)
+    assert f"{path}, line 5, column {line.index(name) + 1}:" in str(info.value)
+    assert hand_ws.store.scalar("SELECT count(*) FROM user_tags") == 0
+    # beside it, or in a folder below it, the same list is read
+    (folder / "lists").mkdir()
+    (folder / "lists" / "ids.csv").write_text("user_id\nu1\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(f"'{name}'", "lists/ids.csv"), encoding="utf-8")
+    apply_tags(hand_ws, path)
+    assert hand_ws.store.query_rows("SELECT user_id, tag FROM user_tags") == [("u1", "t")]
 
 
 def _alias_bomb(levels: int) -> str:

@@ -243,9 +243,14 @@ def _sql(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str) -> 
 def _list(store: Store, u: Universe, spec: TagSpec, run_id: int, folder: Path | None, source: str) -> int:
     at = spec.settings.get("file_at")
     where = (at.line, at.column) if at else (None, None)
-    path = Path(spec.settings["file"])
-    if not path.is_absolute() and folder is not None:
-        path = folder / path
+    base = folder if folder is not None else Path.cwd()
+    path = base / spec.settings["file"]  # an absolute file stays itself
+    if not path.resolve().is_relative_to(base.resolve()):
+        # a tag file may come from others (later through the API): its lists are read from beside it,
+        # never from wherever a path, a '..' or a link leads
+        raise ConfigError(str(TagFileError(
+            f"tag {spec.tag!r}: the id list {spec.settings['file']} is outside the tag file's folder {base}; "
+            "put the list beside the tag file (or in a folder below it)", source, *where)))
     if path.exists() and not path.is_file():  # a folder, or a pipe or device that could block or never end
         raise ConfigError(str(TagFileError(f"tag {spec.tag!r}: the id list {path} is not a regular file", source,
                                            *where)))
