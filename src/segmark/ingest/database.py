@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmark.errors import ConfigError, InputError
+from segmark.ingest.mapping import repeated_names
 from segmark.ingest.readers import Chunk
 
 DatabaseKind = Literal["postgresql", "mysql"]
@@ -243,7 +244,7 @@ def open_database(url_text: str, *, query: str | None = None, table: str | None 
     what = _describe(query, table)
     opener = _open_postgresql if url.kind == "postgresql" else _open_mysql
     schema, batches, closer = opener(url, sql.strip().rstrip(";"), chunk_bytes, what)
-    dupes = sorted({c for c in schema.names if schema.names.count(c) > 1})
+    dupes = repeated_names(schema.names)
     if dupes:
         closer()
         raise InputError(f"{url.redacted} {what}: repeated column names {dupes}; give them other names "

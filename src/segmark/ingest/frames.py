@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from segmark.errors import InputError
+from segmark.ingest.mapping import repeated_names
 from segmark.ingest.readers import Chunk
 
 ROWS_PER_CHUNK = 250_000
@@ -29,8 +30,7 @@ def to_arrow(frame: Any) -> tuple[pa.Table, str]:
         return pa.Table.from_batches([frame]), "Arrow record batch"
     module = type(frame).__module__.split(".")[0]
     if module == "pandas":
-        columns = [str(c) for c in frame.columns]
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        dupes = repeated_names(str(c) for c in frame.columns)
         if dupes:  # Arrow would refuse them with a bare ValueError
             raise InputError(f"pandas DataFrame: repeated column names {dupes}; rename one of each, "
                              "nothing was written")

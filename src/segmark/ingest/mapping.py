@@ -51,6 +51,8 @@ import hashlib
 import json
 import math
 import tomllib
+from collections import Counter
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -214,6 +216,11 @@ DEFAULT_EVENT_TYPES: dict[str, str] = {
     "return": "refund", "cancel": "refund", "退款": "refund", "退货": "refund",
 }
 """Names understood without a mapping; a mapping's [event_types] adds to and overrides them."""
+
+
+def repeated_names(names: Iterable[str]) -> list[str]:
+    """Column names given to more than one column, sorted: no mapping can tell such columns apart."""
+    return sorted(name for name, n in Counter(names).items() if n > 1)
 
 
 def check_mapping(spec: TableSpec, mapping: Mapping) -> None:

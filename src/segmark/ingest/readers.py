@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from segmark.errors import InputError
-from segmark.ingest.mapping import Format, ReadOptions
+from segmark.ingest.mapping import Format, ReadOptions, repeated_names
 from segmark.ingest.scan import FileFacts, FilteredStream, Layers, open_text_bytes, read_head, scan_quotes
 
 SNIFF_BYTES = 1 << 16
@@ -266,7 +266,7 @@ def open_source(path: Path, options: ReadOptions, *, chunk_bytes: int = 16 << 20
         columns = list(options.names)
     else:
         columns = [f"column{i + 1}" for i in range(len(rows[0]))]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    dupes = repeated_names(columns)
     if dupes:
         raise InputError(f"{path}: line 1: repeated column names {dupes}")
     return Source(path, fmt, columns, size, encoding=encoding, delimiter=delimiter, header=header,

@@ -25,7 +25,7 @@ import pyarrow as pa
 from segmark.errors import ConfigError, InputError, MissingColumnsError
 from segmark.ingest.chunk_facts import ENDS, NO_CONTROLS, NO_NULL_ID, NO_ZONE, FactFinder, Facts
 from segmark.ingest.expressions import render_expression
-from segmark.ingest.mapping import DEFAULT_EVENT_TYPES, Mapping, absolute_format
+from segmark.ingest.mapping import DEFAULT_EVENT_TYPES, Mapping, absolute_format, repeated_names
 from segmark.schema import EVENT_TYPES, EVENTS, Column, TableSpec
 from segmark.sql import ident as q
 from segmark.sql import literal as lit
@@ -118,7 +118,7 @@ def resolve_columns(spec: TableSpec, mapping: Mapping, available: Sequence[str],
     """Source column for each canonical column found; with ``require``, raises before anything is
     written when a required one is missing. Returns {canonical: source column}. A name given to two
     columns is refused: no mapping can tell them apart."""
-    dupes = sorted({c for c in available if list(available).count(c) > 1})
+    dupes = repeated_names(available)
     if dupes:
         raise InputError(f"{where}: repeated column names {dupes}; rename one of each, nothing was written")
     lower: dict[str, str] = {}

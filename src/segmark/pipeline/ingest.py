@@ -372,8 +372,7 @@ def _process_chunk(store: Store, spec: TableSpec, m: Mapping, src: Any, found: d
     columns = list(table.column_names)
     types = {name: table.schema.field(i).type for i, name in enumerate(columns)}
     check_types(spec, found, types, src.label)
-    present = {k: v for k, v in found.items() if v in types}
-    facts = fact_finder(spec, m, present).find(table)
+    facts = fact_finder(spec, m, found).find(table)  # a column the chunk lacks is not looked for
     with store.temporary_view("_chunk", _positional(table, chunk.lines)):
         _run_plan(store, spec, m, src, found, columns, types, ctx, "_chunk", facts)
 
