@@ -46,6 +46,9 @@ def test_one_date_everywhere_and_offsets_in_json(london_shop: Path) -> None:
     assert "2011-09-01" in listed and "2011-08-31" not in listed
     status = segmark("status", *w).stdout
     assert "2011-09-01" in status and "2011-08-31" not in status
+    # the events' own times on the shop's clock with its offset: the CSV's local 12:00 in winter
+    # (GMT) and in August (BST), not 11:00 UTC
+    assert "2011-01-10 12:00:00+00:00" in status and "2011-08-13 12:00:00+01:00" in status
     (seg,) = json.loads(segmark("segments", "list", "--json", *w).stdout)
     assert seg["as_of"] == "2011-09-01T00:00:00+01:00"  # the same instant as 2011-08-31 23:00 UTC
     (build,) = json.loads(segmark("features", "runs", "--json", *w).stdout)

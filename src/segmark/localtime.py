@@ -31,6 +31,19 @@ def local_day(value: datetime | date | None, timezone: str) -> str:
     return to_local(value, timezone).date().isoformat()
 
 
+def local_time(value: datetime | str | None, timezone: str, *, seconds: bool = False) -> str:
+    """A stored instant (naive means UTC; text as a snapshot holds it) on the shop's clock with its
+    offset, ``YYYY-MM-DD HH:MM+08:00`` ("-" when there is none)."""
+    if value is None or value is pd.NaT:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = to_local(value, timezone)
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    offset = local.strftime("%z")
+    return f"{text}{offset[:3]}:{offset[3:]}"
+
+
 def json_value(value: Any, timezone: str) -> Any:
     """``json.dumps``'s ``default``: date-times as ISO 8601 with the shop's offset (naive ones are
     UTC), dates as ISO dates, anything else as its text."""

@@ -20,6 +20,7 @@ from rich.text import Text
 from segmark.errors import SegmarkError, WorkspaceBusyError
 from segmark.localtime import json_value
 from segmark.localtime import local_day as _local_day
+from segmark.localtime import local_time as _local_time
 from segmark.pipeline.status import last_run_id, save_snapshot
 from segmark.text import Lang as TextLang
 from segmark.text import msg
@@ -136,6 +137,11 @@ def use_timezone(timezone: str) -> None:
 def local_day(value: Any) -> str:
     """A stored instant's date on the shop's clock (the workspace's ``time.timezone``)."""
     return _local_day(value, _shop["timezone"])
+
+
+def local_time(value: Any, *, seconds: bool = False) -> str:
+    """A stored instant on the shop's clock with its offset (``2014-12-01 08:00+08:00``)."""
+    return _local_time(value, _shop["timezone"], seconds=seconds)
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,18 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, LangOpt, WorkspaceOpt, console, language, plain, print_json, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    Lang,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    language,
+    local_time,
+    plain,
+    print_json,
+    workspace,
+)
 from segmark.text import msg
 
 campaign_app = typer.Typer(help="Campaigns: readout of treatment against control, sample-size plan, uplift models.",
@@ -67,8 +78,8 @@ def readout_cmd(
             print_json(r)
             return
         lg = language(lang, ws)
-        console.print(msg("campaign.title", lg, audience=audience, since=f"{r['since']:%Y-%m-%d %H:%M}",
-                          until=f"{r['until']:%Y-%m-%d %H:%M}"))
+        console.print(msg("campaign.title", lg, audience=audience, since=local_time(r["since"]),
+                          until=local_time(r["until"])))
         t = Table()
         for key in ("group", "users", "conversions", "rate", "rpu"):
             t.add_column(msg(f"campaign.col.{key}", lg), justify="left" if key == "group" else "right")

@@ -11,7 +11,18 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, LangOpt, WorkspaceOpt, console, fail, language, print_json, say, workspace
+from segmark.cli._common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    console,
+    fail,
+    language,
+    local_time,
+    print_json,
+    say,
+    workspace,
+)
 from segmark.localtime import to_local
 from segmark.pipeline.features import (
     build_features,
@@ -102,7 +113,7 @@ def runs(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt =
         t.add_column(say(f"features.runs.{col}", out))
     for r in found:
         t.add_row(str(r.run_id), f"{r.as_of_local:%Y-%m-%d %H:%M}", r.timezone, ",".join(map(str, r.windows)),
-                  f"{r.n_users:,}", f"{r.n_events:,}", f"{r.created_at:%Y-%m-%d %H:%M}")
+                  f"{r.n_users:,}", f"{r.n_events:,}", local_time(r.created_at))
     console.print(t)
 
 

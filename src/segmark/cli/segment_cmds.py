@@ -21,6 +21,7 @@ from segmark.cli._common import (
     fail,
     language,
     local_day,
+    local_time,
     missing,
     plain,
     print_json,
@@ -235,7 +236,7 @@ def list_(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt 
         t.add_column(say(f"seg.list.{col}", out))
     for s in found:
         t.add_row(str(s.segmentation_id), s.kind, s.method, str(s.n_segments), f"{s.n_users:,}",
-                  local_day(s.as_of), str(s.feature_run_id), f"{s.created_at:%Y-%m-%d %H:%M}")
+                  local_day(s.as_of), str(s.feature_run_id), local_time(s.created_at))
     console.print(t)
 
 

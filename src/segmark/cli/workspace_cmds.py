@@ -24,6 +24,7 @@ from segmark.cli._common import (
     guarded,
     language,
     local_day,
+    local_time,
     print_json,
     say,
     use_timezone,
@@ -112,7 +113,7 @@ def _busy(root: Path, exc: WorkspaceBusyError, lang: Lang | None, *, json_out: b
     if view["snapshot"] is None:
         fail(Text.from_markup(say("ws.busy.no_snapshot", out, holder=holder_text)))
     err_console.print(Text.from_markup(say("ws.busy.showing", out, holder=holder_text,
-                               at=str(view["snapshot"].get("snapshot_at", "?"))[:19]), style="yellow"),
+                               at=local_time(view["snapshot"].get("snapshot_at"))), style="yellow"),
                       soft_wrap=True)
     _print_status(view["snapshot"], out, root)
     raise typer.Exit(0)
@@ -126,8 +127,8 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
     for name, n in info["tables"].items():
         t.add_row(_table(name, out), f"{n:,}")
     for key, value in (("users", f"{ev['users']:,}"), ("guest_events", f"{ev['guest_events']:,}"),
-                       ("items", f"{ev['items']:,}"), ("first_ts", str(ev["first_ts"] or "-")),
-                       ("last_ts", str(ev["last_ts"] or "-"))):
+                       ("items", f"{ev['items']:,}"), ("first_ts", local_time(ev["first_ts"], seconds=True)),
+                       ("last_ts", local_time(ev["last_ts"], seconds=True))):
         t.add_row(say(f"ws.{key}", out), value)
     console.print(t)
     if ev["by_type"]:
@@ -155,7 +156,7 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
             outcome = r.get("outcome") or r["status"]
             shown = say(f"ws.outcome.{outcome}", out) if outcome == "no_structure" else r["status"]
             rt.add_row(str(r["run_id"]), r["step"], shown, local_day(_instant(r["as_of"])) if r["as_of"] else "",
-                       str(r["started_at"])[:19], Text(note))
+                       local_time(r["started_at"]), Text(note))
         console.print(rt)
 
 
