@@ -212,7 +212,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
                      lead(floor(lt / 86400)) OVER w AS next_day
               FROM ev WINDOW w AS (PARTITION BY user_id ORDER BY t))
     ), visits AS (
-        SELECT user_id, {", ".join(marks)} FROM seq GROUP BY user_id
+        SELECT user_id, {", ".join(marks)}, count(*) FILTER (WHERE ends_session) AS sessions_total
+        FROM seq GROUP BY user_id
     ), orders AS (
         SELECT user_id, age_d, lag(age_d) OVER (PARTITION BY user_id ORDER BY age_d DESC) - age_d AS gap
         FROM (SELECT user_id, max(age_d) AS age_d FROM ev WHERE event_type = 'purchase'
@@ -277,7 +278,9 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
         m.recency_days, m.recency_visit_days, m.view_to_cart_rate, m.refund_rate, m.weekend_share, m.trend_30d,
         coalesce(COLUMNS(o.* EXCLUDE (user_id, ipi_mean_days, ipi_std_days)), 0), o.ipi_mean_days, o.ipi_std_days,
         coalesce(COLUMNS(v.* EXCLUDE (user_id)), 0),
-        m.gross / nullif(o.frequency, 0) AS aov, greatest(m.first_age, p.signup_age) AS tenure_days,
+        m.gross / nullif(o.frequency, 0) AS aov,
+        m.views_total / nullif(v.sessions_total, 0) AS views_per_session,
+        greatest(m.first_age, p.signup_age) AS tenure_days,
         k.c2p AS cart_to_purchase_rate, 1 - k.c2p AS cart_abandonment_rate,
         coalesce(k.carted_items, 0) AS carted_items, c.* EXCLUDE (user_id{nets}),
         {spend_shares}
@@ -376,6 +379,7 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
         sw = s[s["age_d"] <= w]
         out[f"active_days_{w}d"] = sw[sw["ends_day"]].groupby("user_id").size()
         out[f"sessions_{w}d"] = sw[sw["ends_session"]].groupby("user_id").size()
+    out["sessions_total"] = s[s["ends_session"]].groupby("user_id").size()
 
     views, carts = (ev[kind == k].groupby("user_id").size() for k in ("view", "cart"))
     out["view_to_cart_rate"] = carts.reindex(out.index, fill_value=0) / views
@@ -467,6 +471,7 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
               and not c.startswith("spend_share__")]
     filled = [*counts, "frequency", "monetary", "carted_items"]
     out[filled] = out[filled].fillna(0)
+    out["views_per_session"] = out["views_total"] / out["sessions_total"].where(out["sessions_total"] > 0)
     return out
 
 

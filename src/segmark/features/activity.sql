@@ -13,6 +13,8 @@
 -- column: spend_{W}d | sum | currency | net spend in the last {W} days | 近{W}天净消费 | Net spend (purchases minus refunds) in the last W days.
 -- column: active_days_{W}d | count | days | active days in the last {W} days | 近{W}天活跃天数 | Local calendar days with at least one event in the last W days.
 -- column: sessions_{W}d | count | sessions | sessions in the last {W} days | 近{W}天会话数 | Sessions with at least one event in the last W days.
+-- column: sessions_total | count | sessions | sessions in all | 会话总数 | Sessions before as_of: the base of views_per_session.
+-- column: views_per_session | number | views per session | views per session | 每次会话浏览数 | View events per session before as_of: how deeply the user browses (pages per visit); empty without sessions.
 
 -- section: activity_events
 SELECT
@@ -43,7 +45,14 @@ SELECT
     user_id,
 {%- for w in windows %}
     count(*) FILTER (WHERE ends_day AND age_d <= {{ w }}) AS active_days_{{ w }}d,
-    count(*) FILTER (WHERE ends_session AND age_d <= {{ w }}) AS sessions_{{ w }}d{{ "," if not loop.last }}
+    count(*) FILTER (WHERE ends_session AND age_d <= {{ w }}) AS sessions_{{ w }}d,
 {%- endfor %}
+    count(*) FILTER (WHERE ends_session) AS sessions_total
 FROM ev_sequence
 GROUP BY user_id
+
+-- section: activity_depth
+SELECT
+    user_id,
+    views_total / nullif(sessions_total, 0) AS views_per_session
+FROM features
