@@ -13,6 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
 from segmark.core.segment.model import NoStructureError, SegmentModel
+from segmark.core.segment.selection import FINER_STABILITY, NEAR_BEST
 
 from .conftest import blobs_frame
 
@@ -85,6 +86,26 @@ def test_mall_customers_income_and_score_give_five_segments(shared_data):
     middle = X[(X.iloc[:, 0].between(40, 70)) & (X.iloc[:, 1].between(40, 60))]
     assert np.bincount(model.labels_[X.index.get_indexer(middle.index)]).argmax() == 0
     assert 70 <= np.bincount(model.labels_)[0] <= 90
+    # A sixth tied-GMM segment scores nearly the same gain, but a finer split than the method's best
+    # must refit at FINER_STABILITY; it does not (a few customers move between refits), so it is
+    # said so and the five stand.
+    c = model.selection_.candidates.set_index(["method", "k"])
+    sixth = c.loc[("gmm-tied", 6)]
+    assert sixth["gain"] >= 0.8 * c.loc[("gmm-tied", 5), "gain"]
+    assert 0.6 <= sixth["stability"] < FINER_STABILITY
+    assert sixth["reason_code"] == "not_preferred" and "below the 0.80 a finer split needs" in sixth["reason"]
+
+
+def test_a_finer_split_that_loses_much_silhouette_is_not_preferred():
+    """Three well-apart blobs: the tied GMM with four segments keeps 83% of the best gain (0.40 of
+    0.49), above finer_ratio, but loses 0.08 of silhouette, more than NEAR_BEST: it splits a real
+    group in two, so three segments win."""
+    X, _ = blobs_frame(600, 3, n_features=2, seed=3)
+    sel = SegmentModel(random_state=0).fit(X).selection_
+    c = sel.candidates.set_index(["method", "k"])
+    best, four = c.loc[("gmm-tied", 3), "gain"], c.loc[("gmm-tied", 4), "gain"]
+    assert four >= 0.8 * best and best - four > NEAR_BEST
+    assert sel.n_clusters == 3 and np.isnan(c.loc[("gmm-tied", 4), "stability"])
 
 
 def test_resampling_stability_of_a_fixed_rule_and_of_noise():

@@ -15,6 +15,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "selection.reason.unstable": (
         "unstable: resampling ARI {stability:.2f} below {min_stability:.2f}",
         "不稳定：重抽样 ARI 为 {stability:.2f}，低于 {min_stability:.2f}"),
+    "selection.reason.not_preferred": (
+        "finer than the tied GMM's best and refits at {stability:.2f}, below the {needed:.2f} a finer split needs",
+        "比共享协方差 GMM 的最佳分群更细，重抽样 ARI 为 {stability:.2f}，低于更细分群所需的 {needed:.2f}"),
     "selection.reason.low_gain": (
         "silhouette gain {gain:+.3f} below {min_gain:.2f}",
         "轮廓系数增益 {gain:+.3f}，低于 {min_gain:.2f}"),
@@ -25,6 +28,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "selection.reason.finest_peak": (
         "finest stable peak of the gain curve near the best gain",
         "增益曲线上接近最佳增益的最细稳定峰值"),
+    "selection.reason.finest_tied_peak": (
+        "finest stable tied-covariance GMM near its best gain",
+        "接近其最佳增益的最细稳定共享协方差 GMM"),
     "selection.reason.largest_gain": ("largest silhouette gain among stable candidates", "稳定候选中轮廓系数增益最大"),
     "selection.reason.no_candidate": (
         "no candidate keeps every segment above {min_share:.0%} of users",
@@ -47,6 +53,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{what}：在 {n_ok} 个每个分群都超过用户 {min_share:.0%} "
         "的候选中，轮廓系数增益是该方法曲线的峰值、且不低于最佳值（{top_what}，增益 "
         "{top_gain:+.3f}）{finer_ratio:.0%} 的最细分群；{compare}；{stable}"),
+    "selection.reason.finest_tied": (
+        "{what}: the finest tied-covariance GMM whose silhouette gain is at least {finer_ratio:.0%} of that method's "
+        "best ({top_what}, gain {top_gain:+.3f}), among {n_ok} candidates that keep every segment above "
+        "{min_share:.0%} of users; {compare}; {stable}",
+        "{what}：在 {n_ok} 个每个分群都超过用户 {min_share:.0%} 的候选中，轮廓系数增益不低于共享协方差 GMM "
+        "自身最佳值（{top_what}，增益 {top_gain:+.3f}）{finer_ratio:.0%} 的最细分群；{compare}；{stable}"),
     "selection.reason.largest": (
         "{what}: the largest silhouette gain over structureless data among {n_ok} candidates that keep every "
         "segment above {min_share:.0%} of users ({compare}), and {stable}",

@@ -8,6 +8,9 @@ behaviour is counted twice:
 - ``frequency``, ``aov`` — how often and how big a basket: loyal high spenders against
   occasional buyers;
 - ``sessions_{W}d`` — how engaged the user is now;
+- ``views_per_session`` — how deeply the user browses on a visit (pages per visit, the web
+  analyst's engagement figure): a regular who comes to buy what they know views little, a
+  browser or a bargain hunter comparing items views much, at any number of visits;
 - ``view_to_cart_rate`` — window shoppers look without carting, cart abandoners cart a lot;
 - ``cart_to_purchase_rate`` — cart abandoners leave their carts;
 - ``price_level`` — bargain hunters pay below the category median, premium buyers above.
@@ -40,6 +43,7 @@ DEFAULT_BEHAVIOUR_FEATURES: tuple[str, ...] = (
     "frequency",
     "aov",
     "sessions_{W}d",
+    "views_per_session",
     "view_to_cart_rate",
     "cart_to_purchase_rate",
     "price_level",

@@ -98,6 +98,7 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
     "spend": ("high spend", "low spend", "消费高", "消费低"),
     "active_days": ("many active days", "few active days", "活跃天数多", "活跃天数少"),
     "sessions": ("many visits", "few visits", "访问多", "访问少"),
+    "views_per_session": ("deep browsing", "short visits", "每次浏览多", "每次浏览少"),
     "view_to_cart_rate": ("high view-to-cart", "low view-to-cart", "加购转化高", "加购转化低"),
     "cart_to_purchase_rate": ("high cart-to-purchase", "low cart-to-purchase", "购买转化高", "购买转化低"),
     "cart_abandonment_rate": ("high cart abandonment", "low cart abandonment", "弃购率高", "弃购率低"),
@@ -118,9 +119,9 @@ the abandoned share of carted items): a descriptive name mentions each concept o
 
 
 def _base(feature: str) -> str:
-    """'views_30d' -> 'views'; other names unchanged."""
+    """'views_30d' and 'views_total' -> 'views'; other names unchanged."""
     head, _, tail = feature.rpartition("_")
-    return head if head and tail.endswith("d") and tail[:-1].isdigit() else feature
+    return head if head and (tail == "total" or (tail.endswith("d") and tail[:-1].isdigit())) else feature
 
 
 def concept(feature: str) -> str:
