@@ -38,10 +38,7 @@ def local_time(value: datetime | str | None, timezone: str, *, seconds: bool = F
         return "-"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    local = to_local(value, timezone)
-    text = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    offset = local.strftime("%z")
-    return f"{text}{offset[:3]}:{offset[3:]}"
+    return to_local(value, timezone).isoformat(sep=" ", timespec="seconds" if seconds else "minutes")
 
 
 def json_value(value: Any, timezone: str) -> Any:
