@@ -148,3 +148,15 @@ def test_a_misspelt_section_or_key_gets_the_nearest_valid_name(tmp_path: Path) -
     assert out.exit_code == 1
     assert "segmnt: unknown key, did you mean 'segment'?" in out.output
     assert "zzz: unknown key (valid here: lang," in out.output  # nothing close: the valid names
+
+
+def test_a_snapshots_text_reads_as_the_instant_or_date_it_holds() -> None:
+    """A busy workspace's status is read from a snapshot, where instants were written as ISO text:
+    the text reads back on the shop's clock like the instant itself, and a bare date stays that date
+    (London is UTC+1 in September, UTC-5 is New York in winter)."""
+    from segmark.localtime import local_day, local_time
+
+    assert local_day("2011-08-31T23:00:00", "Europe/London") == "2011-09-01"
+    assert local_day("2011-09-01", "America/New_York") == "2011-09-01"
+    assert local_time("2011-08-31 23:00:00", "Europe/London") == "2011-09-01 00:00+01:00"
+    assert local_time("2011-12-01T03:30:00", "America/New_York", seconds=True) == "2011-11-30 22:30:00-05:00"

@@ -21,11 +21,20 @@ def to_local(value: datetime, timezone: str) -> datetime:
     return value.astimezone(ZoneInfo(timezone))
 
 
-def local_day(value: datetime | date | None, timezone: str) -> str:
-    """The shop's local date of a stored instant, ``YYYY-MM-DD`` ("-" when there is none); a plain
-    date is already a local date."""
+def from_text(value: datetime | date | str) -> datetime | date:
+    """An instant or date as a snapshot writes it (ISO text), or the value itself: ``YYYY-MM-DD``
+    is a date, anything longer an instant."""
+    if not isinstance(value, str):
+        return value
+    return date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
+
+
+def local_day(value: datetime | date | str | None, timezone: str) -> str:
+    """The shop's local date of a stored instant (or its snapshot text), ``YYYY-MM-DD`` ("-" when
+    there is none); a plain date is already a local date."""
     if value is None or value is pd.NaT:
         return "-"
+    value = from_text(value)
     if not isinstance(value, datetime):
         return value.isoformat()
     return to_local(value, timezone).date().isoformat()
@@ -36,8 +45,9 @@ def local_time(value: datetime | str | None, timezone: str, *, seconds: bool = F
     offset, ``YYYY-MM-DD HH:MM+08:00`` ("-" when there is none)."""
     if value is None or value is pd.NaT:
         return "-"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    value = from_text(value)
+    if not isinstance(value, datetime):
+        return value.isoformat()
     return to_local(value, timezone).isoformat(sep=" ", timespec="seconds" if seconds else "minutes")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -155,7 +154,7 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
                 if isinstance(v, int | float) and not isinstance(v, bool) and k != "run_id")
             outcome = r.get("outcome") or r["status"]
             shown = say(f"ws.outcome.{outcome}", out) if outcome == "no_structure" else r["status"]
-            rt.add_row(str(r["run_id"]), r["step"], shown, local_day(_instant(r["as_of"])) if r["as_of"] else "",
+            rt.add_row(str(r["run_id"]), r["step"], shown, local_day(r["as_of"]) if r["as_of"] else "",
                        local_time(r["started_at"]), Text(note))
         console.print(rt)
 
@@ -167,10 +166,6 @@ def _figure(v: float) -> str:
         return f"{int(v):,}"
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
-
-def _instant(v: Any) -> Any:
-    """A stored instant, also from a snapshot, where it was written as text."""
-    return datetime.fromisoformat(v) if isinstance(v, str) else v
 
 
 _EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")
