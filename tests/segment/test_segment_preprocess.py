@@ -76,21 +76,6 @@ def test_tail_log_only_on_skewed_columns():
     assert signed_log1p(np.array([-np.e + 1, 0.0, np.e - 1])).tolist() == pytest.approx([-1.0, 0.0, 1.0])
 
 
-def test_recency_is_logged_in_units_of_sixty_days():
-    """Days since the last visit are logged from two months on, tenure in days: an hour, three
-    days, ten days and two months ago, against tenures of 1 and e - 1 days."""
-    X = np.array([[1 / 24, 0.0], [3.0, 1.0], [10.0, np.e - 1], [60.0, 0.0]])
-    out = TailLog(columns=("recency_visit_days", "tenure_days")).fit(X).transform(X)
-    # log1p(x / 60): 0.000694, 0.048790, 0.154151, log 2
-    assert out[:, 0] == pytest.approx([np.log1p(1 / 1440), np.log1p(0.05), np.log1p(1 / 6), np.log(2)])
-    assert out[:, 1].tolist() == pytest.approx([0.0, np.log(2), 1.0, 0.0])
-    # An hour against three days (0.048) is now closer than three days against ten (0.105); in
-    # days it was the other way round: 1.345 against 1.012.
-    assert out[1, 0] - out[0, 0] < out[2, 0] - out[1, 0]
-    days = np.log1p(X[:3, 0])
-    assert days[1] - days[0] > days[2] - days[1]
-
-
 def test_spread_scaler_uses_iqr_then_std_then_one():
     X = np.array([
         [1.0, 0.0, 7.0],

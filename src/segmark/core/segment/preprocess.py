@@ -19,8 +19,6 @@ Numeric features, in order:
    against none is a buyer against a browser, 51 against 50 is the same customer. Rates and
    shares stay linear. A feature no rule names is logged when its skewness exceeds
    ``skew_threshold`` (a heavy right tail), so a few big values do not become a segment alone.
-   Recency is logged in units of 60 days (``log1p(x / 60)``, :data:`LOG_UNITS`): hours and days
-   since the last visit are all "active" and stay about linear.
 4. **scaling** (:class:`SpreadScaler`): centre on the median and divide by the spread, both
    measured on the *observed* values only, then put every value left missing at the centre.
    Measured with the fills included, a feature missing for most users (the order value of a shop
@@ -92,17 +90,6 @@ LOG_RULES: tuple[tuple[str, bool], ...] = (
 """Whether a feature is taken on a log scale, by name pattern (first match wins); features no
 pattern names are decided by their skewness."""
 
-LOG_UNITS: tuple[tuple[str, float], ...] = (("recency_*days", 60.0),)
-"""The unit a logged feature is measured in before its log, by name pattern: ``log1p(x / unit)``
-is about linear below the unit and relative above it. Days since the last visit or purchase are
-logged from two months on. In days, ``log1p`` puts a user seen an hour ago and one seen three
-days ago further apart (1.3) than three days from ten (1.0), though both are active, so the
-spread of active users' recency drowned the gap to lapsed ones (on the evaluation shops,
-``python -m benchmarks.segment --family``, a lapsed type seen 22 to 50 days ago split in two at
-its planted k). With the unit of 60 days the six-type shops' median ARI went from 0.84 to 0.86
-and the family's from 0.85 to 0.86. Other features are logged in their own unit (one order, one
-day of tenure)."""
-
 UNKNOWN = "unknown"
 
 
@@ -112,13 +99,6 @@ def log_rule(name: str, rules: Sequence[tuple[str, bool]] = LOG_RULES) -> bool |
         if fnmatch.fnmatchcase(name, pattern):
             return take_log
     return None
-
-
-def log_unit(name: str | None, units: Sequence[tuple[str, float]] = LOG_UNITS) -> float:
-    """The unit ``name`` is logged in (:data:`LOG_UNITS`; 1 when no pattern names it)."""
-    if name is None:
-        return 1.0
-    return next((unit for pattern, unit in units if fnmatch.fnmatchcase(name, pattern)), 1.0)
 
 
 def _fill_value(values: np.ndarray, rule: FillRule) -> float:
@@ -228,14 +208,13 @@ class TailLog(TransformerMixin, BaseEstimator):
         self.skewness_ = skew
         chosen = [j for j, rule in enumerate(decided) if rule or (rule is None and skew[j] > self.skew_threshold)]
         self.log_columns_ = np.array(chosen, dtype=np.int64)
-        self.log_units_ = np.array([log_unit(names[j]) for j in chosen], dtype=np.float64)
         return self
 
     def transform(self, X):
         check_is_fitted(self)
         A = validate_data(self, X, dtype=np.float64, reset=False, copy=True, ensure_all_finite="allow-nan")
         if self.log_columns_.size:
-            A[:, self.log_columns_] = signed_log1p(A[:, self.log_columns_] / self.log_units_)
+            A[:, self.log_columns_] = signed_log1p(A[:, self.log_columns_])
         return A
 
     def get_feature_names_out(self, input_features=None):
