@@ -61,3 +61,40 @@ def test_a_lacking_capability_is_refused_before_any_work(tmp_path: Path) -> None
             store.export("SELECT 1 AS a", tmp_path / "a.xlsx", "xlsx")  # type: ignore[arg-type]
     finally:
         store.close()
+
+
+class _CtrlCAtUnregister:
+    """The real connection, except that Ctrl-C lands while a frame's name is dropped: DuckDB then
+    reports it as ``RuntimeError("Query interrupted")`` from ``unregister`` (a race the interrupted
+    ingest test can hit), or the transaction is already lost and it raises its own error."""
+
+    def __init__(self, con: object, error: Exception) -> None:
+        self._con, self._error = con, error
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)  # type: ignore[attr-defined]
+        raise self._error
+
+
+def test_ctrl_c_while_a_frame_is_unregistered_is_an_interrupt_not_an_error() -> None:
+    import duckdb
+    import pandas as pd
+
+    store = DuckDBStore(":memory:")
+    real = store.con
+    frame = pd.DataFrame({"a": [1, 2]})
+    try:
+        store.con = _CtrlCAtUnregister(real, RuntimeError("Query interrupted"))  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt), store.temporary_view("_chunk", frame):
+            assert store.query_rows("SELECT sum(a) FROM _chunk") == [(3,)]
+        # a lost transaction at that point is not worth an error of its own: the block's own
+        # outcome is what the caller must hear
+        store.con = _CtrlCAtUnregister(real, duckdb.TransactionException("transaction aborted"))  # type: ignore[assignment]
+        with store.temporary_view("_chunk", frame):
+            assert store.query_rows("SELECT count(*) FROM _chunk") == [(2,)]
+    finally:
+        store.con = real
+        store.close()

@@ -304,12 +304,19 @@ class DuckDBStore:
     def _registered(self, frame: Frame) -> Iterator[str]:
         """The frame visible to SQL under a private name for the block."""
         name = f"_segmark_frame_{next(self._frames)}"
-        self.con.register(name, frame)
+        with self._mapped():
+            self.con.register(name, frame)
         try:
             yield name
         finally:
-            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
-                self.con.unregister(name)
+            self._unregister(name)
+
+    def _unregister(self, name: str) -> None:
+        """Drop a frame's name. It fails only when the transaction is already lost, which the
+        caller learns anyway; but Ctrl-C landing here (DuckDB's "Query interrupted") is still an
+        interrupt, not an error that would hide it."""
+        with contextlib.suppress(StoreError), self._mapped():
+            self.con.unregister(name)
 
     def insert(self, table: str, frame: Frame) -> int:
         cols = frame_columns(frame)
@@ -354,8 +361,7 @@ class DuckDBStore:
         try:
             yield
         finally:
-            with contextlib.suppress(duckdb.Error):  # fails only when the transaction is already lost
-                self.con.unregister(name)
+            self._unregister(name)
 
     def publish_table(self, name: str, sql: str, params: Sequence[Any] | None = None) -> int:
         with self.atomic():
