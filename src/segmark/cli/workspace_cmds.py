@@ -167,7 +167,6 @@ def _figure(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-
 _EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")
 
 

@@ -24,6 +24,7 @@ from segmark.features.compose import BuildParams, FeatureQuery, compose, top_cat
 from segmark.features.custom import custom_section_sql
 from segmark.features.labels import feature_label
 from segmark.features.summary import summary_frame, summary_sql, top_value_sql
+from segmark.localtime import from_text
 from segmark.store.base import Capability, Store, require, utc_now
 from segmark.workspace import Workspace
 
@@ -63,7 +64,7 @@ def parse_as_of(value: str | date | datetime, timezone: str) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text)
+            value = from_text(text)
         except ValueError:
             raise InputError(f"as-of {text!r} is not a date (YYYY-MM-DD) or date-time "
                              "(YYYY-MM-DDTHH:MM)") from None
