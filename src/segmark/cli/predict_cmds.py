@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +11,12 @@ from rich.table import Table
 
 from segmark.cli import app
 from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, plain, print_json, workspace
+from segmark.localtime import local_day
 from segmark.pipeline.predict import (
     PredictionModelInfo,
     explain_user,
     export_scores,
     get_model,
-    local_date,
     score_model,
     train_model,
 )
@@ -58,9 +57,9 @@ def print_model(info: PredictionModelInfo, lang: str, tz: str) -> None:
     """The model's evaluation as tables and sentences."""
     ev = info.evaluation
     console.print(msg("predict.train.title", lang, name=info.name, target=info.target, algorithm=_algorithm(ev),
-                      rows=info.n_train, as_of=local_date(info.as_of, tz)), highlight=False)
+                      rows=info.n_train, as_of=local_day(info.as_of, tz)), highlight=False)
     if info.label_source == "log":
-        cuts = ", ".join(str(local_date(datetime.fromisoformat(o), tz)) for o in info.params.get("origins", []))
+        cuts = ", ".join(local_day(o, tz) for o in info.params.get("origins", []))
         console.print(msg("predict.train.origins", lang, horizon=info.horizon_days,
                           n=len(info.params.get("origins", [])), cuts=cuts), highlight=False)
     else:
@@ -192,7 +191,7 @@ def score(
         print_json(result)
         return
     console.print(msg("predict.score.done", out_lang, users=result["users"], name=name,
-                      as_of=local_date(result["as_of"], tz), mean=result["mean_probability"] or 0,
+                      as_of=local_day(result["as_of"], tz), mean=result["mean_probability"] or 0,
                       above=result["above_threshold"], threshold=result["threshold"]), highlight=False)
     t = Table()
     for key in ("predict.col.decile", "predict.col.users", "predict.col.mean_probability"):
@@ -222,7 +221,7 @@ def why(
         return
     console.print(msg("predict.why.head", out_lang, user_id=user_id, name=name, p=result["probability"],
                       decile=result["decile"] if result["decile"] is not None else "-",
-                      threshold=result["threshold"], as_of=local_date(result["as_of"], tz)), highlight=False)
+                      threshold=result["threshold"], as_of=local_day(result["as_of"], tz)), highlight=False)
     if not result["reasons"]:
         console.print(msg("predict.why.none", out_lang))
     for r in result["reasons"]:

@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -39,6 +38,7 @@ from segmark.core.predict.leakage import label_leaks
 from segmark.core.predict.model import PredictiveModel
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.catalog import FeatureColumn
+from segmark.localtime import to_local
 from segmark.pipeline.clv import purchase_days
 from segmark.pipeline.features import (
     FeatureRun,
@@ -339,12 +339,7 @@ class PredictionModelInfo:
 
 def _local(value: datetime, timezone: str) -> datetime:
     """A naive UTC time on the shop's wall clock (naive)."""
-    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-
-
-def local_date(value: datetime, timezone: str) -> date:
-    """The shop's calendar day of a naive UTC time (how dates are shown)."""
-    return _local(value, timezone).date()
+    return to_local(value, timezone).replace(tzinfo=None)
 
 
 def _check_name(name: str) -> str:
