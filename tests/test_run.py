@@ -75,3 +75,22 @@ def test_a_failed_step_says_which_and_keeps_earlier_steps(tmp_path: Path) -> Non
     with open_workspace(ws) as w:
         assert w.store.scalar("SELECT count(*) FROM users") == 2  # the step before stays done
         assert w.store.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_a_shop_too_small_to_cluster_still_gets_rfm_tags_and_report(tmp_path: Path) -> None:
+    """Seven buyers: clustering is skipped with the count and the minimum, the rest of the flow runs."""
+    events = tmp_path / "orders.csv"
+    lines = ["user_id,ts,event_type,item_id,price"]
+    for u in range(7):
+        lines += [f"u{u},2024-0{m}-1{u} 10:00:00,purchase,i{m},{10 * (u + 1)}" for m in range(1, 2 + u % 3)]
+    events.write_text("\n".join(lines) + "\n")
+    ws = tmp_path / "small"
+    out = segmark("run", "--events", str(events), "-w", str(ws))
+    assert out.returncode == 0, out.stderr
+    assert "7 users are too few to segment (at least 10 are needed)" in out.stdout
+    assert (ws / "report.html").exists()
+    with open_workspace(ws) as w:
+        assert w.store.scalar("SELECT count(*) FROM segment_members") == 7  # the RFM segments
+    alone = segmark("segment", "cluster", "-w", str(ws))
+    assert alone.returncode == 1
+    assert "it has 7 users, clustering needs at least 10" in alone.stderr

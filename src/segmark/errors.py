@@ -64,6 +64,15 @@ class MissingColumnsError(InputError):
     """An input lacks required canonical columns; raised before anything is written."""
 
 
+class TooFewUsersError(InputError):
+    """A feature build has too few users to cluster; ``n_users`` and ``minimum`` say how many."""
+
+    def __init__(self, message: str, *, n_users: int, minimum: int) -> None:
+        super().__init__(message)
+        self.n_users = n_users
+        self.minimum = minimum
+
+
 class StoreError(SegmarkError):
     """The store refused an operation."""
 

@@ -109,6 +109,9 @@ def _print_summary(root: Path, state: dict[str, Any], lang: TextLang) -> None:
     if "cluster_refused" in state:
         selection = state.get("cluster_selection")
         why = selection.why.text(lang) if selection is not None and selection.why is not None else None
+        if "cluster_too_few" in state:
+            n, minimum = state["cluster_too_few"]
+            why = say("run.too_few_users", lang, n=n, minimum=minimum)
         console.print(Text.from_markup(say("run.clustering", lang), style="yellow"),
                       plain(why or state["cluster_refused"]))
     ingest = state.get("ingest", {})

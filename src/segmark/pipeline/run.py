@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from segmark.errors import NoStructureError, SegmarkError, StepFailed
+from segmark.errors import NoStructureError, SegmarkError, StepFailed, TooFewUsersError
 from segmark.ingest.mapping import Mapping
 from segmark.pipeline.features import build_features
 from segmark.pipeline.ingest import ingest_file
@@ -115,6 +115,10 @@ def _cluster(ws: Workspace, inputs: FlowInputs, state: dict[str, Any]) -> dict[s
         state["cluster_refused"] = str(exc)
         state["cluster_selection"] = exc.selection
         return {"result": "no real segments found", "why": str(exc)}
+    except TooFewUsersError as exc:  # a small shop still gets its RFM segments, tags and report
+        state["cluster_refused"] = str(exc)
+        state["cluster_too_few"] = (exc.n_users, exc.minimum)
+        return {"result": "too few users to segment", "why": str(exc)}
     state["cluster"] = result
     seg = result.segmentation
     return {"segmentation": seg.segmentation_id, "method": seg.method, "segments": seg.n_segments}

@@ -100,6 +100,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.run.summary_rfm": ("RFM segments — segmentation {id}, {method}", "RFM 分群 — 分群 {id}，{method}"),
     "cli.run.why": ("why this segmentation: {reason}", "为何如此分群：{reason}"),
     "cli.run.clustering": ("clustering:", "聚类："),
+    "cli.run.too_few_users": ("skipped: {n} users are too few to segment (at least {minimum} are needed); RFM "
+                              "segments and tags are made all the same",
+                              "已跳过：{n} 位用户太少，无法聚类（至少需要 {minimum} 位）；RFM 分群和标签照常生成"),
     "cli.run.quality": ("data quality", "数据质量"),
     "cli.run.workspace": ("workspace: [bold]{root}[/]  (inspect with [bold]segmark status -w {root}[/])",
                           "工作区：[bold]{root}[/]（用 [bold]segmark status -w {root}[/] 查看）"),

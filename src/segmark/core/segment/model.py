@@ -41,6 +41,11 @@ from segmark.errors import NoStructureError
 __all__ = ["NoStructureError", "SegmentModel", "check_n_clusters"]
 
 
+MIN_USERS = 10
+"""Fewest users a clustering is fitted on: below it no segment of two users or more can be told
+from chance."""
+
+
 def check_n_clusters(value: object) -> int | str:
     """A number of segments as given by a user (setting, option or argument): ``"auto"`` or a
     whole number of at least 2, as an int (``"6"`` -> 6). Raises ``ValueError`` otherwise.
@@ -132,8 +137,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         """
         if not isinstance(X, pd.DataFrame):
             raise TypeError("SegmentModel expects a DataFrame with one row per user")
-        if len(X) < 10:
-            raise ValueError(f"need at least 10 users to segment, got {len(X)}")
+        if len(X) < MIN_USERS:
+            raise ValueError(f"need at least {MIN_USERS} users to segment, got {len(X)}")
         forced, methods, k_values = self._check_params()
         features = list(self.features) if self.features is not None else list(X.columns)
         missing = [f for f in features if f not in X.columns]

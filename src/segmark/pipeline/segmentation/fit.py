@@ -25,9 +25,10 @@ from segmark.core.segment import (
 from segmark.core.segment.claims import revenue_known, segment_facts
 from segmark.core.segment.fitted import ClusterSegmentation, RFMSegmentation, rfm_reason, rule_definition
 from segmark.core.segment.history import quantiles, robust_span_days
+from segmark.core.segment.model import MIN_USERS
 from segmark.core.segment.rfm import flat_axes, ignore_axes
 from segmark.core.segment.selection import json_value
-from segmark.errors import ConfigError, InputError, NoStructureError
+from segmark.errors import ConfigError, InputError, NoStructureError, TooFewUsersError
 from segmark.pipeline.features import FeatureRun, load_features
 from segmark.pipeline.segmentation.persist import Fit, numeric_columns, store_fit
 from segmark.pipeline.segmentation.result import SegmentationResult
@@ -117,6 +118,9 @@ def run_cluster(ws: Workspace, *, method: str | None = None, k: int | str | None
         raise InputError(f"feature build {run.run_id} has none of the default clustering features; "
                          "name the columns to cluster on (features=[...], or --features)")
     require_columns(table, chosen, run)
+    if len(table) < MIN_USERS:
+        raise TooFewUsersError(f"cannot cluster feature build {run.run_id}: it has {len(table)} users, "
+                               f"clustering needs at least {MIN_USERS}", n_users=len(table), minimum=MIN_USERS)
     model = cluster_model(s, method=method or s.method, k=s.k if k is None else k, features=chosen)
     params = {**{p: json_value(v) if not isinstance(v, list | tuple) else list(v)
                  for p, v in model.get_params().items()}, "feature_run_id": run.run_id}
