@@ -139,6 +139,12 @@ def test_bad_mapping_is_a_config_error(ws: Workspace, tmp_path: Path) -> None:
         ingest_file(ws, "events", tmp_path / "x.csv", mapping=mapping)
     with pytest.raises(ConfigError, match="neither a file nor a preset"):
         ingest_file(ws, "events", tmp_path / "x.csv", mapping="taobaoo")
+    # a type the canonical one starts, or one spelt nearly like it, gets a suggestion
+    mapping.write_text('[event_types]\nfav = "favorite"\nbuy = "purchased"\nsrch = "serach"\npv = "page"\n')
+    with pytest.raises(ConfigError) as err:
+        ingest_file(ws, "events", tmp_path / "x.csv", mapping=mapping)
+    assert ("did you mean 'favorite' -> 'fav', 'purchased' -> 'purchase', 'serach' -> 'search'?"
+            in str(err.value))
 
 
 def test_users_attributes_upsert_and_validation(ws: Workspace, tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ Columns with their canonical name need no entry; for users and items every other
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -90,6 +91,17 @@ def absolute_format(fmt: str) -> bool:
     """Whether times read with ``fmt`` carry their own offset or zone (%z, %Z)."""
     return "%z" in fmt or "%Z" in fmt
 
+
+
+def nearest_event_type(value: str) -> str | None:
+    """The canonical event type a misspelt or inflected one most likely means: one that starts
+    the other ('favorite' -> 'fav', 'purchased' -> 'purchase'), else the closest spelling."""
+    v = str(value).strip().lower()
+    prefix = [t for t in EVENT_TYPES if v.startswith(t) or (len(v) >= 3 and t.startswith(v))]
+    if prefix:
+        return max(prefix, key=len)
+    close = difflib.get_close_matches(v, list(EVENT_TYPES), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -187,7 +199,9 @@ class Mapping(_Part):
     def _known_types(cls, v: dict[str, str]) -> dict[str, str]:
         bad = sorted({t for t in v.values() if t not in EVENT_TYPES})
         if bad:
-            raise ValueError(f"maps onto unknown event types {bad}; canonical: {list(EVENT_TYPES)}")
+            hints = [f"{t!r} -> {near!r}" for t in bad if (near := nearest_event_type(t))]
+            hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+            raise ValueError(f"maps onto unknown event types {bad}{hint}; canonical: {list(EVENT_TYPES)}")
         return {str(k).strip().lower(): t for k, t in v.items()}
 
     def candidates(self, canonical: str) -> list[str]:
