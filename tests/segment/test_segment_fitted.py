@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from segmark.core.segment import SegmentModel
-from segmark.core.segment.fitted import ClusterSegmentation, FittedSegmentation, Placed, RFMSegmentation
+from segmark.core.segment.fitted import ClusterSegmentation, FittedSegmentation, Placed, RFMSegmentation, rfm_notes
 from segmark.pipeline.features import load_features, user_features
 from segmark.pipeline.segmentation import (
     assign_users,
@@ -108,3 +108,17 @@ def test_why_this_rfm_segmentation_in_both_languages(ws: Workspace) -> None:
     # a record made before the notes reads as it did
     old = {k: v for k, v in seg.metrics.items() if k not in ("history_days", "history_range_days")}
     assert rfm_reason(old, seg.params, "en").endswith(f"of {n_rules} rules")
+
+
+def test_rfm_notes_for_a_shop_without_buyers_or_without_scored_recency() -> None:
+    # nobody bought: one note that says so, not "Champions are its best-scoring buyers"
+    none = rfm_notes({"history_days": 88.0, "history_range_days": 90.0, "buyers": 0, "r1_recency_days": None})
+    assert none == [msg("segment.rfm.no_buyers", "en")]
+    assert rfm_notes({"history_days": 88.0, "buyers": 0}, "zh") == [msg("segment.rfm.no_buyers", "zh")]
+    # a short history whose R=1 buyers have no median recency: the warning without a figure
+    short = rfm_notes({"history_days": 30.0, "history_range_days": 40.0, "buyers": 5, "r1_recency_days": None})
+    assert short[1] == ("Warning: 30 days hold 98% of the events (the whole range is 40 days), too short a "
+                        "history for recency scores to mean much.")
+    assert "nan" not in " ".join(short + rfm_notes({"history_days": 30.0, "buyers": 5}, "zh"))
+    with_r1 = rfm_notes({"history_days": 9.0, "history_range_days": 84.0, "buyers": 5, "r1_recency_days": 6.6})
+    assert with_r1[1].endswith("buyers scored R=1 last bought a median of 6.6 days ago.")

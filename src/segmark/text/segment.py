@@ -30,6 +30,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "注意：{share:.0%} 的行为事件集中在 {span:.0f} 天内（全部时间范围为 "
                                   "{range:.0f} 天），历史太短，最近购买得分意义有限：R=1 "
                                   "的购买用户最近一次购买距今的中位数仅为 {r1:.1f} 天。"),
+    "segment.rfm.short_history_no_r1": ("Warning: {span:.0f} days hold {share:.0%} of the events (the whole range "
+                                        "is {range:.0f} days), too short a history for recency scores to mean much.",
+                                        "注意：{share:.0%} 的行为事件集中在 {span:.0f} 天内（全部时间范围为 "
+                                        "{range:.0f} 天），历史太短，最近购买得分意义有限。"),
+    "segment.rfm.no_buyers": ("Nobody bought before the as-of date: RFM has no buyer to score, so every user is in "
+                              "No purchase yet; the clustering, which also reads browsing, is the one to read.",
+                              "截止日期之前没有任何用户购买：RFM 没有可评分的购买用户，所有用户都归入“未购买用户”；"
+                              "请参看同时读取浏览行为的聚类分群。"),
     "segment.revenue_unknown": ("unknown", "未知"),
     "segment.axis.r": ("recency", "最近购买"),
     "segment.axis.f": ("number of orders", "购买次数"),

@@ -248,13 +248,14 @@ def rfm_notes(metrics: Mapping[str, Any], lang: str = "en") -> list[str]:
     since the last purchase of the buyers scored R=1). Empty for records made before these metrics."""
     if "history_days" not in metrics:
         return []
+    if metrics.get("buyers") == 0:  # nothing is ranked, so nothing is relative or too recent
+        return [msg("segment.rfm.no_buyers", lang)]
     notes = [msg("segment.rfm.relative", lang)]
     span = metrics.get("history_days")
     if short_history(span):
-        notes.append(msg("segment.rfm.short_history", lang, span=span, share=HISTORY_SHARE,
-                         range=metrics.get("history_range_days") or span,
-                         r1=metrics.get("r1_recency_days") if metrics.get("r1_recency_days") is not None
-                         else float("nan")))
+        r1 = metrics.get("r1_recency_days")
+        notes.append(msg("segment.rfm.short_history" if r1 is not None else "segment.rfm.short_history_no_r1", lang,
+                         span=span, share=HISTORY_SHARE, range=metrics.get("history_range_days") or span, r1=r1))
     return notes
 
 
