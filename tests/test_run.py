@@ -88,6 +88,7 @@ def test_a_shop_too_small_to_cluster_still_gets_rfm_tags_and_report(tmp_path: Pa
     out = segmark("run", "--events", str(events), "-w", str(ws))
     assert out.returncode == 0, out.stderr
     assert "7 users are too few to segment (at least 10 are needed)" in out.stdout
+    assert "as of 2024-03-16, users 7" in out.stdout  # the local date, as every other view shows it
     assert (ws / "report.html").exists()
     with open_workspace(ws) as w:
         assert w.store.scalar("SELECT count(*) FROM segment_members") == 7  # the RFM segments

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +45,16 @@ def _label(group: str, key: str, lang: TextLang) -> str:
     return say(f"{group}.{key}", lang) if full in catalogue() else key
 
 
+def _figure(value: Any) -> str:
+    """A step's figure as the table shows it: counts with separators, a local as-of date-time as
+    its date when it is midnight (as every other view shows it), else to the minute."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ", timespec="minutes")
+    return str(value)
+
+
 def _steps_table(results: list[StepResult], lang: TextLang = "en") -> Table:
     t = Table(title=say("run.title", lang), title_justify="left")
     for col in ("", "step", "seconds", "peak", "result"):
@@ -52,8 +62,7 @@ def _steps_table(results: list[StepResult], lang: TextLang = "en") -> Table:
                      justify="right" if col in ("seconds", "peak") else "left")
     for r in results:
         detail = r.error or say("list_sep", lang).join(
-            f"{_label('figure', k, lang)} {v:,}" if isinstance(v, int) else f"{_label('figure', k, lang)} {v}"
-            for k, v in r.summary.items() if not isinstance(v, dict | list))
+            f"{_label('figure', k, lang)} {_figure(v)}" for k, v in r.summary.items() if not isinstance(v, dict | list))
         t.add_row(_ICONS[r.status], _label("step", r.name, lang), f"{r.seconds:.1f}" if r.seconds else "",
                   f"{r.peak_rss_mb:,.0f}" if r.peak_rss_mb else "", plain(detail))
     return t
