@@ -318,3 +318,12 @@ def test_default_as_of_is_the_day_after_the_last_event(shop: Workspace) -> None:
     run = build_features(shop)
     # the last event (any user) is dave's at 2024-03-05 10:00: the next day starts 2024-03-06
     assert run.as_of == pd.Timestamp("2024-03-06").to_pydatetime()
+
+
+def test_no_activity_trend_where_the_log_does_not_reach_the_30_days_before(shop: Workspace) -> None:
+    # as of 2024-01-20 the log starts 18.6 days back (alice's first events): the 30 days before the
+    # last 30 are outside it, so nobody's trend is known (as of 2024-03-01, 59.6 days back, it is)
+    _, early = load_features(shop.store, build_features(shop, as_of="2024-01-20").run_id)
+    assert len(early) > 0 and early["trend_30d"].isna().all()
+    _, full = load_features(shop.store, build_features(shop, as_of=AS_OF).run_id)
+    assert full.loc["alice", "trend_30d"] == pytest.approx((10 + 1) / (4 + 1))

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmark.core.segment.claims import MIN_PURITY, segment_facts
+from segmark.core.segment.claims import MIN_PURITY, segment_facts, term_holds
 from segmark.core.segment.migration import GONE, NEW, migration_matrix
 from segmark.core.segment.naming import MIN_SCORE, apply_name_overrides, archetype_scores, describe, name_segments
 from segmark.core.segment.profile import effect_matrix, feature_profile, segment_summary
+from segmark.pipeline.segmentation.read import distinguishing
 
 
 @pytest.fixture
@@ -173,3 +174,46 @@ def test_chinese_name_says_user_once():
     en, zh = describe(effects)
     assert zh.endswith("老用户") and "用户用户" not in zh
     assert en.endswith("long-standing")
+
+
+def _profile_rows(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    return feature_profile(features, labels).rename(columns={"segment": "segment_id"})
+
+
+def test_what_sets_a_segment_apart_is_a_difference_a_reader_can_use() -> None:
+    # 400 users: segment 1 holds 48 of them (like Online Retail's April segment of 48)
+    rng = np.random.default_rng(0)
+    labels = pd.Series([0] * 352 + [1] * 48)
+    one = labels.to_numpy() == 1
+    refunds = np.where(rng.random(400) < 0.05, rng.uniform(0.1, 0.3, 400), 0.0)
+    refunds[-1] = 57.0  # one user of segment 1 refunded 57 times what he kept
+    features = pd.DataFrame({
+        # segment 1: 529 days as a customer against the shop's 503: 5% more
+        "tenure_days": np.where(one, 529.0, 499.5) + rng.normal(0, 1, 400),
+        # a weekday code: segment 1 prefers Saturday (6), segment 0 Monday (1)
+        "preferred_weekday": np.where(one, 6.0, 1.0),
+        # orders: 6 against 1, a real difference
+        "frequency": np.where(one, 6.0, 1.0),
+        # refund rate: medians 0 and 0; means 1.2 and 0.01, all of it one user's
+        "refund_rate": refunds,
+    })
+    profile = _profile_rows(features, labels)
+    listed = [d["feature"] for d in distinguishing(profile, 1, top=5)]
+    assert listed == ["frequency"]  # not tenure (5%), not the weekday code, not one user's refunds
+    assert profile.loc[profile["feature"] == "preferred_weekday", "effect"].isna().all()
+    tenure = profile.query("feature == 'tenure_days' and segment_id == 1").iloc[0]
+    assert tenure["median"] / tenure["overall_median"] == pytest.approx(529 / 503, rel=0.01)
+    # the 57 counts as the shop's 99.5th percentile (0.3 at most), so the segment's effect is small
+    refund = profile.query("feature == 'refund_rate' and segment_id == 1")["effect"].item()
+    assert abs(refund) < 0.3
+
+
+def test_trend_terms_hold_against_steady_activity_not_only_the_shop() -> None:
+    # a nine-day log: every trend is above 1 (events + 1 over 0 + 1); the lower half is not "falling"
+    labels = pd.Series([0] * 20 + [1] * 20)
+    features = pd.DataFrame({"trend_30d": np.r_[np.full(20, 113.0), np.full(20, 27.0)]})
+    facts = segment_facts(features, labels)
+    assert term_holds("trend_30d", 1, 0, facts)       # rising: above the shop's and above 1
+    assert not term_holds("trend_30d", -1, 1, facts)  # below the shop's, but above 1: not falling
+    falling = segment_facts(pd.DataFrame({"trend_30d": np.r_[np.full(20, 1.0), np.full(20, 0.4)]}), labels)
+    assert term_holds("trend_30d", -1, 1, falling)

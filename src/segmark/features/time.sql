@@ -8,7 +8,7 @@
 -- column: preferred_weekday | number | weekday (1 = Monday ... 7 = Sunday) | preferred weekday | 偏好星期 | The local day of the week holding most of the user's events, 1 = Monday ... 7 = Sunday; ties go to the earliest in the week, Monday first.
 -- column: preferred_weekday_band | text | band | weekdays or weekend | 偏好工作日或周末 | weekend when the user's events per weekend day exceed their events per weekday, Monday to Friday (weekend_share above 2/7), else weekday, a tie included; empty without events. In Chinese 周末 / 工作日.
 -- column: weekend_share | number | ratio | weekend share of activity | 周末活跃占比 | Share of the user's events on local Saturdays and Sundays.
--- column: trend_30d | number | ratio | activity trend over 30 days | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty.
+-- column: trend_30d | number | ratio | activity trend over 30 days | 近30天活跃趋势 | (events in the last 30 days + 1) / (events in the 30 days before + 1): 1 steady, above 1 rising, below 1 falling; the +1 keeps it defined when a period is empty. Empty when the shop's log does not reach 45 days before as_of (99% of its events are more recent): the 30 days before are then mostly outside the log, and over a nine-day log every user would be "rising".
 
 -- section: time_hours
 SELECT
@@ -28,8 +28,8 @@ SELECT
 {%- for day in range(1, 8) %}
     count(*) FILTER (WHERE local_dow = {{ day }}) AS _dow{{ day }}_events,
 {%- endfor %}
-    (count(*) FILTER (WHERE age_d <= 30) + 1)
-        / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1) AS trend_30d
+    CASE WHEN (SELECT quantile_cont(age_d, 0.99) FROM ev) >= 45 THEN (count(*) FILTER (WHERE age_d <= 30) + 1)
+        / (count(*) FILTER (WHERE age_d > 30 AND age_d <= 60) + 1) END AS trend_30d
 FROM ev
 GROUP BY user_id
 

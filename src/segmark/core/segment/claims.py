@@ -105,7 +105,22 @@ TERM_REQUIREMENTS: dict[tuple[str, int], Requirement] = {
 its requirement."""
 MIN_TERM_CHANGE = 0.15
 """Smallest difference between a segment's mean and the shop's, relative to the shop's, for any
-other descriptive term: 4 % more days as a customer is not "long-standing"."""
+other descriptive term: 4 % more days as a customer is not "long-standing". The same bar applies to
+the figures "what sets it apart" lists (median 529 days as a customer against the shop's 503 is
+no difference a reader can use)."""
+
+MIN_LISTED_EFFECT = 0.2
+"""Smallest effect (in the shop's standard deviations, Cohen's "small") a feature needs to be listed
+among what sets a segment apart: below it the segment and the shop overlap almost entirely."""
+
+STEADY: dict[str, float] = {"trend_*": 1.0}
+"""Features whose value means something by itself: a trend of 1 is steady activity, so a segment is
+"falling" only with a median below 1 and "rising" only above it, whatever the shop's (over a nine-day
+history every user's 30-day trend is above 1, and the segment with the lowest was "falling")."""
+
+NOMINAL = ("preferred_weekday",)
+"""Numbers that are codes for categories (1 = Monday ... 7 = Sunday): their means and medians compare
+nothing, so they get no effect (``weekend_share`` measures the weekday habit)."""
 
 
 def window(name: str) -> int:
@@ -120,6 +135,11 @@ def resolve(pattern: str, columns: Sequence[str]) -> str | None:
         return pattern if pattern in columns else None
     found = [c for c in columns if fnmatch.fnmatchcase(c, pattern)]
     return max(found, key=window) if found else None
+
+
+def is_nominal(feature: str) -> bool:
+    """Whether a numeric feature is a code for a category (:data:`NOMINAL`)."""
+    return feature in NOMINAL
 
 
 def is_money(feature: str) -> bool:
@@ -303,4 +323,7 @@ def term_holds(feature: str, direction: int, segment: object, facts: SegmentFact
     if np.isnan(mean) or np.isnan(shop_mean) or np.isnan(median) or np.isnan(shop_median):
         return False
     change = direction * (mean - shop_mean)
+    steady = next((v for pattern, v in STEADY.items() if fnmatch.fnmatchcase(feature, pattern)), None)
+    if steady is not None and direction * (median - steady) <= 0:
+        return False
     return bool(change > 0 and change >= MIN_TERM_CHANGE * abs(shop_mean) and direction * (median - shop_median) >= 0)

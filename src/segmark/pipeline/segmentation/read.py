@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmark.core.segment.claims import MIN_LISTED_EFFECT, MIN_TERM_CHANGE
 from segmark.core.segment.fitted import FittedSegmentation, from_parts
 from segmark.core.segment.naming import concept
 from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
@@ -116,13 +117,17 @@ def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list
     """The features that set a segment apart most (largest absolute effect), only where a figure
     shows the difference: the segment's median against everyone's, or, where the medians are the
     same (0 and 0 for a count most users do not have), its mean (``stat``: "median" or "mean").
-    A feature with no effect (too few users with a value, unknown money) is never listed, nor a
-    second one that measures the same (``orders_30d`` after ``frequency``)."""
+    A feature with no effect (too few users with a value, unknown money, a weekday code) is never
+    listed, nor one below :data:`~segmark.core.segment.claims.MIN_LISTED_EFFECT`, nor a second one
+    that measures the same (``orders_30d`` after ``frequency``), nor a figure within
+    :data:`~segmark.core.segment.claims.MIN_TERM_CHANGE` of the shop's."""
     part = profile[(profile["segment_id"] == segment_id) & profile["effect"].notna()]
     part = part.reindex(part["effect"].abs().sort_values(ascending=False).index)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for r in part.itertuples():
+        if abs(r.effect) < MIN_LISTED_EFFECT:
+            break  # sorted by effect: the rest are smaller still
         if concept(r.feature) in seen:
             continue
         sign = np.sign(r.effect)
@@ -132,6 +137,8 @@ def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list
             stat, value, overall = "mean", r.mean, r.overall_mean
         else:
             continue
+        if abs(value - overall) < MIN_TERM_CHANGE * abs(overall):
+            continue  # 529 days as a customer against the shop's 503: no difference to act on
         seen.add(concept(r.feature))
         out.append({"feature": r.feature, "stat": stat, "value": json_value(value), "overall": json_value(overall),
                     "median": json_value(r.median), "overall_median": json_value(r.overall_median),
