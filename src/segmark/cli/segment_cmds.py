@@ -34,6 +34,7 @@ from segmark.core.segment.model import check_n_clusters
 from segmark.core.segment.reasons import reason_text, shown_status
 from segmark.errors import NoStructureError
 from segmark.features.labels import relabel
+from segmark.numbers import significant
 from segmark.pipeline.features import column_labels
 from segmark.pipeline.segments import (
     Segmentation,
@@ -87,7 +88,7 @@ def _pct(v: Any) -> str:
 def _num(v: Any) -> str:
     if missing(v):
         return "-"
-    return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
+    return significant(v)
 
 
 def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
@@ -347,7 +348,7 @@ def why(
     t.add_column(say("seg.why_value", out), justify="right")
     for k, v in answer["features"].items():
         shown = msg("segment.revenue_unknown", out) if v is None else _f(v, 2) if isinstance(v, float) else str(v)
-        t.add_row(f"{k} {labels[k]}" if k in labels else k, shown)
+        t.add_row(f"{k} {labels[k]}" if k in labels else k, plain(shown))
     console.print(t)
     for c in answer.get("nearest_centres", []):
         console.print(say("seg.distance", out, name=c["name_zh"] if zh else c["name"], distance=c["distance"]))
@@ -411,6 +412,6 @@ def migration(
     for c in users.columns:
         t.add_column(name(str(c), later=True), justify="right", overflow="fold")
     for key, row in users.iterrows():
-        t.add_row(name(str(key)), *[f"{v:,}" if v else "" for v in row])
+        t.add_row(plain(name(str(key))), *[f"{v:,}" if v else "" for v in row])
     console.print(t)
     console.print(say("seg.stayed", out, share=report.migration.stayed_share))

@@ -32,6 +32,7 @@ from segmark.cli._common import (
 from segmark.cli.ingest_cmds import shown_source
 from segmark.config import SETTINGS_FILE, load_settings
 from segmark.errors import WorkspaceBusyError
+from segmark.numbers import significant
 from segmark.pipeline.status import busy_status, quarantine_rows, workspace_status
 from segmark.text import Lang as TextLang
 from segmark.text import msg
@@ -164,7 +165,7 @@ def _figure(v: float) -> str:
     significant digits (silhouette 0.412, not 0.41204475625806775; n clusters 6, not 6.0)."""
     if isinstance(v, int) or float(v).is_integer():
         return f"{int(v):,}"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return significant(v) if abs(v) < 1000 else f"{v:,.0f}"
 
 
 _EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")

@@ -15,6 +15,7 @@ from typing import Any
 
 from segmark.core.segment.reasons import TEMPLATES as REASON_TEMPLATES
 from segmark.core.segment.reasons import reason_text
+from segmark.numbers import significant
 from segmark.text import Lang, catalogue, msg, template
 
 TEXT: dict[str, tuple[str, str]] = {key.removeprefix("report."): pair for key, pair in catalogue().items()
@@ -97,9 +98,7 @@ def fmt_compact(x: Any, lang: Lang) -> str:
 
 def _three_digits(v: float) -> str:
     """About three significant digits, never in exponent form: 1,075 / 10.7 / 1.07 / 0.107."""
-    if v >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
+    return significant(v)
 
 
 def fmt_lift(x: Any) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from segmark.core.segment._random import stream
+from segmark.numbers import significant
 
 MAX_LEVELS = 8
 """Most frequent levels of a categorical feature given their own indicator in the tree."""
@@ -119,7 +120,7 @@ def _path_conditions(tree: DecisionTreeClassifier, columns: list[str], path: Seq
 def _fmt(v: float, integer: bool, side: str) -> str:
     if integer:
         return str(int(np.floor(v)) if side == "high" else int(np.floor(v)) + 1)
-    return f"{v:.3g}"
+    return significant(v, grouping=False)
 
 
 def render(conds: Sequence[Condition], integer_columns: set[str], missing_columns: set[str],
