@@ -122,6 +122,15 @@ def test_brackets_in_user_facing_text_are_printed_not_eaten_as_markup(london_sho
     assert "Champions [vip]" in made.stdout
     assert "Champions [vip]" in segmark("segments", "show", "-w", str(ws)).stdout
     assert "冠军 [vip]" in segmark("segments", "show", "--lang", "zh", "-w", str(ws)).stdout
+    # values from the data: a category with brackets in features show and segments why
+    events = tmp_path / "cats.csv"
+    events.write_text("user_id,event_type,ts,item_id,price,category\n"
+                      "U1,purchase,2011-08-01 12:00:00,I9,5.5,Home [sale]\n"
+                      "U2,purchase,2011-08-02 12:00:00,I8,6.5,[bold]Kitchen\n", encoding="utf-8")
+    assert segmark("ingest", "events", str(events), "-w", str(ws)).exit_code == 0
+    assert segmark("features", "build", "--as-of", "2011-09-01", "-w", str(ws)).exit_code == 0
+    assert "Home [sale]" in segmark("features", "show", "U1", "-w", str(ws)).stdout
+    assert "[bold]Kitchen" in segmark("features", "show", "U2", "-w", str(ws)).stdout
     # a catalogue message keeps its own markup and prints the text filled in as it is
     console = Console(record=True, width=200)
     console.print(say("report.written", "en", path="/shops/[ts]/report.html", size=1.25))

@@ -35,7 +35,7 @@ def _composition(data: dict[str, Any], lang: str) -> None:
         for key in ("segment", "users", "share", "penetration"):
             t.add_column(msg(f"audience.col.{key}", lang), justify="left" if key == "segment" else "right")
         for s in data["by_segment"]:
-            t.add_row(s["name_zh"] if lang == "zh" else s["name"], f"{s['users']:,}", f"{s['share']:.1%}",
+            t.add_row(plain(s["name_zh"] if lang == "zh" else s["name"]), f"{s['users']:,}", f"{s['share']:.1%}",
                       f"{s['penetration']:.1%}")
         console.print(t)
     if data.get("by_tag"):
@@ -43,7 +43,7 @@ def _composition(data: dict[str, Any], lang: str) -> None:
         for key in ("tag", "value", "users", "share"):
             t.add_column(msg(f"audience.col.{key}", lang), justify="left" if key in ("tag", "value") else "right")
         for s in data["by_tag"]:
-            t.add_row(s["label_zh"] if lang == "zh" else s["label"], str(s["value"]), f"{s['users']:,}",
+            t.add_row(plain(s["label_zh"] if lang == "zh" else s["label"]), plain(s["value"]), f"{s['users']:,}",
                       f"{s['share']:.1%}")
         console.print(t)
 
@@ -150,7 +150,7 @@ def list_cmd(as_json: JsonOpt = False, lang: LangOpt = None, ws_dir: WorkspaceOp
             t.add_column(msg(f"audience.col.{key}", lg), justify="right" if key in ("size", "treatment", "control")
                          else "left", overflow="fold")
         for a in audiences:
-            t.add_row(a.name, f"{a.size:,}", f"{a.treatment:,}", f"{a.control:,}", a.expression,
+            t.add_row(plain(a.name), f"{a.size:,}", f"{a.treatment:,}", f"{a.control:,}", plain(a.expression),
                       f"{a.created_at:%Y-%m-%d %H:%M}")
         console.print(t)
         _overlap(overlap, lg)
@@ -163,7 +163,7 @@ def _overlap(overlap: list[dict[str, Any]], lang: str) -> None:
     for key in ("a", "b", "both", "jaccard"):
         t.add_column(msg(f"audience.col.{key}", lang), justify="right" if key in ("both", "jaccard") else "left")
     for o in overlap[:20]:
-        t.add_row(o["a"], o["b"], f"{o['users']:,}", f"{o['jaccard']:.2f}")
+        t.add_row(plain(o["a"]), plain(o["b"]), f"{o['users']:,}", f"{o['jaccard']:.2f}")
     console.print(t)
 
 
@@ -198,8 +198,8 @@ def show_cmd(name: Annotated[str, typer.Argument(help="The audience's name.")], 
                 t.add_column(msg(f"audience.col.{key}", lg), justify="right" if key in ("users", "share") else "left",
                              overflow="fold")
             for s in data["playbook"]:
-                t.add_row(s["name_zh"] if lg == "zh" else s["name"], f"{s['users']:,}", f"{s['share']:.1%}",
-                          s["action_zh"] if lg == "zh" else s["action"], s["channel"])
+                t.add_row(plain(s["name_zh"] if lg == "zh" else s["name"]), f"{s['users']:,}", f"{s['share']:.1%}",
+                          plain(s["action_zh"] if lg == "zh" else s["action"]), plain(s["channel"]))
             console.print(t)
         _composition({"by_tag": data.get("by_tag")}, lg)
         _overlap(data["overlap"], lg)

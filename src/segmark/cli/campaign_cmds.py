@@ -102,7 +102,7 @@ def readout_cmd(
             t.add_column(text, justify="left" if key == "segment" else "right")
         for s in r["by_segment"]:
             lift = s["lift"]
-            t.add_row(s["name_zh"] if lg == "zh" else s["name"],
+            t.add_row(plain(s["name_zh"] if lg == "zh" else s["name"]),
                       f"{s['treatment']['conversions']}/{s['treatment']['users']}",
                       f"{s['control']['conversions']}/{s['control']['users']}",
                       "-" if lift["absolute"] is None else f"{lift['absolute']:+.2%}",

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from segmark.cli import app
-from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, print_json, workspace
+from segmark.cli._common import JsonOpt, Lang, WorkspaceOpt, console, plain, print_json, workspace
 from segmark.pipeline.clv import fit_clv, predict_clv
 from segmark.pipeline.forecast import forecast_revenue
 from segmark.text import msg
@@ -120,7 +120,7 @@ def predict(
                 "clv.col.clv"):
         t.add_column(msg(key, out_lang), justify="right")
     for r in result["top"]:
-        t.add_row(r["user_id"], f"{r['expected_purchases']:.2f}", f"{r['p_alive']:.2f}",
+        t.add_row(plain(r["user_id"]), f"{r['expected_purchases']:.2f}", f"{r['p_alive']:.2f}",
                   "-" if r["expected_spend"] is None else f"{r['expected_spend']:,.2f}",
                   "-" if r["clv"] is None else f"{r['clv']:,.0f}")
     console.print(t)
@@ -158,7 +158,7 @@ def revenue(
     t.add_column(msg("forecast.col.wape_naive", out_lang), justify="right")
     for g in result["groups"]:
         bt = g["revenue"]["backtest"]
-        t.add_row(g["name_zh"] if out_lang == "zh" else g["name"], f"{g['revenue']['forecast_total']:,.0f}",
+        t.add_row(plain(g["name_zh"] if out_lang == "zh" else g["name"]), f"{g['revenue']['forecast_total']:,.0f}",
                   f"{g['orders']['forecast_total']:,.0f}", f"{g['units']['forecast_total']:,.0f}",
                   "-" if not bt or bt["model"]["wape"] is None else f"{bt['model']['wape']:.1%}",
                   "-" if not bt or bt["seasonal_naive"]["wape"] is None else f"{bt['seasonal_naive']['wape']:.1%}")

@@ -19,6 +19,7 @@ from segmark.cli._common import (
     fail,
     language,
     local_time,
+    plain,
     print_json,
     say,
     workspace,
@@ -143,7 +144,7 @@ def show(
         t.add_column(say(f"features.col.{col}", out), justify="right" if col == "value" else "left")
     for c in feature_run.columns:
         name = f"{c.name} {c.label_zh}" if zh and c.label_zh else c.name
-        t.add_row(name, _fmt(values.get(c.name)), c.unit, c.family)
+        t.add_row(name, plain(_fmt(values.get(c.name))), c.unit, c.family)
     console.print(t)
 
 

@@ -22,6 +22,7 @@ from segmark.cli._common import (
     err_console,
     fail,
     local_day,
+    plain,
     print_json,
     workspace,
 )
@@ -181,7 +182,7 @@ def _items_table(items: list[dict[str, Any]], lg: str, title: str) -> Table:
     for key, justify in (("rank", "right"), ("item", "left"), ("score", "right"), ("category", "left")):
         t.add_column(msg(f"recommend.col.{key}", lg), justify=justify)  # type: ignore[arg-type]
     for it in items:
-        t.add_row(str(it["rank"]), str(it["item_id"]), f"{it['score']:.4f}", str(it.get("category") or "-"))
+        t.add_row(str(it["rank"]), plain(it["item_id"]), f"{it['score']:.4f}", plain(it.get("category") or "-"))
     return t
 
 

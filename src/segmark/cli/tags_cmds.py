@@ -113,8 +113,8 @@ def list_cmd(
             for key in ("tag", "tag", "both", "jaccard"):
                 t.add_column(msg(f"tags.col.{key}", lg), justify="right" if key in ("both", "jaccard") else "left")
             for o in data["overlap"][:10]:
-                t.add_row(f"{o['tag_a']} = {o['value_a']}", f"{o['tag_b']} = {o['value_b']}", f"{o['users']:,}",
-                          f"{o['jaccard']:.2f}")
+                t.add_row(plain(f"{o['tag_a']} = {o['value_a']}"), plain(f"{o['tag_b']} = {o['value_b']}"),
+                          f"{o['users']:,}", f"{o['jaccard']:.2f}")
             console.print(t)
         for s in data["skipped"]:
             console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
@@ -186,5 +186,5 @@ def show_cmd(
                 value = _label(item, lg, "value_label")
             elif item["value_label"] != item["value"]:
                 value += f" ({item['value_label']})"
-            t.add_row(_label(item, lg), value, item["why"])
+            t.add_row(plain(_label(item, lg)), plain(value), plain(item["why"]))
         console.print(t)
