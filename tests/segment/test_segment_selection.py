@@ -13,7 +13,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
 from segmark.core.segment.model import NoStructureError, SegmentModel
-from segmark.core.segment.selection import FINER_STABILITY, NEAR_BEST
+from segmark.core.segment.refine import refine_two
+from segmark.core.segment.selection import FINER_STABILITY, NEAR_BEST, select_model
 
 from .conftest import blobs_frame
 
@@ -194,3 +195,35 @@ def test_selection_records_every_reason_as_code_and_figures():
     why = refused.value.selection.why
     assert why.code == "no_gain" and str(refused.value) == why.text("en")
     assert why.text("zh").startswith("没有真实的分群：没有候选的轮廓系数比无结构数据高出 0.05")
+
+
+def _again(Z, **kw):
+    """Selection inside one segment, as the refinement runs it."""
+    return select_model(Z, methods=["kmeans", "gmm-tied"], refine=False, **kw)
+
+
+def test_a_two_segment_answer_is_looked_into_and_nested_groups_come_out():
+    """A far group of 300 and, 40 apart, three groups of 500 close together: split in two, the three
+    are found inside the larger part and the far one stays whole; the model is one tied GMM."""
+    rng = np.random.default_rng(0)
+    centres, sizes = [(0, 0), (5, 0), (2.5, 4.3), (40, 0)], [500, 500, 500, 300]
+    Z = np.vstack([rng.normal(c, 1.0, size=(m, 2)) for c, m in zip(centres, sizes, strict=True)])
+    truth = np.repeat(np.arange(4), sizes)
+    two = (truth == 3).astype(np.int64)
+    found = refine_two(Z, two, "gmm-tied", select=_again, silhouette_rows=np.arange(0, len(Z), 2), k_max=10,
+                       min_share=0.02)
+    assert found is not None and found.n_clusters == 4
+    assert adjusted_rand_score(truth, found.labels) > 0.95
+    assert found.parts[0].n_clusters == 3 and found.parts[0].rows == 1500 and found.parts[0].stability >= 0.6
+    assert found.parts[1].what is None and found.parts[1].rows == 300
+    assert found.estimator.n_components == 4 and found.estimator.covariance_type == "tied"
+
+
+def test_two_gaussian_groups_keep_their_two_segments():
+    rng = np.random.default_rng(1)
+    Z = np.vstack([rng.normal((0, 0), 1.0, size=(600, 2)), rng.normal((12, 0), 1.0, size=(600, 2))])
+    two = np.repeat([0, 1], 600)
+    assert refine_two(Z, two, "gmm-tied", select=_again, silhouette_rows=np.arange(0, 1200, 2), k_max=10,
+                      min_share=0.02) is None
+    sel = select_model(Z, methods=["kmeans", "gmm-tied"], k_values=range(2, 11))
+    assert sel.n_clusters == 2 and sel.why.code != "refined_one"

@@ -31,6 +31,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "selection.reason.finest_tied_peak": (
         "finest stable tied-covariance GMM near its best gain",
         "接近其最佳增益的最细稳定共享协方差 GMM"),
+    "selection.reason.split_further": (
+        "two segments, each looked into again: see the winner",
+        "两个分群，分别再次检验：见入选结果"),
+    "selection.reason.refined_cell": (
+        "two segments and the structure found inside them",
+        "两个分群及其内部发现的结构"),
+    "selection.reason.refined_one": (
+        "{what}: {parent_what} split the users in two (gain {parent_gain:+.3f}, resampling ARI "
+        "{parent_stability:.2f}); selection run again inside each part found {a_what} among its {a_rows:,} users "
+        "(gain {a_gain:+.3f}, resampling ARI {a_stability:.2f}) and no structure of their own among the other "
+        "{b_rows:,}, so the {n_clusters} segments are fitted as one model; {compare}",
+        "{what}：{parent_what} 先把用户分为两部分（增益 {parent_gain:+.3f}，重抽样 ARI "
+        "{parent_stability:.2f}）；在每部分内再次选择，在其中 {a_rows:,} 位用户中找到 {a_what}（增益 "
+        "{a_gain:+.3f}，重抽样 ARI {a_stability:.2f}），另外 {b_rows:,} 位用户没有自身的结构，"
+        "因此 {n_clusters} 个分群作为一个模型拟合；{compare}"),
+    "selection.reason.refined_both": (
+        "{what}: {parent_what} split the users in two (gain {parent_gain:+.3f}, resampling ARI "
+        "{parent_stability:.2f}); selection run again inside each part found {a_what} among {a_rows:,} users "
+        "(gain {a_gain:+.3f}, resampling ARI {a_stability:.2f}) and {b_what} among the other {b_rows:,} (gain "
+        "{b_gain:+.3f}, resampling ARI {b_stability:.2f}), so the {n_clusters} segments are fitted as one "
+        "model; {compare}",
+        "{what}：{parent_what} 先把用户分为两部分（增益 {parent_gain:+.3f}，重抽样 ARI "
+        "{parent_stability:.2f}）；在每部分内再次选择，在 {a_rows:,} 位用户中找到 {a_what}（增益 "
+        "{a_gain:+.3f}，重抽样 ARI {a_stability:.2f}），在另外 {b_rows:,} 位用户中找到 {b_what}（增益 "
+        "{b_gain:+.3f}，重抽样 ARI {b_stability:.2f}），因此 {n_clusters} 个分群作为一个模型拟合；{compare}"),
     "selection.reason.largest_gain": ("largest silhouette gain among stable candidates", "稳定候选中轮廓系数增益最大"),
     "selection.reason.no_candidate": (
         "no candidate keeps every segment above {min_share:.0%} of users",

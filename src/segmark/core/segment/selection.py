@@ -34,7 +34,13 @@ The rule, applied to a sample of preprocessed rows (every figure is kept in the 
    Calinski-Harabasz and Davies-Bouldin are recorded for every candidate, for the reader; they do
    not vote, so the choice is one documented rule rather than a blend of indices with invented
    weights.
-5. **No structure** is declared when no stable candidate has a gain of at least ``min_gain``
+5. **A winner with two segments is looked into** (:mod:`segmark.core.segment.refine`): the same
+   rule runs inside each of the two, and a segment with stable structure of its own is replaced by
+   the segments found in it; the combined segments are refitted as one model of the winner's method
+   and must beat structureless data too. The clearest split of behaviour data (buyers and browsers,
+   or a small group far out) can outscore every finer one; on the three evaluation shops where it
+   did, this took the adjusted Rand index from 0.08-0.41 to 0.63-0.90.
+6. **No structure** is declared when no stable candidate has a gain of at least ``min_gain``
    (0.05). Uniform noise and a single Gaussian blob reach a silhouette of 0.3-0.4 in two
    dimensions, as high as many real segmentations, so an absolute silhouette threshold cannot tell
    them apart; their gain is about zero or negative.
@@ -57,6 +63,7 @@ from threadpoolctl import threadpool_limits
 from segmark.core.segment.methods import check_method, fit_labels, ward_cuts
 from segmark.core.segment.metrics import ReferenceSilhouette, cluster_scores, resample_stability
 from segmark.core.segment.reasons import Reason
+from segmark.core.segment.refine import REFINABLE, refine_two
 
 SELECTION_N_INIT = {"kmeans": 4, "minibatch-kmeans": 3, "gmm": 1, "gmm-tied": 2, "kprototypes": 1}
 """Restarts per fit during selection: cheap on a sample, and they keep a bad start from making a
@@ -205,22 +212,24 @@ def select_model(
     mixed: np.ndarray | None = None,
     categorical_idx: list[int] | None = None,
     force: bool = False,
+    refine: bool = True,
 ) -> Selection:
     """Search ``methods`` x ``k_values`` on the rows of ``Z`` (see the module docstring).
 
     With ``force`` (one method and one k asked for explicitly) that candidate wins whatever its
     figures, which are still measured, and ``structure_found`` reports what the rule would say.
+    With ``refine``, a winner with two segments is looked into (:mod:`segmark.core.segment.refine`).
     """
     with threadpool_limits(limits=1):
         return _select(Z, methods=methods, k_values=k_values, min_share=min_share,
                        min_stability=min_stability, min_gain=min_gain, finer_ratio=finer_ratio,
                        n_resamples=n_resamples,
                        shortlist=shortlist, silhouette_rows=silhouette_rows, random_state=random_state,
-                       mixed=mixed, categorical_idx=categorical_idx, force=force)
+                       mixed=mixed, categorical_idx=categorical_idx, force=force, refine=refine)
 
 
 def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_ratio, n_resamples, shortlist,
-            silhouette_rows, random_state, mixed, categorical_idx, force) -> Selection:
+            silhouette_rows, random_state, mixed, categorical_idx, force, refine) -> Selection:
     k_values = sorted({int(k) for k in k_values})
     if not k_values or k_values[0] < 2:
         raise ValueError("k values must be 2 or more")
@@ -350,6 +359,41 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
                               min_stability=min_stability, **best)
         return Selection(table, None, None, 0, False, why.text("en"), thresholds=thresholds, why=why)
 
+    parent = records[winner]
+    refined = None
+    if refine and not force and parent["method"] in REFINABLE and parent["n_clusters"] == 2:
+        def again(Zp: np.ndarray, **kw: Any) -> Selection:  # the same rule inside one segment
+            return _select(Zp, methods=methods, min_stability=min_stability, min_gain=min_gain,
+                           finer_ratio=finer_ratio, n_resamples=n_resamples, shortlist=shortlist,
+                           random_state=random_state, mixed=None, categorical_idx=None, force=False,
+                           refine=False, **kw)
+
+        refined = refine_two(Z, fitted[winner][1], parent["method"], select=again, silhouette_rows=rows,
+                             k_max=k_values[-1], min_share=min_share, random_state=random_state)
+    if refined is not None:
+        scores = cluster_scores(Z, refined.labels, silhouette_rows=rows)
+        if scores["silhouette"] - reference(refined.n_clusters) < min_gain:
+            refined = None  # the combined segments must beat structureless data as well
+    if refined is not None:
+        split = [p for p in refined.parts if p.what is not None]
+        rec = {"method": parent["method"], "k": refined.n_clusters, "n_clusters": refined.n_clusters,
+               "silhouette": scores["silhouette"], "reference_silhouette": reference(refined.n_clusters),
+               "gain": float("nan"), "calinski_harabasz": scores["calinski_harabasz"],
+               "davies_bouldin": scores["davies_bouldin"],
+               "stability": min([parent["stability"], *(p.stability for p in split)]),
+               "min_share": scores["min_share"], "max_share": scores["max_share"], "noise_share": 0.0,
+               "peak": False, "status": "eligible"}
+        rec["gain"] = rec["silhouette"] - rec["reference_silhouette"]
+        _explain(parent, _reason("split_further"))
+        records.append(rec)
+        fitted.append((refined.estimator, refined.labels))
+        table = pd.DataFrame(records, columns=CANDIDATE_COLUMNS)
+        table["k"] = table["k"].astype("Int64")
+        table.loc[winner, "status"] = "eligible"
+        table.loc[winner, "reason_code"] = "split_further"
+        table.at[winner, "reason_params"] = {}
+        table.loc[winner, "reason"] = _reason("split_further").text("en")
+        winner = len(records) - 1
     best = records[winner]
     gain, ref_mean = best["gain"], best["reference_silhouette"]
     structure = bool(gain >= min_gain and best["stability"] >= min_stability)
@@ -360,6 +404,17 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
     if force:
         cell = _reason("asked_for")
         why = _reason("forced", min_gain=min_gain, weak=not structure, **figures)
+    elif refined is not None:
+        cell = _reason("refined_cell")
+        a, b = refined.parts
+        both = a.what is not None and b.what is not None
+        one, whole = (a, b) if a.what is not None else (b, a)
+        parts = ({"a_what": a.what, "a_rows": a.rows, "a_gain": a.gain, "a_stability": a.stability,
+                  "b_what": b.what, "b_rows": b.rows, "b_gain": b.gain, "b_stability": b.stability} if both else
+                 {"a_what": one.what, "a_rows": one.rows, "a_gain": one.gain, "a_stability": one.stability,
+                  "b_rows": whole.rows})
+        why = _reason("refined_both" if both else "refined_one", parent_what=_label(parent["method"], parent["k"]),
+                      parent_gain=parent["gain"], parent_stability=parent["stability"], **parts, **figures)
     else:
         n_ok = sum(r["status"] != "rejected" for r in records)
         top = records[max(eligible, key=lambda i: records[i]["gain"])]
