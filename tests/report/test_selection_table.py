@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmark.report import ReportData, render_report
+from segmark.report import ReportData, Selection, render_report
+from segmark.report.figures import selection_reading
 from segmark.report.sections.selection import candidates_table
 
 
@@ -33,6 +34,20 @@ def test_a_candidate_below_the_gain_threshold_is_shown_rejected() -> None:
         status = [row[3].text for row in block.rows]
         assert status[1] == rejected and status[2] == eligible
         assert "0.05" in block.rows[1][-1].text  # the reason still says which threshold
+
+
+def test_the_reading_counts_the_rejections_the_table_shows() -> None:
+    c = _candidates()  # rows 2 (low gain, stored "eligible") and 4 (small segment) read "rejected"
+    sel = Selection(c, "kmeans", 3, thresholds={"min_gain": 0.05})
+    assert selection_reading(sel, "en").endswith("4 candidates were tried, 2 rejected.")
+    assert selection_reading(sel, "zh").endswith("共尝试 4 个候选，淘汰 2 个。")
+    c.loc[0, ["status", "reason_code"]] = ["eligible", "low_gain"]  # no winner: three read "rejected"
+    c.at[0, "reason_params"] = {"gain": 0.25, "min_gain": 0.3}
+    none = Selection(c, None, None, structure_found=False)
+    assert selection_reading(none, "en") == "No candidate passed: 4 were tried, 3 rejected."
+    assert selection_reading(none, "zh") == "没有候选通过：共尝试 4 个，淘汰 3 个。"
+    shown = [row[3].text for row in candidates_table(c, "en").rows]
+    assert shown.count("rejected") == 3
 
 
 @pytest.mark.browser

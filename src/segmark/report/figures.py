@@ -382,6 +382,16 @@ def profile_chart(cv: ClusterView, colors: Mapping[str, str], lang: Lang,
 
 # -- model selection ------------------------------------------------------------------------------
 
+def shown_statuses(c: pd.DataFrame) -> pd.Series:
+    """Each candidate's status as the chart and the table show it (``shown_status``), so the reading
+    counts the same rejections the reader sees crossed and marked."""
+    codes = c["reason_code"] if "reason_code" in c else pd.Series([None] * len(c), index=c.index)
+    if "status" not in c:
+        return pd.Series(["eligible"] * len(c), index=c.index, dtype=object)
+    return pd.Series([shown_status(s, r) for s, r in zip(c["status"], codes, strict=True)], index=c.index,
+                     dtype=object)
+
+
 def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
     """Silhouette gain (or silhouette) against k, one line per method; the winner starred."""
     c = sel.candidates
@@ -395,9 +405,7 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
     found = c.get("n_clusters", xs)
     c["_x"] = pd.to_numeric(xs, errors="coerce").astype(float)
     c["_x"] = c["_x"].fillna(pd.to_numeric(found, errors="coerce").astype(float))
-    codes = c["reason_code"] if "reason_code" in c else pd.Series([None] * len(c), index=c.index)
-    status = (pd.Series([shown_status(s, r) for s, r in zip(c["status"], codes, strict=True)], index=c.index)
-              if "status" in c else pd.Series(["eligible"] * len(c), index=c.index))
+    status = shown_statuses(c)
     fig = go.Figure()
     methods = list(dict.fromkeys(c["method"].astype(str)))
     for i, method in enumerate(methods):
@@ -436,7 +444,7 @@ def selection_chart(sel: Selection, lang: Lang) -> Chart | None:
 
 def selection_reading(sel: Selection, lang: Lang) -> str:
     c = sel.candidates
-    status = c["status"].astype(str) if "status" in c else pd.Series([], dtype=str)
+    status = shown_statuses(c)
     n, rejected = len(c), int((status == "rejected").sum())
     win = c[status == "winner"]
     if win.empty:
