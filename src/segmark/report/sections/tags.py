@@ -9,8 +9,9 @@ from segmark.errors import NotReadyError
 from segmark.pipeline.tags import list_tags
 from segmark.report.campaign_charts import tag_values_chart
 from segmark.report.model import ReportData
+from segmark.report.sections._read import local_as_of
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
-from segmark.report.text import fmt_int, fmt_pct
+from segmark.report.text import fmt_date, fmt_int, fmt_pct
 from segmark.store.base import Store
 from segmark.text import Lang, msg
 
@@ -25,9 +26,11 @@ class TagsSection(BaseSection):
 
     def collect(self, store: Store, data: ReportData, options: CollectOptions) -> None:
         try:
-            data.parts[self.id] = list_tags(store)
+            run = list_tags(store)
         except NotReadyError:
             return
+        # the date on the shop's clock, as the header and `segmark status` show it (as_of is UTC)
+        data.parts[self.id] = {**run, "as_of_local": local_as_of(store, int(run["feature_run_id"]))}
 
     def build(self, data: ReportData, lang: Lang) -> Section:
         run = data.parts.get(self.id)
@@ -36,7 +39,7 @@ class TagsSection(BaseSection):
             section.blocks.append(Block("missing", text=msg("tags.missing", lang)))
             return section
         source = msg("audience.playbook.default", lang) if run["source"] == "default" else run["source"]
-        section = self.section(lang, run_id=run["run_id"], source=source, as_of=f"{run['as_of']:%Y-%m-%d}")
+        section = self.section(lang, run_id=run["run_id"], source=source, as_of=fmt_date(run.get("as_of_local")))
         section.add(tag_values_chart(run["tags"], lang), msg("tags.missing", lang))
         rows = []
         for t in run["tags"]:
