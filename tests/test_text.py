@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from segmark.text import AREAS, LANGS, catalogue, msg, placeholders, template
+from segmark.text import AREAS, LANGS, catalogue, msg, placeholders, reword, template
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
 
@@ -39,3 +39,15 @@ def test_a_missing_message_is_an_error_not_a_blank() -> None:
         msg("cli.no_such_message", "zh")
     assert msg("segment.why.rfm", "zh", r=5, f=4, m=3, name="冠军用户", definition="R 4-5") == \
         "R=5、F=4、M=3，符合“冠军用户”：R 4-5"
+
+
+def test_a_stored_english_message_is_reworded_in_the_other_language() -> None:
+    keys = ["tags.skip.no_rfm", "tags.skip.not_scored"]
+    stored = "the churn model has not been scored: run `segmark predict train churn` and `segmark predict score churn`"
+    assert reword(stored, keys, "zh") == ("churn 模型尚未评分：请运行 `segmark predict train churn` 和 "
+                                          "`segmark predict score churn`")
+    assert reword(stored, keys, "en") == stored
+    # a value that repeats must be the same each time; any other text is left as written
+    mixed = stored.replace("score churn", "score propensity")
+    assert reword(mixed, keys, "zh") == mixed
+    assert reword("a reason of my own", keys, "zh") == "a reason of my own"

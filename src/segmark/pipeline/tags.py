@@ -29,6 +29,7 @@ from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
 from segmark.store.base import Store, utc_now
+from segmark.text import msg
 from segmark.workspace import Workspace
 
 STEP = "tags apply"
@@ -281,7 +282,7 @@ def _model(store: Store, u: Universe, spec: TagSpec, run_id: int, entry: dict[st
     if src in ("segment", "rfm_segment"):
         seg_id = u.segmentation_id if src == "segment" else u.rfm_segmentation_id
         if seg_id is None:
-            raise _Skip(u.missing.get(src, "no segmentation yet"))
+            raise _Skip(u.missing.get(src, msg("tags.skip.no_segmentation")))
         sql = ("SELECT m.user_id, s.key AS value, 'segmentation=' || CAST(m.segmentation_id AS VARCHAR) AS evidence "
                "FROM segment_members m JOIN segments s ON s.segmentation_id = m.segmentation_id "
                f"AND s.segment_id = m.segment_id WHERE m.segmentation_id = ? AND m.user_id IN ({universe})")
@@ -292,7 +293,7 @@ def _model(store: Store, u: Universe, spec: TagSpec, run_id: int, entry: dict[st
         return
     model = "clv" if src == "clv_decile" else src[: -len("_decile")]
     if model not in u.score_runs:
-        raise _Skip(u.missing.get(src, f"the {model} model has not been scored"))
+        raise _Skip(u.missing.get(src, msg("tags.skip.not_scored", model=model)))
     score_run = u.score_runs[model]
     if model == "clv":
         sql = ("SELECT user_id, CAST(clv_decile AS VARCHAR) AS value, 'run=' || CAST(run_id AS VARCHAR) || ';clv=' "

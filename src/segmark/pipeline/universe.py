@@ -6,7 +6,9 @@ else RFM) as ``segment``, the latest RFM segmentation as ``rfm_segment``/``r_sco
 model in ``prediction_scores`` (``<model>_probability``, ``<model>_decile``) and ``clv_scores``
 (``clv``, ``clv_decile``, ``p_alive``, ``expected_purchases``, ``expected_spend``). Names of a
 source that does not exist yet are known as missing, so an expression that uses one gets a hint
-("the churn model has not been scored") rather than a bare unknown name.
+("the churn model has not been scored") rather than a bare unknown name; the hints are the
+catalogue's ``tags.skip.*`` messages in English (a tag run stores them as why a tag was skipped, and
+a reader shows them in its language with ``segmark.text.reword``).
 
 ``from_clause`` joins only the sources a plan reads; every join's values are parameters.
 """
@@ -22,6 +24,7 @@ from segmark.errors import NotReadyError
 from segmark.pipeline.features import FeatureRun, get_feature_run
 from segmark.sql import ident
 from segmark.store.base import Store
+from segmark.text import msg
 
 CLV_NAMES = ("clv", "clv_decile", "p_alive", "expected_purchases", "expected_spend")
 KNOWN_MODELS = ("churn", "propensity", "response")
@@ -132,7 +135,7 @@ def open_universe(store: Store, feature_run_id: int | None = None, *, with_tags:
                               label="segment", label_zh="分群"))
         u.tag_aliases["segment"] = "seg"
     else:
-        u.missing["segment"] = "no segmentation yet: run `segmark segment rfm` or `segmark segment cluster`"
+        u.missing["segment"] = msg("tags.skip.no_segmentation")
     rfm = _latest_segmentation(store, "rfm")
     if pinned.get("rfm_segmentation_id") is not None:
         rfm = (int(pinned["rfm_segmentation_id"]), "rfm")
@@ -149,7 +152,7 @@ def open_universe(store: Store, feature_run_id: int | None = None, *, with_tags:
         u.tag_aliases["rfm"] = "rfm"
     else:
         for name in ("rfm_segment", "r_score", "f_score", "m_score"):
-            u.missing[name] = "no RFM segmentation yet: run `segmark segment rfm`"
+            u.missing[name] = msg("tags.skip.no_rfm")
     _scores(store, u, pinned.get("score_runs"))
     if with_tags:
         u.tag_run_id = pinned["tag_run_id"] if "tag_run_id" in pinned else latest_tag_run(store)
@@ -186,8 +189,7 @@ def _scores(store: Store, u: Universe, pinned: dict[str, int] | None = None) -> 
                               label=f"{model} decile (10 = highest)", label_zh=f"{model}十分位（10最高）"))
     for model in KNOWN_MODELS:
         if model not in u.score_runs:
-            hint = (f"the {model} model has not been scored: run `segmark predict train {model}` and "
-                    f"`segmark predict score {model}`")
+            hint = msg("tags.skip.not_scored", model=model)
             u.missing[f"{model}_probability"] = hint
             u.missing[f"{model}_decile"] = hint
     clv_run = None
@@ -208,7 +210,7 @@ def _scores(store: Store, u: Universe, pinned: dict[str, int] | None = None) -> 
                                   label_zh=labels[name][1]))
     else:
         for name in CLV_NAMES:
-            u.missing[name] = "no lifetime values yet: run `segmark clv fit` and `segmark clv predict`"
+            u.missing[name] = msg("tags.skip.no_clv")
 
 
 def from_clause(u: Universe, sources: tuple[str, ...] | list[str]) -> tuple[str, list[Any]]:

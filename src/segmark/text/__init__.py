@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import string
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Literal
 
@@ -51,3 +53,25 @@ def msg(key: str, lang: Lang = "en", /, **params: Any) -> str:
 def placeholders(text: str) -> set[str]:
     """The field names a format string uses (``{n:,}`` -> ``n``)."""
     return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@cache
+def _pattern(key: str) -> re.Pattern[str]:
+    """A regular expression that matches ``key``'s English message with any values filled in."""
+    parts, seen = [], set()
+    for literal, name, _, _ in string.Formatter().parse(template(key, "en")):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+    return re.compile("".join(parts))
+
+
+def reword(text: str, keys: Iterable[str], lang: Lang) -> str:
+    """``text`` in ``lang`` when it is one of ``keys``' English messages with its values filled in (a
+    sentence stored in English, such as why a tag was skipped); any other text as it is."""
+    for key in keys:
+        found = _pattern(key).fullmatch(text)
+        if found:
+            return msg(key, lang, **found.groupdict())
+    return text

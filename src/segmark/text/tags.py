@@ -47,6 +47,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tags.r_values": ("{tags} tags applied; {tag} covers {coverage} of users, most of them {value} ({share}).",
                       "共 {tags} 个标签；{tag}覆盖 {coverage} 的用户，其中最多的是“{value}”（{share}）。"),
     "tags.missing": ("No tags yet: run `segmark tags apply`.", "还没有标签：请运行 `segmark tags apply`。"),
+    "tags.skip.no_segmentation": (
+        "no segmentation yet: run `segmark segment rfm` or `segmark segment cluster`",
+        "还没有分群：请运行 `segmark segment rfm` 或 `segmark segment cluster`"),
+    "tags.skip.no_rfm": ("no RFM segmentation yet: run `segmark segment rfm`",
+                         "还没有 RFM 分群：请运行 `segmark segment rfm`"),
+    "tags.skip.not_scored": (
+        "the {model} model has not been scored: run `segmark predict train {model}` and "
+        "`segmark predict score {model}`",
+        "{model} 模型尚未评分：请运行 `segmark predict train {model}` 和 `segmark predict score {model}`"),
+    "tags.skip.no_clv": ("no lifetime values yet: run `segmark clv fit` and `segmark clv predict`",
+                         "还没有终身价值：请运行 `segmark clv fit` 和 `segmark clv predict`"),
+    "tags.owner.marketing": ("marketing", "市场营销"),
+    "tags.owner.crm": ("CRM", "客户关系管理"),
+    "tags.owner.growth": ("growth", "用户增长"),
+    "tags.owner.analytics": ("analytics", "数据分析"),
     "tags.col.skipped": ("skipped", "已跳过"),
     "tags.col.reason": ("why", "原因"),
 }
