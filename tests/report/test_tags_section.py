@@ -19,7 +19,7 @@ from segmark.pipeline.report import collect_report_data
 from segmark.pipeline.segments import run_rfm
 from segmark.pipeline.tags import apply_tags
 from segmark.report import ReportData
-from segmark.report.sections import TagsSection
+from segmark.report.sections import AudiencesSection, Block, Section, TagsSection
 from segmark.workspace import init_workspace, open_workspace
 
 
@@ -44,7 +44,56 @@ def tagged(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
         return collect_report_data(ws.store, root=root)
 
 
+def _tables(section: Section) -> list[Block]:
+    return [b for b in section.blocks if b.kind == "table"]
+
+
+def _texts(block: Block) -> list[list[str]]:
+    return [[c.text for c in row] for row in block.rows]
+
+
 def test_the_tag_run_is_dated_by_the_shops_local_date(tagged: ReportData) -> None:
     assert str(tagged.parts["tags"]["as_of"]).startswith("2025-02-28 16:00")  # stored in UTC
     assert "as of 2025-03-01:" in TagsSection().build(tagged, "en").intro
     assert "截至 2025-03-01：" in TagsSection().build(tagged, "zh").intro
+
+
+def test_overlaps_name_tags_and_values_by_their_labels_in_the_pages_language(tagged: ReportData) -> None:
+    for lang, prospect, no_purchase in (("en", "Lifecycle stage = prospect", "Value tier = no purchase yet"),
+                                        ("zh", "生命周期阶段 = 潜在客户", "价值层级 = 未购买")):
+        _, overlap, _ = _tables(TagsSection().build(tagged, lang))
+        rows = _texts(overlap)
+        assert [prospect, no_purchase, "2", "1.00"] in rows
+        segment = "Segment = No purchase yet" if lang == "en" else "用户分群 = 未购买用户"
+        assert [segment, no_purchase, "2", "1.00"] in rows  # the RFM segment stands in for clusters
+        cells = [c for row in rows for c in row[:2]]
+        assert not any("_" in c for c in cells)  # neither a tag's name nor a segment's key
+        if lang == "en":
+            assert not any("\u4e00" <= ch <= "\u9fff" for c in cells for ch in c)
+
+
+def test_skipped_reasons_and_owners_are_in_the_pages_language(tagged: ReportData) -> None:
+    taxonomy, _, skipped = _tables(TagsSection().build(tagged, "zh"))
+    owners = {row[1]: row[-1] for row in _texts(taxonomy)}
+    assert owners["年龄段 (age_group)"] == "市场营销" and owners["价值层级 (value_tier)"] == "客户关系管理"
+    assert owners["用户分群 (user_segment)"] == "数据分析" and owners["加购未购买 (cart_abandoner)"] == "用户增长"
+    assert dict(_texts(skipped)) == {
+        "clv_level": "还没有终身价值：请运行 `segmark clv fit` 和 `segmark clv predict`",
+        "churn_risk": "churn 模型尚未评分：请运行 `segmark predict train churn` 和 `segmark predict score churn`",
+        "churn_level": "churn 模型尚未评分：请运行 `segmark predict train churn` 和 `segmark predict score churn`",
+        "propensity_level": "propensity 模型尚未评分：请运行 `segmark predict train propensity` 和 "
+                            "`segmark predict score propensity`"}
+    taxonomy, _, skipped = _tables(TagsSection().build(tagged, "en"))
+    assert {row[1]: row[-1] for row in _texts(taxonomy)}["Value tier (value_tier)"] == "CRM"
+    assert dict(_texts(skipped))["clv_level"] == ("no lifetime values yet: run `segmark clv fit` and "
+                                                  "`segmark clv predict`")
+
+
+def test_playbook_channels_are_in_the_pages_language(tagged: ReportData) -> None:
+    # the RFM segments of the shop: four buyers and the two who have not bought (their default: app push)
+    for lang, expected in (("en", "app push"), ("zh", "App 推送")):
+        playbook = _tables(AudiencesSection().build(tagged, lang))[-1]
+        no_purchase = "No purchase yet" if lang == "en" else "未购买用户"
+        assert dict((row[0], row[2]) for row in _texts(playbook))[no_purchase] == expected
+        if lang == "zh":
+            assert not {row[2] for row in _texts(playbook)} & {"email", "sms", "app push"}

@@ -12,9 +12,15 @@ from segmark.report.model import ReportData
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
 from segmark.report.text import fmt_int
 from segmark.store.base import Store
-from segmark.text import Lang, msg
+from segmark.text import Lang, catalogue, msg
 
 MAX_AUDIENCES = 15
+
+
+def channel_label(channel: str, lang: Lang) -> str:
+    """A playbook's channel in ``lang`` where the catalogue knows it; a workspace's own channel as written."""
+    key = f"audience.channel.{channel.strip().lower().replace(' ', '_')}"
+    return msg(key, lang) if key in catalogue() else channel
 
 
 class AudiencesSection(BaseSection):
@@ -64,6 +70,7 @@ class AudiencesSection(BaseSection):
             section.blocks.append(Block("table", columns=[msg(f"audience.col.{k}", lang) for k in
                                                           ("segment", "action", "channel")],
                                         rows=[[Cell(p["name_zh"] if zh else p["name"]),
-                                               Cell(p["action_zh"] if zh else p["action"]), Cell(p["channel"])]
+                                               Cell(p["action_zh"] if zh else p["action"]),
+                                               Cell(channel_label(p["channel"], lang))]
                                               for p in part["playbook"]]))
         return section

@@ -13,11 +13,28 @@ from segmark.report.sections._read import local_as_of
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
 from segmark.report.text import fmt_date, fmt_int, fmt_pct
 from segmark.store.base import Store
-from segmark.text import Lang, msg
+from segmark.text import Lang, catalogue, msg, reword
+
+SKIP_REASONS = tuple(k for k in catalogue() if k.startswith("tags.skip."))
+"""Why a tag was skipped, as a run stores it (in English): shown in the page's language."""
 
 
 def _label(d: dict[str, Any], lang: Lang, key: str = "label") -> str:
     return str(d.get(f"{key}_zh") or d.get(key) or "") if lang == "zh" else str(d.get(key) or "")
+
+
+def owner_label(owner: str, lang: Lang) -> str:
+    """A tag's owner in ``lang`` where the catalogue knows it (the shipped file's); any other as written."""
+    key = f"tags.owner.{owner.strip().lower()}"
+    return msg(key, lang) if key in catalogue() else owner
+
+
+def tag_value_label(tags: dict[str, dict[str, Any]], tag: str, value: str, lang: Lang) -> str:
+    """"<tag> = <value>" by their labels in ``lang``, as the taxonomy table names them (the stored
+    value and tag name where the taxonomy has no label)."""
+    t = tags.get(tag, {})
+    v = next((v for v in t.get("values", []) if v.get("value") == value), {})
+    return f"{_label(t, lang) or tag} = {_label(v, lang) or value}"
 
 
 class TagsSection(BaseSection):
@@ -47,20 +64,22 @@ class TagsSection(BaseSection):
             rows.append([Cell(_label(t, lang, "group_label")), Cell(f"{_label(t, lang)} ({t['tag']})"),
                          Cell(msg(f"tags.kind.{t['kind']}", lang)), Cell(fmt_pct(t["coverage"]), numeric=True),
                          Cell(", ".join(f"{_label(v, lang) or v['value']} {fmt_int(v['users'])}" for v in values)),
-                         Cell(t.get("owner", ""))])
+                         Cell(owner_label(str(t.get("owner") or ""), lang))])
         section.blocks.append(Block("table", columns=[msg(f"tags.col.{k}", lang) for k in
                                                       ("group", "tag", "kind", "coverage", "values", "owner")],
                                     rows=rows))
+        by_tag = {t["tag"]: t for t in run["tags"]}
         if run.get("overlap"):
             section.blocks.append(Block("note", text=msg("tags.overlap.title", lang)))
             section.blocks.append(Block("table", columns=[msg("tags.col.tag", lang), msg("tags.col.tag", lang),
                                                           msg("tags.col.both", lang), msg("tags.col.jaccard", lang)],
-                                        rows=[[Cell(f"{o['tag_a']} = {o['value_a']}"),
-                                               Cell(f"{o['tag_b']} = {o['value_b']}"),
+                                        rows=[[Cell(tag_value_label(by_tag, o["tag_a"], o["value_a"], lang)),
+                                               Cell(tag_value_label(by_tag, o["tag_b"], o["value_b"], lang)),
                                                Cell(fmt_int(o["users"]), numeric=True),
                                                Cell(f"{o['jaccard']:.2f}", numeric=True)]
                                               for o in run["overlap"][:10]]))
         if run.get("skipped"):
             section.blocks.append(Block("table", columns=[msg("tags.col.skipped", lang), msg("tags.col.reason", lang)],
-                                        rows=[[Cell(s["tag"]), Cell(s["reason"])] for s in run["skipped"]]))
+                                        rows=[[Cell(s["tag"]), Cell(reword(s["reason"], SKIP_REASONS, lang))]
+                                              for s in run["skipped"]]))
         return section
