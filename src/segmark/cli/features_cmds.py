@@ -142,10 +142,15 @@ def show(
                         run=feature_run.run_id), title_justify="left")
     for col in ("feature", "value", "unit", "family"):
         t.add_column(say(f"features.col.{col}", out), justify="right" if col == "value" else "left")
+    unknown = say("features.unknown", out)
     for c in feature_run.columns:
         name = f"{c.name} {c.label_zh}" if zh and c.label_zh else c.name
-        t.add_row(name, plain(_fmt(values.get(c.name))), c.unit, c.family)
+        value = values.get(c.name)
+        # a sum is 0 when there is nothing to add up; empty only when the shop has no amounts
+        t.add_row(name, unknown if c.kind == "sum" and value is None else plain(_fmt(value)), c.unit, c.family)
     console.print(t)
+    if any(c.kind == "sum" and values.get(c.name) is None for c in feature_run.columns):
+        console.print(say("features.spend_unknown", out))
 
 
 @features_app.command("export")
@@ -198,10 +203,15 @@ def describe(
               title_justify="left")
     for col in ("feature", "unit", "meaning", "filled", "mean", "min", "median", "max_top"):
         t.add_column(say(f"features.col.{col}", out), overflow="fold")
+    unknown_spend = False
     for r in table.to_dict(orient="records"):
         name = f"{r['name']}\n{r['label_zh']}" if zh and r["label_zh"] else r["name"]
         last = _fmt(r["max"]) if r["kind"] != "text" else f"{_fmt(r['top'])} ({_fmt(r['top_share'])})"
         filled = 1 - r["missing_share"] if r["missing_share"] is not None else None
-        t.add_row(name, r["unit"], r["description"], f"{filled:.0%}" if filled is not None else "-",
-                  _fmt(r["mean"]), _fmt(r["min"]), _fmt(r["median"]), last)
+        stats = [_fmt(r["mean"]), _fmt(r["min"]), _fmt(r["median"]), last]
+        if r["kind"] == "sum" and r["count"] == 0 and feature_run.n_users:  # no amounts in the shop
+            stats, unknown_spend = [say("features.unknown", out)] * 4, True
+        t.add_row(name, r["unit"], r["description"], f"{filled:.0%}" if filled is not None else "-", *stats)
     console.print(t)
+    if unknown_spend:
+        console.print(say("features.spend_unknown", out))

@@ -10,7 +10,7 @@
 -- column: favs_{W}d | count | events | favourites in the last {W} days | 近{W}天收藏次数 | Favourite events in the last W days.
 -- column: purchases_{W}d | count | lines | purchase lines in the last {W} days | 近{W}天购买行数 | Purchase events (order lines) in the last W days.
 -- column: orders_{W}d | count | orders | orders in the last {W} days | 近{W}天订单数 | Orders whose first line falls in the last W days.
--- column: spend_{W}d | sum | currency | net spend in the last {W} days | 近{W}天净消费 | Net spend (purchases minus refunds) in the last W days.
+-- column: spend_{W}d | sum | currency | net spend in the last {W} days | 近{W}天净消费 | Net spend (purchases minus refunds) in the last W days; empty (unknown) for everyone when the shop's purchases carry no amounts.
 -- column: active_days_{W}d | count | days | active days in the last {W} days | 近{W}天活跃天数 | Local calendar days with at least one event in the last W days.
 -- column: sessions_{W}d | count | sessions | sessions in the last {W} days | 近{W}天会话数 | Sessions with at least one event in the last W days.
 -- column: sessions_total | count | sessions | sessions in all | 会话总数 | Sessions before as_of: the base of views_per_session.

@@ -25,6 +25,15 @@ SELECT
 FROM events
 WHERE user_id IS NOT NULL AND ts < {{ as_of_sql }}
 
+-- relation: shop_amounts
+-- One row: `amounts_known`, false when the identified users have purchases before as_of and none
+-- of them carries an amount (a behaviour log without prices, such as Taobao's). Spend is then
+-- unknown, not 0, for every user: the `sum` features are empty. With no purchase yet, nobody has
+-- spent anything: known.
+SELECT count(amount) > 0 OR count(*) = 0 AS amounts_known
+FROM ev
+WHERE is_purchase
+
 -- relation: known_users
 -- Users on file whose signup day began before as_of, or whose signup date is unknown.
 SELECT user_id

@@ -15,7 +15,8 @@ then see the name). Names may hold ``{W}`` (one
 column per activity window) or ``{category}`` (one per top category). Kinds:
 
 - ``count``: a whole number, 0 for a user without the thing counted (BIGINT);
-- ``sum``: an amount, 0 for a user without the thing summed (DOUBLE);
+- ``sum``: an amount, 0 for a user without the thing summed (DOUBLE); empty for every user when the
+  shop's purchases carry no amounts (relation ``shop_amounts``): spend is then unknown, not 0;
 - ``number``: a measurement, empty (NULL/NaN) when undefined for the user (DOUBLE);
 - ``text``: a label, empty when unknown (VARCHAR).
 

@@ -276,8 +276,8 @@ def _shape(tree: exp.Select) -> tuple[str | None, bool]:
 def _final(column: FeatureColumn, expr: str) -> str:
     if column.kind == "count":
         return f"CAST(coalesce({expr}, 0) AS BIGINT)"
-    if column.kind == "sum":
-        return f"CAST(coalesce({expr}, 0) AS DOUBLE)"
+    if column.kind == "sum":  # unknown (NULL) for everyone when the shop's purchases carry no amounts
+        return f"CASE WHEN s.amounts_known THEN CAST(coalesce({expr}, 0) AS DOUBLE) END"
     if column.kind == "number":
         return f"CAST({expr} AS DOUBLE)"
     return f"CAST({expr} AS VARCHAR)"
@@ -342,7 +342,7 @@ def compose(params: BuildParams) -> FeatureQuery:
     # all of them in memory (DuckDB would materialise a CTE read more than once).
     sql = ("WITH " + ",\n".join(f"{name} AS {'NOT MATERIALIZED ' if name == 'ev' else ''}(\n{body}\n)"
                                  for name, body in ctes)
-           + "\nSELECT " + ",\n    ".join(final) + "\nFROM joined")
+           + "\nSELECT " + ",\n    ".join(final) + "\nFROM joined CROSS JOIN shop_amounts AS s")
     return FeatureQuery(sql=sql, columns=tuple(columns), relations=relations)
 
 

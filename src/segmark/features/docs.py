@@ -48,9 +48,15 @@ build when `run_id` is None), indexed by `user_id`.
 - **Empty values.** `count` and `sum` features are 0 for a user without the thing counted; `number`
   features are empty (NaN) where they are undefined (a rate without a denominator, a recency without a
   purchase); `text` features are empty (None) when unknown.
+- **Spend without prices.** When the shop has purchases before `as_of` and none of them carries an
+  amount (a behaviour log such as Taobao's), what anyone spent is unknown, not 0: every `sum` feature
+  (`monetary`, `spend_{W}d`) is empty for every user, buyers and non-buyers alike, and `features show`
+  and `describe` say "unknown" / 未知. One purchase with an amount is enough for spend to be known (0
+  for a user without purchases, and for lines without an amount), and so is a shop with no purchase yet.
 
-Kinds: `count` whole number (int64), `sum` amount (float64, 0 when none), `number` measurement
-(float64, may be empty), `text` label (string, may be empty).
+Kinds: `count` whole number (int64), `sum` amount (float64, 0 when none; empty for everyone when the
+shop's purchases carry no amounts), `number` measurement (float64, may be empty), `text` label (string,
+may be empty).
 """
 
 CUSTOM = """\

@@ -7,7 +7,7 @@
 -- column: recency_days | number | days | days since last purchase | 最近购买距今天数 | Days from the user's last purchase to as_of; empty when the user never purchased.
 -- column: recency_visit_days | number | days | days since last visit | 最近访问距今天数 | Days from the user's last event of any kind to as_of; empty without events.
 -- column: frequency | count | orders | orders | 购买次数 | Orders placed before as_of.
--- column: monetary | sum | currency | net spend | 净消费金额 | Net spend: purchase amounts minus refund amounts (negative when refunds of earlier purchases exceed them).
+-- column: monetary | sum | currency | net spend | 净消费金额 | Net spend: purchase amounts minus refund amounts (negative when refunds of earlier purchases exceed them); empty (unknown) for everyone when the shop's purchases carry no amounts.
 -- column: aov | number | currency per order | average order value | 客单价 | Average order value: purchase amount before refunds divided by orders; empty without orders.
 -- column: ipi_mean_days | number | days | mean days between orders | 平均购买间隔天数 | Mean days between consecutive orders; empty with fewer than 2 orders.
 -- column: ipi_std_days | number | days | spread of days between orders | 购买间隔标准差 | Sample standard deviation of the days between consecutive orders; empty with fewer than 3 orders.

@@ -153,6 +153,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.features.col.max_top": ("max / top", "最大值 / 最常见"),
     "cli.features.exported": ("wrote {users:,} users x {n} features (build {run}) to [bold]{path}[/]",
                               "已将 {users:,} 位用户 × {n} 个特征（构建 {run}）写入 [bold]{path}[/]"),
+    "cli.features.unknown": ("unknown", "未知"),
+    "cli.features.spend_unknown": ("[dim]spend is unknown, not 0: this shop's purchases carry no amounts (prices)[/]",
+                                   "[dim]消费金额未知（并非 0）：该店铺的购买记录没有金额（价格）[/]"),
     "cli.features.describe_title": ("features of build {run}, as of {as_of} ({users:,} users)",
                                     "构建 {run} 的特征，截至 {as_of}（{users:,} 位用户）"),
     # workspace
