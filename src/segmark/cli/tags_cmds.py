@@ -53,7 +53,7 @@ def apply_cmd(
 
       segmark tags apply --rules my_tags.yaml --json
     """
-    from segmark.pipeline.tags import apply_tags
+    from segmark.pipeline.tags import apply_tags, skip_reason
 
     with workspace(ws_dir) as ws:
         run = apply_tags(ws, rules, feature_run_id=features_run)
@@ -65,7 +65,7 @@ def apply_cmd(
                           feature_run_id=run.feature_run_id, as_of=local_day(run.as_of)))
         console.print(_taxonomy_table(run.taxonomy, lg, None))
         for s in run.skipped:
-            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=skip_reason(s, lg))), style="yellow",
                           soft_wrap=True)
 
 
@@ -97,7 +97,7 @@ def list_cmd(
 
       segmark tags list --json --lang zh
     """
-    from segmark.pipeline.tags import list_tags
+    from segmark.pipeline.tags import list_tags, skip_reason
 
     with workspace(ws_dir, read_only=True) as ws:
         data = list_tags(ws.store, run_id)
@@ -117,7 +117,7 @@ def list_cmd(
                           f"{o['users']:,}", f"{o['jaccard']:.2f}")
             console.print(t)
         for s in data["skipped"]:
-            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=s["reason"])), style="yellow",
+            console.print(plain(msg("tags.skipped", lg, tag=s["tag"], reason=skip_reason(s, lg))), style="yellow",
                           soft_wrap=True)
 
 

@@ -155,14 +155,24 @@ def _apply(store: Store, u: Universe, tag_file: TagFile, folder: Path | None,
             else:
                 _model(store, u, spec, run_id, entry)
         except _Skip as skip:
-            skipped.append({"tag": spec.tag, "reason": str(skip)})
+            skipped.append({"tag": spec.tag, "reason": str(skip),
+                            **({"reason_zh": skip.reason_zh} if skip.reason_zh else {})})
             continue
         taxonomy.append(entry)
     return taxonomy, skipped
 
 
 class _Skip(Exception):
-    """A tag whose inputs do not exist yet."""
+    """A tag whose inputs do not exist yet (or mean nothing here: m_score without prices)."""
+
+    def __init__(self, reason: str, reason_zh: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason_zh = reason_zh
+
+
+def skip_reason(skipped: dict[str, str], lang: str) -> str:
+    """Why a tag was skipped, in ``lang`` where the run kept the Chinese (else as stored)."""
+    return skipped.get("reason_zh") or skipped["reason"] if lang == "zh" else skipped["reason"]
 
 
 def _rule(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str, entry: dict[str, Any]) -> None:
@@ -175,7 +185,7 @@ def _rule(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str, en
             bare = exc.expression[(exc.position or 1) - 1:].split()[0] if exc.position else ""
             missing = next((n for n in u.missing if bare.startswith(n)), None)
             if missing is not None and exc.message.startswith("unknown name"):
-                raise _Skip(u.missing[missing]) from None
+                raise _Skip(u.missing[missing], u.missing_zh.get(missing)) from None
             line, col = (v.where.line, v.where.column) if v.where else (None, None)
             if col is not None and exc.position is not None and "\n" not in exc.expression:
                 col += exc.position - 1

@@ -2,7 +2,8 @@
 
 A ``Universe`` is one feature build's users together with the latest segmentation (cluster if any,
 else RFM) as ``segment``, the latest RFM segmentation as ``rfm_segment``/``r_score``/``f_score``/
-``m_score``, the latest tag run as ``tag.<name>`` and ``has_tag``, and the latest scoring run of each
+``m_score`` (not ``m_score`` when that segmentation found no prices: spend unknown, every buyer's M is
+1), the latest tag run as ``tag.<name>`` and ``has_tag``, and the latest scoring run of each
 model in ``prediction_scores`` (``<model>_probability``, ``<model>_decile``) and ``clv_scores``
 (``clv``, ``clv_decile``, ``p_alive``, ``expected_purchases``, ``expected_spend``). Names of a
 source that does not exist yet are known as missing, so an expression that uses one gets a hint
@@ -44,6 +45,8 @@ class Universe:
     """model name -> its latest scoring run id (``clv`` for clv_scores)."""
     fields: list[Field] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    missing_zh: dict[str, str] = field(default_factory=dict)
+    """The Chinese of a missing name's hint, where the message catalogue has it."""
     segment_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     """segment key -> (English name, Chinese name) of the latest segmentation."""
     tag_aliases: dict[str, str] = field(default_factory=dict)
@@ -146,7 +149,13 @@ def open_universe(store: Store, feature_run_id: int | None = None, *, with_tags:
         values, _ = _values(store, rfm[0])
         u.fields.append(Field("rfm_segment", "segment", TEXT, 'rfm."key"', "rfm", values=values,
                               label="RFM segment", label_zh="RFM分群"))
-        for axis, zh in (("r", "最近购买得分"), ("f", "购买频次得分"), ("m", "消费金额得分")):
+        axes = (("r", "最近购买得分"), ("f", "购买频次得分"), ("m", "消费金额得分"))
+        if not _revenue_known(store, rfm[0]):
+            # every buyer's M is 1 there: a rule on it (a value tier) would rank unknown spend
+            axes = axes[:2]
+            u.missing["m_score"] = msg("tags.no_m_score", "en", segmentation=rfm[0])
+            u.missing_zh["m_score"] = msg("tags.no_m_score", "zh", segmentation=rfm[0])
+        for axis, zh in axes:
             u.fields.append(Field(f"{axis}_score", "segment", NUMBER, f'rfm."{axis}_score"', "rfm",
                                   label=f"RFM {axis.upper()} score", label_zh=zh))
         u.tag_aliases["rfm"] = "rfm"
@@ -170,6 +179,13 @@ def open_universe(store: Store, feature_run_id: int | None = None, *, with_tags:
                 u.fields.append(Field(t["tag"], "tag", TEXT, f't{i}."value"', source, values=values,
                                       label=t.get("label", ""), label_zh=t.get("label_zh", "")))
     return u
+
+
+def _revenue_known(store: Store, segmentation_id: int) -> bool:
+    """False when the RFM segmentation found no prices in its build (its M axis means nothing)."""
+    raw = store.scalar("SELECT metrics FROM segmentations WHERE segmentation_id = ?", [segmentation_id])
+    metrics = json.loads(raw) if isinstance(raw, str) else (raw or {})
+    return metrics.get("revenue_known") is not False
 
 
 def _scores(store: Store, u: Universe, pinned: dict[str, int] | None = None) -> None:

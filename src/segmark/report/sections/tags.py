@@ -37,6 +37,14 @@ def tag_value_label(tags: dict[str, dict[str, Any]], tag: str, value: str, lang:
     return f"{_label(t, lang) or tag} = {_label(v, lang) or value}"
 
 
+def _skip_reason(skipped: dict[str, Any], lang: Lang) -> str:
+    """Why a tag was skipped, in the page's language: the Chinese the run stored, else the stored
+    English reworded from the catalogue (runs made before reasons were stored in both)."""
+    if lang == "zh" and skipped.get("reason_zh"):
+        return str(skipped["reason_zh"])
+    return reword(skipped["reason"], SKIP_REASONS, lang)
+
+
 class TagsSection(BaseSection):
     id = "tags"
     area = "tags"
@@ -80,6 +88,5 @@ class TagsSection(BaseSection):
                                               for o in run["overlap"][:10]]))
         if run.get("skipped"):
             section.blocks.append(Block("table", columns=[msg("tags.col.skipped", lang), msg("tags.col.reason", lang)],
-                                        rows=[[Cell(s["tag"]), Cell(reword(s["reason"], SKIP_REASONS, lang))]
-                                              for s in run["skipped"]]))
+                                        rows=[[Cell(s["tag"]), Cell(_skip_reason(s, lang))] for s in run["skipped"]]))
         return section
