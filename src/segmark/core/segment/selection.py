@@ -372,27 +372,22 @@ def _select(Z, *, methods, k_values, min_share, min_stability, min_gain, finer_r
                              k_max=k_values[-1], min_share=min_share, random_state=random_state)
     if refined is not None:
         scores = cluster_scores(Z, refined.labels, silhouette_rows=rows)
-        if scores["silhouette"] - reference(refined.n_clusters) < min_gain:
+        ref = reference(refined.n_clusters)
+        if scores["silhouette"] - ref < min_gain:
             refined = None  # the combined segments must beat structureless data as well
     if refined is not None:
         split = [p for p in refined.parts if p.what is not None]
         rec = {"method": parent["method"], "k": refined.n_clusters, "n_clusters": refined.n_clusters,
-               "silhouette": scores["silhouette"], "reference_silhouette": reference(refined.n_clusters),
-               "gain": float("nan"), "calinski_harabasz": scores["calinski_harabasz"],
-               "davies_bouldin": scores["davies_bouldin"],
+               "silhouette": scores["silhouette"], "reference_silhouette": ref, "gain": scores["silhouette"] - ref,
+               "calinski_harabasz": scores["calinski_harabasz"], "davies_bouldin": scores["davies_bouldin"],
                "stability": min([parent["stability"], *(p.stability for p in split)]),
                "min_share": scores["min_share"], "max_share": scores["max_share"], "noise_share": 0.0,
                "peak": False, "status": "eligible"}
-        rec["gain"] = rec["silhouette"] - rec["reference_silhouette"]
-        _explain(parent, _reason("split_further"))
+        _explain(parent, _reason("split_further"))  # the table is made again from the records below
         records.append(rec)
         fitted.append((refined.estimator, refined.labels))
         table = pd.DataFrame(records, columns=CANDIDATE_COLUMNS)
         table["k"] = table["k"].astype("Int64")
-        table.loc[winner, "status"] = "eligible"
-        table.loc[winner, "reason_code"] = "split_further"
-        table.at[winner, "reason_params"] = {}
-        table.loc[winner, "reason"] = _reason("split_further").text("en")
         winner = len(records) - 1
     best = records[winner]
     gain, ref_mean = best["gain"], best["reference_silhouette"]
