@@ -19,6 +19,7 @@ As of 2025-03-01 (UTC). Users and what the tests expect of them:
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -71,12 +72,11 @@ def _events() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.fixture(scope="session")
-def hand_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hand-made shop ingested, with features as of 2025-03-01 and an RFM segmentation."""
-    base = tmp_path_factory.mktemp("handshop")
+def build_hand_shop(base: Path, events: pd.DataFrame) -> Path:
+    """A workspace in ``base`` with the hand-made users and ``events`` ingested, features as of
+    2025-03-01 and an RFM segmentation."""
     USERS.to_csv(base / "users.csv", index=False)
-    _events().to_csv(base / "events.csv", index=False)
+    events.to_csv(base / "events.csv", index=False)
     root = init_workspace(base / "ws")
     with open_workspace(root) as ws:
         ingest_file(ws, "users", base / "users.csv")
@@ -86,13 +86,24 @@ def hand_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def hand_ws(hand_template: Path, tmp_path: Path) -> Workspace:
+def open_copy(template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A test's own copy of a template workspace, open, closed after the test."""
     root = tmp_path / "ws"
-    shutil.copytree(hand_template, root)
+    shutil.copytree(template, root)
     ws = open_workspace(root)
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def hand_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made shop ingested, with features as of 2025-03-01 and an RFM segmentation."""
+    return build_hand_shop(tmp_path_factory.mktemp("handshop"), _events())
+
+
+@pytest.fixture
+def hand_ws(hand_template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    yield from open_copy(hand_template, tmp_path)
 
 
 def write_scores(ws: Workspace, model: str, rows: list[tuple[str, float, int]], run_id: int | None = None) -> int:

@@ -12,11 +12,11 @@ spend with prices: u1 120, u2 80, u5 30, u6 200 + 150 = 350; u3, u4, u7, u8 neve
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.audience.conftest import AS_OF, USERS, _events
+from tests.audience.conftest import _events, build_hand_shop, open_copy
 from typer.testing import CliRunner
 
 from segmark.cli import app
@@ -27,7 +27,7 @@ from segmark.pipeline.ingest import ingest_file
 from segmark.pipeline.segments import run_rfm
 from segmark.pipeline.tags import apply_tags, user_tags_of
 from segmark.pipeline.universe import open_universe
-from segmark.workspace import Workspace, init_workspace, open_workspace
+from segmark.workspace import Workspace
 
 BUYERS = {"u1", "u2", "u5", "u6"}
 NON_BUYERS = {"u3", "u4", "u7", "u8"}
@@ -41,25 +41,12 @@ def _tagged(ws: Workspace, run_id: int, tag: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def no_prices_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-made shop without a price (or amount) on any event, with features and RFM."""
-    base = tmp_path_factory.mktemp("no-prices")
-    USERS.to_csv(base / "users.csv", index=False)
-    _events().assign(price=None).to_csv(base / "events.csv", index=False)
-    root = init_workspace(base / "ws")
-    with open_workspace(root) as ws:
-        ingest_file(ws, "users", base / "users.csv")
-        ingest_file(ws, "events", base / "events.csv")
-        build_features(ws, as_of=AS_OF)
-        run_rfm(ws)
-    return root
+    return build_hand_shop(tmp_path_factory.mktemp("no-prices"), _events().assign(price=None))
 
 
 @pytest.fixture
-def no_prices(no_prices_template: Path, tmp_path: Path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(no_prices_template, root)
-    ws = open_workspace(root)
-    yield ws
-    ws.close()
+def no_prices(no_prices_template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    yield from open_copy(no_prices_template, tmp_path)
 
 
 def test_without_prices_the_value_tier_is_skipped_with_the_reason(no_prices: Workspace) -> None:

@@ -29,7 +29,7 @@ from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
 from segmark.store.base import Store, utc_now
-from segmark.text import msg
+from segmark.text import Lang, catalogue, msg, reword
 from segmark.workspace import Workspace
 
 STEP = "tags apply"
@@ -155,8 +155,7 @@ def _apply(store: Store, u: Universe, tag_file: TagFile, folder: Path | None,
             else:
                 _model(store, u, spec, run_id, entry)
         except _Skip as skip:
-            skipped.append({"tag": spec.tag, "reason": str(skip),
-                            **({"reason_zh": skip.reason_zh} if skip.reason_zh else {})})
+            skipped.append({"tag": spec.tag, "reason": str(skip)})
             continue
         taxonomy.append(entry)
     return taxonomy, skipped
@@ -165,14 +164,14 @@ def _apply(store: Store, u: Universe, tag_file: TagFile, folder: Path | None,
 class _Skip(Exception):
     """A tag whose inputs do not exist yet (or mean nothing here: m_score without prices)."""
 
-    def __init__(self, reason: str, reason_zh: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason_zh = reason_zh
+
+SKIP_REASONS = tuple(k for k in catalogue() if k.startswith("tags.skip."))
+"""Why a tag is skipped: a run stores the English of one of these, readers show it in their language."""
 
 
-def skip_reason(skipped: dict[str, str], lang: str) -> str:
-    """Why a tag was skipped, in ``lang`` where the run kept the Chinese (else as stored)."""
-    return skipped.get("reason_zh") or skipped["reason"] if lang == "zh" else skipped["reason"]
+def skip_reason(skipped: dict[str, str], lang: Lang) -> str:
+    """Why a tag was skipped, in ``lang`` (a stored reason the catalogue does not know, as stored)."""
+    return reword(skipped["reason"], SKIP_REASONS, lang)
 
 
 def _rule(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str, entry: dict[str, Any]) -> None:
@@ -185,7 +184,7 @@ def _rule(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str, en
             bare = exc.expression[(exc.position or 1) - 1:].split()[0] if exc.position else ""
             missing = next((n for n in u.missing if bare.startswith(n)), None)
             if missing is not None and exc.message.startswith("unknown name"):
-                raise _Skip(u.missing[missing], u.missing_zh.get(missing)) from None
+                raise _Skip(u.missing[missing]) from None
             line, col = (v.where.line, v.where.column) if v.where else (None, None)
             if col is not None and exc.position is not None and "\n" not in exc.expression:
                 col += exc.position - 1

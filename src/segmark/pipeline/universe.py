@@ -45,8 +45,6 @@ class Universe:
     """model name -> its latest scoring run id (``clv`` for clv_scores)."""
     fields: list[Field] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
-    missing_zh: dict[str, str] = field(default_factory=dict)
-    """The Chinese of a missing name's hint, where the message catalogue has it."""
     segment_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     """segment key -> (English name, Chinese name) of the latest segmentation."""
     tag_aliases: dict[str, str] = field(default_factory=dict)
@@ -153,8 +151,7 @@ def open_universe(store: Store, feature_run_id: int | None = None, *, with_tags:
         if not _revenue_known(store, rfm[0]):
             # every buyer's M is 1 there: a rule on it (a value tier) would rank unknown spend
             axes = axes[:2]
-            u.missing["m_score"] = msg("tags.no_m_score", "en", segmentation=rfm[0])
-            u.missing_zh["m_score"] = msg("tags.no_m_score", "zh", segmentation=rfm[0])
+            u.missing["m_score"] = msg("tags.skip.no_m_score", segmentation=rfm[0])
         for axis, zh in axes:
             u.fields.append(Field(f"{axis}_score", "segment", NUMBER, f'rfm."{axis}_score"', "rfm",
                                   label=f"RFM {axis.upper()} score", label_zh=zh))

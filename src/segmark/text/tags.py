@@ -6,9 +6,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "标签运行 {run_id}：在特征构建 {feature_run_id}（截至 {as_of}）的 {users:,} 名用户上"
                      "计算了 {tags} 个标签"),
     "tags.skipped": ("skipped {tag}: {reason}", "已跳过 {tag}：{reason}"),
-    "tags.no_m_score": ("the shop's purchases carry no prices, so net spend is unknown and RFM segmentation "
-                        "{segmentation} has no monetary score (m_score)",
-                        "店铺的购买记录没有价格，净消费未知，RFM分群 {segmentation} 没有消费金额得分（m_score）"),
+    "tags.skip.no_m_score": ("the shop's purchases carry no prices, so net spend is unknown and RFM segmentation "
+                             "{segmentation} has no monetary score (m_score)",
+                             "店铺的购买记录没有价格，净消费未知，RFM分群 {segmentation} 没有消费金额得分（m_score）"),
     "tags.title": ("tags of run {run_id} ({source}), {users:,} users, as of {as_of}",
                    "标签运行 {run_id}（{source}），{users:,} 名用户，截至 {as_of}"),
     "tags.col.group": ("group", "分组"),

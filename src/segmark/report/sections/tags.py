@@ -6,17 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from segmark.errors import NotReadyError
-from segmark.pipeline.tags import list_tags
+from segmark.pipeline.tags import list_tags, skip_reason
 from segmark.report.campaign_charts import tag_values_chart
 from segmark.report.model import ReportData
 from segmark.report.sections._read import local_as_of
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
 from segmark.report.text import fmt_date, fmt_int, fmt_pct
 from segmark.store.base import Store
-from segmark.text import Lang, catalogue, msg, reword
-
-SKIP_REASONS = tuple(k for k in catalogue() if k.startswith("tags.skip."))
-"""Why a tag was skipped, as a run stores it (in English): shown in the page's language."""
+from segmark.text import Lang, catalogue, msg
 
 
 def _label(d: dict[str, Any], lang: Lang, key: str = "label") -> str:
@@ -35,14 +32,6 @@ def tag_value_label(tags: dict[str, dict[str, Any]], tag: str, value: str, lang:
     t = tags.get(tag, {})
     v = next((v for v in t.get("values", []) if v.get("value") == value), {})
     return f"{_label(t, lang) or tag} = {_label(v, lang) or value}"
-
-
-def _skip_reason(skipped: dict[str, Any], lang: Lang) -> str:
-    """Why a tag was skipped, in the page's language: the Chinese the run stored, else the stored
-    English reworded from the catalogue (runs made before reasons were stored in both)."""
-    if lang == "zh" and skipped.get("reason_zh"):
-        return str(skipped["reason_zh"])
-    return reword(skipped["reason"], SKIP_REASONS, lang)
 
 
 class TagsSection(BaseSection):
@@ -88,5 +77,5 @@ class TagsSection(BaseSection):
                                               for o in run["overlap"][:10]]))
         if run.get("skipped"):
             section.blocks.append(Block("table", columns=[msg("tags.col.skipped", lang), msg("tags.col.reason", lang)],
-                                        rows=[[Cell(s["tag"]), Cell(_skip_reason(s, lang))] for s in run["skipped"]]))
+                                        rows=[[Cell(s["tag"]), Cell(skip_reason(s, lang))] for s in run["skipped"]]))
         return section
