@@ -78,3 +78,23 @@ def test_evaluate_holds_out_the_shops_last_day(ws) -> None:
     assert out["holdout"] == "last 1 days from 2024-01-10"
     assert out["validation"] == "1 days before 2024-01-10"
     assert out["users"] == 1  # u1 alone: u3's 23:30 purchase is the day before
+
+
+def test_the_report_dates_the_build_by_the_shops_calendar(tmp_path: Path) -> None:
+    """A shop east of UTC: the build's as_of is local midnight 2024-01-11, which is 16:00 UTC on
+    2024-01-10; the report's Recommendations section says 2024-01-11, as the CLI does."""
+    from segmark.pipeline.recommend import build_recommendations
+    from segmark.pipeline.report import write_report
+
+    root = init_workspace(tmp_path / "ws", timezone="Asia/Shanghai")
+    toml = root / "segmark.toml"
+    text = toml.read_text(encoding="utf-8").replace("[recommend]\n", '[recommend]\nmethods = ["item-knn"]\n', 1)
+    toml.write_text(text, encoding="utf-8")
+    (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
+    with open_workspace(root) as w:
+        ingest_file(w, "events", tmp_path / "events.csv")
+        result = build_recommendations(w, as_of="2024-01-11")
+        assert result["as_of"] == datetime(2024, 1, 10, 16, 0)  # stored in UTC
+        page = write_report(w, tmp_path / "report.html", lang="en").read_text(encoding="utf-8")
+    assert "on events before 2024-01-11 for" in page
+    assert "events before 2024-01-10" not in page

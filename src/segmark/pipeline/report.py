@@ -29,7 +29,8 @@ __all__ = ["collect_overview", "collect_report_data", "default_report_path", "re
 
 
 def collect_report_data(store: Store, *, shop: str = "", max_points: int = MAX_POINTS,
-                        projection: str = "auto", random_state: int = 0, root: Path | None = None) -> ReportData:
+                        projection: str = "auto", random_state: int = 0, root: Path | None = None,
+                        timezone: str = "UTC") -> ReportData:
     """Everything the report shows, read from the store by each section in page order (nothing is
     written).
 
@@ -37,7 +38,7 @@ def collect_report_data(store: Store, *, shop: str = "", max_points: int = MAX_P
     installed, else PCA).
     """
     options = CollectOptions(shop=shop, max_points=max_points, projection=projection, random_state=random_state,
-                             root=root)
+                             root=root, timezone=timezone)
     data = ReportData(Overview(shop=shop, events=0, users=0, items=0, first_ts=None, last_ts=None))
     for section in REGISTRY:
         section.collect(store, data, options)
@@ -69,7 +70,8 @@ def write_report(ws: Workspace, out: Path | str | None = None, lang: str | None 
     if not ws.store.scalar("SELECT count(*) FROM events"):
         raise NotReadyError("the workspace has no events yet: run `segmark ingest events FILE` first")
     data = collect_report_data(ws.store, shop=ws.name, max_points=max_points, projection=projection,
-                               random_state=ws.settings.segment.random_state, root=ws.root)
+                               random_state=ws.settings.segment.random_state, root=ws.root,
+                               timezone=ws.settings.time.timezone)
     html = render_report(data, lang)  # type: ignore[arg-type]
     out = Path(out) if out is not None else default_report_path(ws)
     out.parent.mkdir(parents=True, exist_ok=True)

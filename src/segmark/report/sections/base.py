@@ -76,6 +76,8 @@ class CollectOptions:
     random_state: int = 0
     root: Path | None = None
     """The workspace folder, for sections that read its files too (the playbooks)."""
+    timezone: str = "UTC"
+    """The shop's clock (``time.timezone``), for instants a section shows as a date."""
 
 
 class ReportSection(Protocol):

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segmark.errors import NotReadyError
+from segmark.localtime import local_day
 from segmark.report.figures import ACCENT, Chart, _style
 from segmark.report.model import ReportData
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
@@ -20,14 +21,16 @@ BASELINES = ("popularity", "repeat")
 GREY = "#9aa0a6"
 
 
-def collect_recommend(store: Store) -> dict[str, Any] | None:
-    """The latest build and evaluation (figures in long format), or None when neither exists."""
+def collect_recommend(store: Store, timezone: str = "UTC") -> dict[str, Any] | None:
+    """The latest build (its as_of as the shop's local date) and evaluation (figures in long
+    format), or None when neither exists."""
     from segmark.pipeline.recommend import evaluation_table, get_build
 
     if not store.table_exists("recommend_builds"):
         return None
     try:
         build = get_build(store).to_dict()
+        build["as_of_day"] = local_day(build["as_of"], timezone)
     except NotReadyError:
         build = None
     try:
@@ -114,7 +117,7 @@ class RecommendSection(BaseSection):
     area = "recommend"
 
     def collect(self, store: Store, data: ReportData, options: CollectOptions) -> None:
-        data.parts[self.id] = collect_recommend(store)
+        data.parts[self.id] = collect_recommend(store, options.timezone)
 
     def build(self, data: ReportData, lang: Lang) -> Section:
         section = self.section(lang)
@@ -125,7 +128,7 @@ class RecommendSection(BaseSection):
         build = part.get("build")
         if build is not None:
             section.blocks.append(Block("note", text=msg(
-                "recommend.report.build", lang, method=build["method"], as_of=f"{build['as_of']:%Y-%m-%d}",
+                "recommend.report.build", lang, method=build["method"], as_of=build["as_of_day"],
                 users=int(build["n_users"]), reason=build["reason"])))
         figures = part.get("figures")
         if figures is None or not len(figures):
