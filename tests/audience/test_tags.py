@@ -230,6 +230,11 @@ def test_tags_cli(hand_ws) -> None:
     assert {t["tag"] for t in applied["tags"]} >= {"age_group", "value_tier", "lifecycle_stage"}
     r = runner.invoke(app, ["tags", "list", "-w", root, "--lang", "zh"])
     assert r.exit_code == 0 and "年龄段" in r.output and "已跳过" in r.output
+    # overlaps are named by the taxonomy's labels, as the report names them: the four non-buyers are
+    # prospects (lifecycle) and "No purchase yet" (segment) at once
+    r = runner.invoke(app, ["tags", "list", "-w", root, "--lang", "en"], terminal_width=200)
+    assert r.exit_code == 0 and "Lifecycle stage = prospect" in r.output, r.output
+    assert "Segment = No purchase yet" in r.output and "lifecycle_stage = 潜在客户" not in r.output
     r = runner.invoke(app, ["tags", "show", "u8", "--json", "-w", root])
     data = json.loads(r.stdout)
     age = next(t for t in data["tags"] if t["tag"] == "age_group")

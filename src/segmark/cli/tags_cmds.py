@@ -20,6 +20,7 @@ from segmark.cli._common import (
     print_json,
     workspace,
 )
+from segmark.text import label as _label
 from segmark.text import msg
 
 tags_app = typer.Typer(help="User tags: apply a tag file, list the taxonomy with coverage, show a user's tags.",
@@ -27,10 +28,6 @@ tags_app = typer.Typer(help="User tags: apply a tag file, list the taxonomy with
 app.add_typer(tags_app, name="tags")
 
 
-
-
-def _label(d: dict[str, Any], lang: str, key: str = "label") -> str:
-    return str(d.get(f"{key}_zh") or d.get(key, "")) if lang == "zh" else str(d.get(key, ""))
 
 
 @tags_app.command("apply")
@@ -97,7 +94,7 @@ def list_cmd(
 
       segmark tags list --json --lang zh
     """
-    from segmark.pipeline.tags import list_tags, skip_reason
+    from segmark.pipeline.tags import list_tags, skip_reason, tag_value_label
 
     with workspace(ws_dir, read_only=True) as ws:
         data = list_tags(ws.store, run_id)
@@ -112,8 +109,10 @@ def list_cmd(
             t = Table(title=msg("tags.overlap.title", lg), title_justify="left")
             for key in ("tag", "tag", "both", "jaccard"):
                 t.add_column(msg(f"tags.col.{key}", lg), justify="right" if key in ("both", "jaccard") else "left")
+            by_tag = {tag["tag"]: tag for tag in data["tags"]}
             for o in data["overlap"][:10]:
-                t.add_row(plain(f"{o['tag_a']} = {o['value_a']}"), plain(f"{o['tag_b']} = {o['value_b']}"),
+                t.add_row(plain(tag_value_label(by_tag, o["tag_a"], o["value_a"], lg)),
+                          plain(tag_value_label(by_tag, o["tag_b"], o["value_b"], lg)),
                           f"{o['users']:,}", f"{o['jaccard']:.2f}")
             console.print(t)
         for s in data["skipped"]:

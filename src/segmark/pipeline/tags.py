@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,7 @@ from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.pipeline.universe import Universe, from_clause, open_universe, tag_taxonomy
 from segmark.sql import ident
 from segmark.store.base import Store, utc_now
-from segmark.text import Lang, catalogue, msg, reword
+from segmark.text import Lang, catalogue, known, label, msg, reword
 from segmark.workspace import Workspace
 
 STEP = "tags apply"
@@ -172,6 +173,19 @@ SKIP_REASONS = tuple(k for k in catalogue() if k.startswith("tags.skip."))
 def skip_reason(skipped: dict[str, str], lang: Lang) -> str:
     """Why a tag was skipped, in ``lang`` (a stored reason the catalogue does not know, as stored)."""
     return reword(skipped["reason"], SKIP_REASONS, lang)
+
+
+def owner_label(owner: str, lang: Lang) -> str:
+    """A tag's owner in ``lang`` where the catalogue knows it (the shipped file's); any other as written."""
+    return known(f"tags.owner.{owner.strip().lower()}", lang, owner)
+
+
+def tag_value_label(tags: Mapping[str, Mapping[str, Any]], tag: str, value: str, lang: Lang) -> str:
+    """"<tag> = <value>" by their labels in ``lang``, as the taxonomy names them (the stored tag and
+    value where the taxonomy has no label); ``tags`` is :func:`list_tags`' taxonomy keyed by tag."""
+    t = tags.get(tag, {})
+    v = next((v for v in t.get("values", []) if v.get("value") == value), {})
+    return f"{label(t, lang) or tag} = {label(v, lang) or value}"
 
 
 def _rule(store: Store, u: Universe, spec: TagSpec, run_id: int, source: str, entry: dict[str, Any]) -> None:
@@ -384,11 +398,11 @@ def user_tags_of(ws: Workspace, user_id: str, run_id: int | None = None) -> dict
     out = []
     for tag, value, rule, evidence in rows:
         t = by_tag.get(tag, {"tag": tag, "kind": "?", "values": []})
-        label = next((v for v in t["values"] if v["value"] == value), {"label": value, "label_zh": value})
+        named = next((v for v in t["values"] if v["value"] == value), {"label": value, "label_zh": value})
         item: dict[str, Any] = {"tag": tag, "group": t.get("group"), "label": t.get("label", tag),
                                 "label_zh": t.get("label_zh", tag), "kind": t["kind"], "value": value,
-                                "value_label": label.get("label", value),
-                                "value_label_zh": label.get("label_zh", value)}
+                                "value_label": named.get("label", value),
+                                "value_label_zh": named.get("label_zh", value)}
         if t["kind"] == "rule" and rule is not None:
             rule_def = t["values"][int(rule)]
             item["rule"] = rule_def["when"]

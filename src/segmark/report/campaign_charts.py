@@ -12,15 +12,12 @@ import plotly.graph_objects as go
 from segmark.report.colors import QUALITATIVE
 from segmark.report.figures import ACCENT, MUTED, Chart, _style
 from segmark.report.text import Lang, fmt_int, fmt_pct
+from segmark.text import label as _label
 from segmark.text import msg
 
 OTHER = "#c9d1da"
 TREATMENT = ACCENT
 CONTROL = "#f58518"
-
-
-def _label(d: Mapping[str, Any], lang: Lang, key: str = "label") -> str:
-    return str(d.get(f"{key}_zh") or d.get(key) or "") if lang == "zh" else str(d.get(key) or "")
 
 
 def _points(x: float | None) -> str:

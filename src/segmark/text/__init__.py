@@ -15,7 +15,7 @@ import importlib
 import pkgutil
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, Literal
 
@@ -75,3 +75,17 @@ def reword(text: str, keys: Iterable[str], lang: Lang) -> str:
         if found:
             return msg(key, lang, **found.groupdict())
     return text
+
+
+def known(key: str, lang: Lang, default: str) -> str:
+    """``key``'s message in ``lang`` where the catalogue has it, else ``default`` as written (a
+    shipped channel or owner is translated, a workspace's own is shown as its user wrote it)."""
+    return msg(key, lang) if key in catalogue() else default
+
+
+def label(record: Mapping[str, Any], lang: Lang, key: str = "label") -> str:
+    """A stored record's ``key`` in ``lang``: its ``<key>_zh`` in Chinese where it has one, else
+    ``key`` ("" when it has neither)."""
+    if lang == "zh" and record.get(f"{key}_zh"):
+        return str(record[f"{key}_zh"])
+    return str(record.get(key) or "")

@@ -12,15 +12,14 @@ from segmark.report.model import ReportData
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
 from segmark.report.text import fmt_int
 from segmark.store.base import Store
-from segmark.text import Lang, catalogue, msg
+from segmark.text import Lang, known, msg
 
 MAX_AUDIENCES = 15
 
 
 def channel_label(channel: str, lang: Lang) -> str:
     """A playbook's channel in ``lang`` where the catalogue knows it; a workspace's own channel as written."""
-    key = f"audience.channel.{channel.strip().lower().replace(' ', '_')}"
-    return msg(key, lang) if key in catalogue() else channel
+    return known(f"audience.channel.{channel.strip().lower().replace(' ', '_')}", lang, channel)
 
 
 class AudiencesSection(BaseSection):

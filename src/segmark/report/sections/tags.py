@@ -3,35 +3,16 @@ overlaps, and the tags skipped and why."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from segmark.errors import NotReadyError
-from segmark.pipeline.tags import list_tags, skip_reason
+from segmark.pipeline.tags import list_tags, owner_label, skip_reason, tag_value_label
 from segmark.report.campaign_charts import tag_values_chart
 from segmark.report.model import ReportData
 from segmark.report.sections._read import local_as_of
 from segmark.report.sections.base import BaseSection, Block, Cell, CollectOptions, Section
 from segmark.report.text import fmt_date, fmt_int, fmt_pct
 from segmark.store.base import Store
-from segmark.text import Lang, catalogue, msg
-
-
-def _label(d: dict[str, Any], lang: Lang, key: str = "label") -> str:
-    return str(d.get(f"{key}_zh") or d.get(key) or "") if lang == "zh" else str(d.get(key) or "")
-
-
-def owner_label(owner: str, lang: Lang) -> str:
-    """A tag's owner in ``lang`` where the catalogue knows it (the shipped file's); any other as written."""
-    key = f"tags.owner.{owner.strip().lower()}"
-    return msg(key, lang) if key in catalogue() else owner
-
-
-def tag_value_label(tags: dict[str, dict[str, Any]], tag: str, value: str, lang: Lang) -> str:
-    """"<tag> = <value>" by their labels in ``lang``, as the taxonomy table names them (the stored
-    value and tag name where the taxonomy has no label)."""
-    t = tags.get(tag, {})
-    v = next((v for v in t.get("values", []) if v.get("value") == value), {})
-    return f"{_label(t, lang) or tag} = {_label(v, lang) or value}"
+from segmark.text import Lang, msg
+from segmark.text import label as _label
 
 
 class TagsSection(BaseSection):
