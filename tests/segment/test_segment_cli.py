@@ -13,6 +13,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from segmark.cli import app
+from segmark.numbers import significant
 
 runner = CliRunner()
 
@@ -72,6 +73,19 @@ def test_segment_commands_end_to_end(shop_template: Path, tmp_path: Path):
     mig = segmark("segments", "migration", *w)
     assert mig.exit_code == 0, mig.output
     assert "kept their segment" in mig.stdout
+    # the revenue moved, as the JSON holds it: the largest cell's net spend, to three significant digits
+    moved = json.loads(segmark("segments", "migration", "--json", *w).stdout)
+    largest = max(v for row in moved["revenue"].values() for v in row.values())
+    assert "net spend of those users" in mig.stdout and significant(largest) in mig.stdout
+    assert "back in time" not in mig.stdout and "matched by their key" not in mig.stdout
+    # two ids in the order given: later first says it runs back in time; RFM against a clustering says
+    # only shared archetypes line up
+    rfm = sorted(s["segmentation_id"] for s in json.loads(segmark("segments", "list", "--json", *w).stdout)
+                 if s["kind"] == "rfm")
+    backward = segmark("segments", "migration", str(rfm[0]), str(rfm[1]), *w)
+    assert backward.exit_code == 0 and "runs back in time; give the earlier id first" in backward.stdout
+    mixed = segmark("segments", "migration", str(rfm[0]), str(cluster_id), *w)
+    assert mixed.exit_code == 0 and f"segmentation {rfm[0]} is rfm, {cluster_id} is cluster" in mixed.stdout
 
 
 def test_errors_are_messages(shop_template: Path, tmp_path: Path):

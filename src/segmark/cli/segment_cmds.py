@@ -415,3 +415,21 @@ def migration(
         t.add_row(plain(name(str(key))), *[f"{v:,}" if v else "" for v in row])
     console.print(t)
     console.print(say("seg.stayed", out, share=report.migration.stayed_share))
+    revenue = report.migration.revenue
+    if revenue is None:
+        console.print(say("seg.migration_no_revenue", out), style="dim")
+    else:
+        r = Table(title=say("seg.migration_revenue", out), title_justify="left")
+        r.add_column(say("seg.from_to", out))
+        for c in revenue.columns:
+            r.add_column(name(str(c), later=True), justify="right", overflow="fold")
+        for key, row in revenue.iterrows():
+            r.add_row(plain(name(str(key))), *[significant(float(v)) if v else "" for v in row])
+        console.print(r)
+    a, b = report.before, report.after
+    if a.as_of > b.as_of:
+        console.print(say("seg.migration_backward", out, a=a.segmentation_id, a_date=local_day(a.as_of),
+                          b=b.segmentation_id, b_date=local_day(b.as_of)), style="yellow")
+    if a.kind != b.kind:
+        console.print(say("seg.migration_kinds", out, a=a.segmentation_id, a_kind=a.kind,
+                          b=b.segmentation_id, b_kind=b.kind), style="yellow")

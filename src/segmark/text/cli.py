@@ -64,6 +64,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.seg.from_to": ("from \\ to", "从 \\ 到"),
     "cli.seg.new": ("(new)", "（新增）"),
     "cli.seg.gone": ("(gone)", "（离开）"),
+    "cli.seg.migration_revenue": ("net spend of those users in the later build (the earlier one for users who left)",
+                                  "这些用户在较晚特征构建中的净消费（离开的用户取较早构建）"),
+    "cli.seg.migration_no_revenue": ("revenue moved is unknown: the shop's purchases carry no amounts",
+                                     "流动的收入未知：该店铺的购买没有金额"),
+    "cli.seg.migration_backward": ("segmentation {a} ({a_date}) is later than {b} ({b_date}): this table runs back "
+                                   "in time; give the earlier id first",
+                                   "分群 {a}（{a_date}）晚于分群 {b}（{b_date}）：此表按时间倒序；请先给出较早的 id"),
+    "cli.seg.migration_kinds": ("segmentation {a} is {a_kind}, {b} is {b_kind}: segments are matched by their key, "
+                                "so only archetypes both name line up",
+                                "分群 {a} 为 {a_kind}，分群 {b} 为 {b_kind}：分群按键匹配，只有两者共有的原型能对应"),
     "cli.seg.stayed": ("{share:.0%} of the users present at both dates kept their segment",
                    "两个日期都在的用户中有 {share:.0%} 留在原分群"),
     "cli.list_sep": (", ", "，"),
