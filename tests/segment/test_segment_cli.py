@@ -58,6 +58,10 @@ def test_segment_commands_end_to_end(shop_template: Path, tmp_path: Path):
     assert why["segmentation_id"] == cluster_id and why["rule"]
     human = segmark("segments", "why", user, "--lang", "zh", *w)
     assert human.exit_code == 0 and "最近的中心" in human.stdout
+    assert f"（分群 {cluster_id}，聚类分群，建模时划分）" in human.stdout  # the kind in Chinese too
+    english = segmark("segments", "why", user, *w)
+    assert f"(segmentation {cluster_id}, clustering, placed by fit)" in english.stdout
+    assert "days since last visit recency_visit_days" in english.stdout  # the label, then the column
 
     out_file = tmp_path / "seg.csv"
     assert segmark("segments", "export", "--out", str(out_file), *w).exit_code == 0
@@ -85,7 +89,7 @@ def test_segment_commands_end_to_end(shop_template: Path, tmp_path: Path):
     backward = segmark("segments", "migration", str(rfm[0]), str(rfm[1]), *w)
     assert backward.exit_code == 0 and "runs back in time; give the earlier id first" in backward.stdout
     mixed = segmark("segments", "migration", str(rfm[0]), str(cluster_id), *w)
-    assert mixed.exit_code == 0 and f"segmentation {rfm[0]} is rfm, {cluster_id} is cluster" in mixed.stdout
+    assert mixed.exit_code == 0 and f"segmentation {rfm[0]} is RFM, {cluster_id} is clustering" in mixed.stdout
 
 
 def test_errors_are_messages(shop_template: Path, tmp_path: Path):

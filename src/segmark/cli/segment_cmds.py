@@ -51,7 +51,7 @@ from segmark.pipeline.segments import (
     segment_migration,
     segments_table,
 )
-from segmark.text import msg
+from segmark.text import known, msg
 
 segment_app = typer.Typer(help="Make a segmentation: RFM rules or clustering.", no_args_is_help=True)
 segments_app = typer.Typer(help="Read and use segmentations: list, show, export, why, assign, migration.",
@@ -75,6 +75,11 @@ class Method(StrEnum):
 FeatureRunOpt = Annotated[int | None, typer.Option("--features-run", help="Feature build to use "
                                                    "(default: the latest).")]
 SegIdOpt = Annotated[int | None, typer.Argument(help="Segmentation id (default: the latest).", show_default=False)]
+
+
+def _kind(kind: str, lang: str) -> str:
+    """"RFM" or "clustering" in ``lang`` (a kind the catalogue does not know, as stored)."""
+    return known(f"segment.kind.{kind}", lang, kind)  # type: ignore[arg-type]
 
 
 def _name(row: Any, lang: str) -> str:
@@ -117,7 +122,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
     """One row per segment. Users, share and revenue share are the segmentation's own figures (at
     fit); when ``segments assign`` has placed users since, a last figure column counts the members now."""
     lang = "zh" if zh else "en"
-    t = Table(title=say("seg.title", lang, id=seg.segmentation_id, kind=seg.kind, method=seg.method,
+    t = Table(title=say("seg.title", lang, id=seg.segmentation_id, kind=_kind(seg.kind, lang), method=seg.method,
                         n=seg.n_segments, users=seg.n_users, as_of=local_day(seg.as_of)), title_justify="left")
     assigned = bool((table["members"] != table["size"]).any())
     headers = ["id", "segment", "users", "share", "revenue_share"]
@@ -314,7 +319,7 @@ def export(
     with workspace(ws_dir, read_only=True) as ws:
         seg, path = export_segments(ws.store, out, segmentation, "json" if json_fmt else None)
         lang_out = language(lang, ws)
-    console.print(say("seg.exported", lang_out, id=seg.segmentation_id, kind=seg.kind, path=path))
+    console.print(say("seg.exported", lang_out, id=seg.segmentation_id, kind=_kind(seg.kind, lang_out), path=path))
 
 
 @segments_app.command("why")
@@ -340,15 +345,16 @@ def why(
         return
     zh = out == "zh"
     name = answer["name_zh"] if zh else answer["name"]
-    console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"], kind=answer["kind"],
-                      placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
+    console.print(say("seg.why_user", out, user=user_id, name=name, id=answer["segmentation_id"],
+                      kind=_kind(answer["kind"], out), placed_by=say(f"seg.placed.{answer['placed_by']}", out)))
     console.print(plain(answer["because_zh"] if zh else relabel(answer["because"], labels)), highlight=False)
     t = Table(show_header=True, title=say("seg.why_features", out), title_justify="left")
     t.add_column(say("seg.why_feature", out))
     t.add_column(say("seg.why_value", out), justify="right")
     for k, v in answer["features"].items():
-        shown = msg("segment.revenue_unknown", out) if v is None else _f(v, 2) if isinstance(v, float) else str(v)
-        t.add_row(f"{k} {labels[k]}" if k in labels else k, plain(shown))
+        shown = msg("segment.revenue_unknown", out) if v is None else significant(v) if isinstance(v, float) else str(v)
+        # the label a marketer reads first, the column name (what audience expressions use) after it
+        t.add_row(Text.assemble(labels[k], " ", (k, "dim")) if k in labels else plain(k), plain(shown))
     console.print(t)
     for c in answer.get("nearest_centres", []):
         console.print(say("seg.distance", out, name=c["name_zh"] if zh else c["name"], distance=c["distance"]))
@@ -431,5 +437,5 @@ def migration(
         console.print(say("seg.migration_backward", out, a=a.segmentation_id, a_date=local_day(a.as_of),
                           b=b.segmentation_id, b_date=local_day(b.as_of)), style="yellow")
     if a.kind != b.kind:
-        console.print(say("seg.migration_kinds", out, a=a.segmentation_id, a_kind=a.kind,
-                          b=b.segmentation_id, b_kind=b.kind), style="yellow")
+        console.print(say("seg.migration_kinds", out, a=a.segmentation_id, a_kind=_kind(a.kind, out),
+                          b=b.segmentation_id, b_kind=_kind(b.kind, out)), style="yellow")

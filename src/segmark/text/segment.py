@@ -39,6 +39,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "截止日期之前没有任何用户购买：RFM 没有可评分的购买用户，所有用户都归入“未购买用户”；"
                               "请参看同时读取浏览行为的聚类分群。"),
     "segment.revenue_unknown": ("unknown", "未知"),
+    "segment.kind.rfm": ("RFM", "RFM 分群"),
+    "segment.kind.cluster": ("clustering", "聚类分群"),
     "segment.axis.r": ("recency", "最近购买"),
     "segment.axis.f": ("number of orders", "购买次数"),
     "segment.axis.m": ("net spend", "净消费"),
