@@ -208,6 +208,25 @@ def test_what_sets_a_segment_apart_is_a_difference_a_reader_can_use() -> None:
     assert abs(refund) < 0.3
 
 
+def test_no_purchase_is_not_set_apart_by_what_defines_it() -> None:
+    """Non-buyers have 0 orders and spend and bought none of their carts by definition; what sets
+    them apart is their browsing, here 9 views a session against the buyers' 3."""
+    labels = pd.Series([0] * 30 + [1] * 30)
+    buyer = labels.to_numpy() == 0
+    features = pd.DataFrame({
+        "frequency": np.where(buyer, 3.0, 0.0),
+        "monetary": np.where(buyer, 300.0, 0.0),
+        "cart_to_purchase_rate": np.where(buyer, 0.6, 0.0),
+        "views_per_session": np.where(buyer, 3.0, 9.0) + np.linspace(0, 0.5, 60),
+    })
+    profile = _profile_rows(features, labels)
+    anyone = [d["feature"] for d in distinguishing(profile, 1, top=5)]
+    assert set(anyone) == {"frequency", "monetary", "cart_to_purchase_rate", "views_per_session"}
+    assert [d["feature"] for d in distinguishing(profile, 1, top=5, key="no_purchase")] == ["views_per_session"]
+    # the buyers' side (another key) keeps every difference
+    assert len(distinguishing(profile, 0, top=5, key="loyal")) == 4
+
+
 def test_trend_terms_hold_against_steady_activity_not_only_the_shop() -> None:
     # a nine-day log: every trend is above 1 (events + 1 over 0 + 1); the lower half is not "falling"
     labels = pd.Series([0] * 20 + [1] * 20)

@@ -96,11 +96,11 @@ def _num(v: Any) -> str:
     return significant(v)
 
 
-def _apart(profile: Any, seg_id: int, labels: dict[str, str], lang: str) -> str:
+def _apart(profile: Any, seg_id: int, key: str, labels: dict[str, str], lang: str) -> str:
     """The features that set a segment apart: its median (or, where the medians tie, its mean)
     against everyone's."""
     parts = []
-    for d in distinguishing(profile, seg_id):
+    for d in distinguishing(profile, seg_id, key=key):
         label = labels.get(d["feature"], d["feature"])
         parts.append(say(f"seg.apart_{d['stat']}", lang, feature=label, value=_num(d["value"]),
                          overall=_num(d["overall"])))
@@ -136,7 +136,7 @@ def _segments_view(seg: Segmentation, table: Any, profile: Any, zh: bool,
     for seg_id, row in table.iterrows():
         if row["size"] == 0 and row["members"] == 0:
             continue
-        apart = _apart(profile, seg_id, labels or {}, lang)
+        apart = _apart(profile, seg_id, str(row["key"]), labels or {}, lang)
         figures = [f"{row['size']:,}", _pct(row["share"]), revenue_pct(row["revenue_share"], lang)]
         if assigned:
             figures.append(f"{row['members']:,}")
@@ -268,7 +268,7 @@ def show(
     if json_out:
         data = _result_json(seg, table)
         for rec in data["segments"]:
-            rec["distinguishing"] = distinguishing(profile, rec["segment_id"], top=5)
+            rec["distinguishing"] = distinguishing(profile, rec["segment_id"], top=5, key=rec.get("key"))
         data["candidates"] = candidates.astype(object).where(candidates.notna(), None).to_dict(orient="records")
         print_json(data)
         return

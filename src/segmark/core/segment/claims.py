@@ -113,6 +113,20 @@ MIN_LISTED_EFFECT = 0.2
 """Smallest effect (in the shop's standard deviations, Cohen's "small") a feature needs to be listed
 among what sets a segment apart: below it the segment and the shop overlap almost entirely."""
 
+IMPLIED: dict[str, tuple[str, ...]] = {
+    "no_purchase": ("frequency", "monetary", "aov", "recency_days", "orders_*", "purchases_*", "spend_*",
+                    "cart_to_purchase_rate", "cart_abandonment_rate", "refund_rate", "ipi_*", "top_spend_category*"),
+}
+"""Features (patterns) a fixed segment's own definition settles, by its key: users with no purchase
+have no orders, spend or bought share of their carts, so "monetary 0 against the shop's 309" is its
+definition restated, not something that sets it apart."""
+
+
+def implied_by(key: str | None, feature: str) -> bool:
+    """Whether segment ``key``'s definition settles ``feature`` (see :data:`IMPLIED`)."""
+    return any(fnmatch.fnmatchcase(feature, p) for p in IMPLIED.get(key or "", ()))
+
+
 STEADY: dict[str, float] = {"trend_*": 1.0}
 """Features whose value means something by itself: a trend of 1 is steady activity, so a segment is
 "falling" only with a median below 1 and "rising" only above it, whatever the shop's (over a nine-day

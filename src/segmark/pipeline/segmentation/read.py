@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmark.core.segment.claims import MIN_LISTED_EFFECT, MIN_TERM_CHANGE
+from segmark.core.segment.claims import MIN_LISTED_EFFECT, MIN_TERM_CHANGE, implied_by
 from segmark.core.segment.fitted import FittedSegmentation, from_parts
 from segmark.core.segment.naming import concept
 from segmark.core.segment.selection import CANDIDATE_COLUMNS, json_value
@@ -113,14 +113,17 @@ def members(store: Store, segmentation_id: int) -> pd.DataFrame:
     return df.set_index("user_id")
 
 
-def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list[dict[str, Any]]:
+def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3,
+                   key: str | None = None) -> list[dict[str, Any]]:
     """The features that set a segment apart most (largest absolute effect), only where a figure
     shows the difference: the segment's median against everyone's, or, where the medians are the
     same (0 and 0 for a count most users do not have), its mean (``stat``: "median" or "mean").
     A feature with no effect (too few users with a value, unknown money, a weekday code) is never
     listed, nor one below :data:`~segmark.core.segment.claims.MIN_LISTED_EFFECT`, nor a second one
     that measures the same (``orders_30d`` after ``frequency``), nor a figure within
-    :data:`~segmark.core.segment.claims.MIN_TERM_CHANGE` of the shop's."""
+    :data:`~segmark.core.segment.claims.MIN_TERM_CHANGE` of the shop's, nor one the segment's
+    definition settles (``key``'s :data:`~segmark.core.segment.claims.IMPLIED`: no spend among users
+    with no purchase)."""
     part = profile[(profile["segment_id"] == segment_id) & profile["effect"].notna()]
     part = part.reindex(part["effect"].abs().sort_values(ascending=False).index)
     out: list[dict[str, Any]] = []
@@ -128,7 +131,7 @@ def distinguishing(profile: pd.DataFrame, segment_id: int, top: int = 3) -> list
     for r in part.itertuples():
         if abs(r.effect) < MIN_LISTED_EFFECT:
             break  # sorted by effect: the rest are smaller still
-        if concept(r.feature) in seen:
+        if concept(r.feature) in seen or implied_by(key, r.feature):
             continue
         sign = np.sign(r.effect)
         if sign * (r.median - r.overall_median) > 0:
