@@ -236,3 +236,16 @@ def test_trend_terms_hold_against_steady_activity_not_only_the_shop() -> None:
     assert not term_holds("trend_30d", -1, 1, facts)  # below the shop's, but above 1: not falling
     falling = segment_facts(pd.DataFrame({"trend_30d": np.r_[np.full(20, 1.0), np.full(20, 0.4)]}), labels)
     assert term_holds("trend_30d", -1, 1, falling)
+
+
+def test_revenue_is_known_when_nobody_bought_and_unknown_without_prices() -> None:
+    """The feature build's rule (``shop_amounts``): no purchase yet means nobody spent anything
+    (known, spend 0); purchases that all lack an amount mean spend is unknown."""
+    from segmark.core.segment.claims import revenue_known
+
+    nobody = pd.DataFrame({"frequency": [0, 0, 0], "aov": [np.nan] * 3, "monetary": [0.0] * 3})
+    assert revenue_known(nobody)
+    no_prices = pd.DataFrame({"frequency": [2, 0, 1], "aov": [np.nan] * 3, "monetary": [np.nan] * 3})
+    assert not revenue_known(no_prices)
+    priced = pd.DataFrame({"frequency": [2, 0, 1], "aov": [10.0, np.nan, np.nan], "monetary": [20.0, 0.0, np.nan]})
+    assert revenue_known(priced)

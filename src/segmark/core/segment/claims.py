@@ -163,12 +163,16 @@ def is_money(feature: str) -> bool:
 def revenue_known(features: pd.DataFrame, *, frequency: str = "frequency", amount: str = "aov",
                   revenue: str = "monetary") -> bool:
     """Whether the data carry prices: some buyer has a known order value (or, without an order-value
-    column, some user a non-zero net spend). Without prices every spend is 0 and means nothing. A
+    column, some user a non-zero net spend). Without prices every spend is 0 and means nothing. With
+    no buyer at all, nobody has spent anything: known, as the feature build says (``shop_amounts``). A
     table with neither column (attributes only) says nothing against prices: True."""
     if amount in features.columns:
         values = pd.to_numeric(features[amount], errors="coerce")
         if frequency in features.columns:
-            values = values[pd.to_numeric(features[frequency], errors="coerce").fillna(0) > 0]
+            buyers = pd.to_numeric(features[frequency], errors="coerce").fillna(0) > 0
+            if not buyers.any():
+                return True
+            values = values[buyers]
         return bool(values.notna().any())
     if revenue in features.columns:
         return bool(pd.to_numeric(features[revenue], errors="coerce").fillna(0).ne(0).any())
