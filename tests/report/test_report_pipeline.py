@@ -230,7 +230,7 @@ def test_the_page_shows_the_latest_clustering_attempt_and_dates_the_header_by_th
     assert 'data-chart="sizes_cluster"' not in pages["en"] and 'data-chart="map"' not in pages["en"]
     assert "No behaviour segments: the clustering found no real structure (no candidate beats" in pages["en"]
     assert "没有行为分群：聚类未发现真实的分群结构（没有候选的轮廓系数比无结构数据高出 0.90" in pages["zh"]
-    assert "data as of 2026-01-01" in pages["en"]
+    assert "segments as of 2026-01-01" in pages["en"] and "分群截至 2026-01-01" in pages["zh"]
     # A clustering stored after the refusal is the latest attempt again.
     with open_workspace(root) as ws:
         forced = run_cluster(ws, method="kmeans", k=4, feature_run_id=earlier).segmentation

@@ -48,10 +48,13 @@ def render_report(data: ReportData, lang: Lang = "en") -> str:
     charts = [b.chart for s in sections for b in s.blocks if b.kind == "chart" and b.chart is not None]
     figures = {c.key: json.loads(pio.to_json(c.figure, validate=False)) for c in charts}
     ov = data.overview
-    as_of = ov.as_of or ov.last_ts
+    # the tiles count all the data; the date in the header is the segments' (a feature build's
+    # as_of, which an earlier --as-of puts before the last event), or the data's end without one
+    subtitle = (tr("subtitle", lang, shop=ov.shop, as_of=fmt_date(ov.as_of)) if ov.as_of is not None
+                else tr("subtitle_data", lang, shop=ov.shop, as_of=fmt_date(ov.last_ts)))
     return _template().render(
         lang=lang, html_lang="zh-CN" if lang == "zh" else "en", shop=ov.shop,
-        title=tr("title", lang), subtitle=tr("subtitle", lang, shop=ov.shop, as_of=fmt_date(as_of)),
+        title=tr("title", lang), subtitle=subtitle,
         contents=tr("contents", lang), footer=tr("footer", lang, shop=ov.shop),
         cards=build_cards(data, lang), sections=sections, css=_asset("report.css"), font_stack=FONT_STACK,
         plotly_js=_plotly_js(), figures_json=_script_json(figures),

@@ -3,7 +3,8 @@ under each chart (generated from the data with the same templates in both langua
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "report.title": ("Customer segment report", "用户分群报告"),
-    "report.subtitle": ("{shop} · data as of {as_of}", "{shop} · 数据截至 {as_of}"),
+    "report.subtitle": ("{shop} · segments as of {as_of}", "{shop} · 分群截至 {as_of}"),
+    "report.subtitle_data": ("{shop} · data to {as_of}", "{shop} · 数据截至 {as_of}"),
     "report.contents": ("Contents", "目录"),
     "report.footer": (
         "Made by segmark from workspace {shop}. Self-contained: works offline.",
