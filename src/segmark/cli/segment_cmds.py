@@ -4,6 +4,7 @@ assign|migration`` (read and use one)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -405,33 +406,30 @@ def migration(
     if json_out:
         print_json(report.to_dict())
         return
-    users = report.migration.users
     special = {"(new)": say("seg.new", out), "(gone)": say("seg.gone", out)}
 
     def name(key: str, *, later: bool = False) -> str:
         return special.get(key) or report.name(key, out, later=later)
 
-    t = Table(title=say("seg.migration_title", out, a=report.before.segmentation_id,
-                        a_date=local_day(report.before.as_of), b=report.after.segmentation_id,
-                        b_date=local_day(report.after.as_of)), title_justify="left")
-    t.add_column(say("seg.from_to", out))
-    for c in users.columns:
-        t.add_column(name(str(c), later=True), justify="right", overflow="fold")
-    for key, row in users.iterrows():
-        t.add_row(plain(name(str(key))), *[f"{v:,}" if v else "" for v in row])
-    console.print(t)
+    def matrix(title: str, frame: Any, cell: Callable[[Any], str]) -> Table:
+        """Rows: segments at the earlier date; columns: at the later one; empty cells left blank."""
+        t = Table(title=title, title_justify="left")
+        t.add_column(say("seg.from_to", out))
+        for c in frame.columns:
+            t.add_column(name(str(c), later=True), justify="right", overflow="fold")
+        for key, row in frame.iterrows():
+            t.add_row(plain(name(str(key))), *[cell(v) if v else "" for v in row])
+        return t
+
+    console.print(matrix(say("seg.migration_title", out, a=report.before.segmentation_id,
+                             a_date=local_day(report.before.as_of), b=report.after.segmentation_id,
+                             b_date=local_day(report.after.as_of)), report.migration.users, "{:,}".format))
     console.print(say("seg.stayed", out, share=report.migration.stayed_share))
     revenue = report.migration.revenue
     if revenue is None:
         console.print(say("seg.migration_no_revenue", out), style="dim")
     else:
-        r = Table(title=say("seg.migration_revenue", out), title_justify="left")
-        r.add_column(say("seg.from_to", out))
-        for c in revenue.columns:
-            r.add_column(name(str(c), later=True), justify="right", overflow="fold")
-        for key, row in revenue.iterrows():
-            r.add_row(plain(name(str(key))), *[significant(float(v)) if v else "" for v in row])
-        console.print(r)
+        console.print(matrix(say("seg.migration_revenue", out), revenue, lambda v: significant(float(v))))
     a, b = report.before, report.after
     if a.as_of > b.as_of:
         console.print(say("seg.migration_backward", out, a=a.segmentation_id, a_date=local_day(a.as_of),
