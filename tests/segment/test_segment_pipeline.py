@@ -356,3 +356,17 @@ def test_migration_is_keyed_by_segment_key_and_carries_both_names(shop_template:
     out = report.to_dict()
     assert out["names"]["to"]["champions"] == {"name": "VIP", "name_zh": "贵宾"}
     assert out["users"]["champions"]["champions"] == champions
+
+
+def test_migration_without_a_second_date_names_the_shops_local_day(shop_template: Path, tmp_path: Path):
+    """A Shanghai shop's features as of 2025-10-01 begin at 16:00 UTC on 30 September; the message
+    that there is nothing to compare with dates them by the shop's calendar, as every view does."""
+    from segmark.errors import NotReadyError
+    from segmark.pipeline.features import build_features
+
+    with _open(shop_template, tmp_path, '[time]\ntimezone = "Asia/Shanghai"\n') as ws:
+        run = build_features(ws, as_of="2025-10-01")
+        seg = run_rfm(ws, feature_run_id=run.run_id).segmentation
+        assert seg.as_of.hour == 16  # stored as the UTC instant of the local midnight
+        with pytest.raises(NotReadyError, match=rf"segmentation {seg.segmentation_id} \(2025-10-01\): build"):
+            segment_migration(ws.store, timezone=ws.settings.time.timezone)

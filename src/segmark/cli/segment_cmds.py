@@ -402,7 +402,7 @@ def migration(
     """
     with workspace(ws_dir, read_only=True) as ws:
         out = language(lang, ws)
-        report = segment_migration(ws.store, from_id, to_id)
+        report = segment_migration(ws.store, from_id, to_id, timezone=ws.settings.time.timezone)
     if json_out:
         print_json(report.to_dict())
         return

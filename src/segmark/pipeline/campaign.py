@@ -19,6 +19,7 @@ import pandas as pd
 
 from segmark.core.audience.holdout import hash_order
 from segmark.errors import InputError, NotReadyError
+from segmark.localtime import local_day, local_time
 from segmark.pipeline.audience import Audience, get_audience
 from segmark.pipeline.features import default_as_of, get_feature_run, parse_as_of
 from segmark.sql import ident
@@ -35,7 +36,7 @@ def _window(ws: Workspace, since: str | date | datetime, until: str | date | dat
     start = parse_as_of(since, tz)
     end = parse_as_of(until, tz) if until is not None else default_as_of(ws.store, tz)
     if end <= start:
-        raise InputError(f"until ({end:%Y-%m-%d %H:%M} UTC) must be after since ({start:%Y-%m-%d %H:%M} UTC); "
+        raise InputError(f"until ({local_time(end, tz)}) must be after since ({local_time(start, tz)}); "
                          "without until the window ends after the last event")
     return start, end
 
@@ -84,7 +85,8 @@ def campaign_readout(ws: Workspace, audience: str, since: str | date | datetime,
     result.update({"audience": a.name, "audience_id": a.audience_id, "since": start, "until": end,
                    "as_of": a.as_of})
     if start < a.as_of:
-        result["warning"] = (f"the window starts before the audience's features as_of ({a.as_of:%Y-%m-%d}): "
+        day = local_day(a.as_of, ws.settings.time.timezone)
+        result["warning"] = (f"the window starts before the audience's features as_of ({day}): "
                              "purchases that shaped the audience may be counted")
     run_id = store.next_run_id()
     params = {"audience": a.name, "since": start, "until": end, "confidence": confidence}

@@ -38,7 +38,7 @@ from segmark.core.predict.leakage import label_leaks
 from segmark.core.predict.model import PredictiveModel
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.catalog import FeatureColumn
-from segmark.localtime import to_local
+from segmark.localtime import local_day, to_local
 from segmark.pipeline.clv import purchase_days
 from segmark.pipeline.features import (
     FeatureRun,
@@ -243,8 +243,8 @@ def training_data(ws: Workspace, target: str, *, as_of: datetime, horizon_days: 
                                                 n_origins=n_origins)]
     origins = [parse_as_of(d, tz) for d in local]
     if not origins:
-        raise NotReadyError(f"the events start {start:%Y-%m-%d}: a {horizon_days}-day label window ending by "
-                            f"{as_of:%Y-%m-%d} leaves less than 30 days of history to learn from; give a later "
+        raise NotReadyError(f"the events start {local_day(start, tz)}: a {horizon_days}-day label window ending by "
+                            f"{local_day(as_of, tz)} leaves less than 30 days of history to learn from; give a later "
                             "as_of or a shorter horizon_days (--as-of, --horizon)")
     parts, ys, cuts, ends = [], [], [], []
     numeric: list[str] = []
@@ -563,7 +563,8 @@ def _inputs_at(ws: Workspace, payload: dict[str, Any], cutoff: datetime, users: 
     if users is not None:
         missing = [u for u in users if u not in X.index]
         if missing:
-            raise NotFoundError(f"user {missing[0]!r} has no inputs as of {cutoff:%Y-%m-%d}"
+            day = local_day(cutoff, ws.settings.time.timezone)
+            raise NotFoundError(f"user {missing[0]!r} has no inputs as of {day}"
                                 + (" (churn is scored for past buyers only)" if payload["target"] == "churn" else ""))
         X = X.loc[users]
     for c in model.inputs:

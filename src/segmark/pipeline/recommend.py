@@ -45,6 +45,7 @@ from segmark.core.recommend.protocol import Evaluation, known_users
 from segmark.core.recommend.split import data_span_days, with_age
 from segmark.errors import ConfigError, InputError, NotFoundError, NotReadyError
 from segmark.features.compose import local_epoch_sql
+from segmark.localtime import local_day
 from segmark.pipeline.features import default_as_of, parse_as_of
 from segmark.signing import PICKLE, load_signed, sign_pickle
 from segmark.store.base import Capability, Store, require, utc_now
@@ -581,7 +582,8 @@ def similar_items(ws: Workspace, item_id: str, k: int = 10) -> dict[str, Any]:
     ids = stored["ids"]
     index = int(ids.item_index([item_id])[0])
     if index < 0:
-        raise NotFoundError(f"item {item_id!r} has no events before the build's as_of ({build.as_of:%Y-%m-%d})")
+        raise NotFoundError(f"item {item_id!r} has no events before the build's as_of "
+                            f"({local_day(build.as_of, ws.settings.time.timezone)})")
     model: BlendedRecommender = stored["model"]
     found, scores = model.similar_items(index, k)
     categories = item_categories(ws.store)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmark.localtime import local_day
 from segmark.pipeline.segmentation.read import members, segments_table
 from segmark.pipeline.segmentation.records import Segmentation
 from segmark.workspace import Workspace
@@ -58,4 +59,4 @@ class SegmentationResult:
     def __repr__(self) -> str:
         s = self.segmentation
         return (f"<SegmentationResult {s.segmentation_id}: {s.kind} ({s.method}), {s.n_segments} segments of "
-                f"{s.n_users:,} users as of {s.as_of:%Y-%m-%d}>")
+                f"{s.n_users:,} users as of {local_day(s.as_of, self.workspace.settings.time.timezone)}>")

@@ -16,6 +16,7 @@ from segmark.core.segment.fitted import KINDS, Placed
 from segmark.core.segment.migration import Migration
 from segmark.core.segment.selection import json_value
 from segmark.errors import InputError, NotFoundError, NotReadyError
+from segmark.localtime import local_day
 from segmark.pipeline.features import get_feature_run, load_features, user_features
 from segmark.pipeline.segmentation.fit import require_columns
 from segmark.pipeline.segmentation.persist import MEMBER_COLUMNS
@@ -165,7 +166,8 @@ class MigrationReport:
                 "names": {"from": names(self.names_before), "to": names(self.names_after)}}
 
 
-def segment_migration(store: Store, from_id: int | None = None, to_id: int | None = None) -> MigrationReport:
+def segment_migration(store: Store, from_id: int | None = None, to_id: int | None = None, *,
+                      timezone: str = "UTC") -> MigrationReport:
     """Users and revenue moving between the segments of two segmentations.
 
     By default the pair is the latest segmentation (``to_id`` when given) and the latest one of the
@@ -184,8 +186,8 @@ def segment_migration(store: Store, from_id: int | None = None, to_id: int | Non
             "ORDER BY segmentation_id DESC LIMIT 1", [after.kind, after.as_of])
         if not rows:
             raise NotReadyError(f"no other {after.kind} segmentation at a different as_of than segmentation "
-                                f"{after.segmentation_id} ({after.as_of:%Y-%m-%d}): build features at another "
-                                "date and segment again, or give two ids")
+                                f"{after.segmentation_id} ({local_day(after.as_of, timezone)}): build features at "
+                                "another date and segment again, or give two ids")
         before = Segmentation.from_row(rows[0])
         if before.as_of > after.as_of:  # the pair runs forward in time, whichever was made last
             before, after = after, before
