@@ -249,3 +249,9 @@ def test_revenue_is_known_when_nobody_bought_and_unknown_without_prices() -> Non
     assert not revenue_known(no_prices)
     priced = pd.DataFrame({"frequency": [2, 0, 1], "aov": [10.0, np.nan, np.nan], "monetary": [20.0, 0.0, np.nan]})
     assert revenue_known(priced)
+    # Nobody bought: every segment holds none of the shop's revenue (0%, not unknown).
+    labels = np.array([0, 1, 1])
+    assert segment_summary(nobody, labels)["revenue_share"].tolist() == [0.0, 0.0]
+    assert segment_facts(nobody, labels).revenue_share.tolist() == [0.0, 0.0]
+    assert segment_summary(no_prices, labels)["revenue_share"].isna().all()
+    assert segment_facts(no_prices, labels).revenue_share.isna().all()

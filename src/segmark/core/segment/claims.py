@@ -186,7 +186,7 @@ class SegmentFacts:
     size: pd.Series
     share: pd.Series
     revenue_share: pd.Series
-    """NaN everywhere when revenue is unknown."""
+    """NaN everywhere when revenue is unknown; 0 everywhere when it is known and nobody spent anything."""
     median: pd.DataFrame
     mean: pd.DataFrame
     known: pd.DataFrame
@@ -246,7 +246,7 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
         money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
         total = float(money.sum())
         rev = money.groupby(seg).sum().reindex(size.index, fill_value=0.0)
-        revenue_share = rev / total if total > 0 else pd.Series(np.nan, index=size.index)
+        revenue_share = rev / total if total > 0 else rev * 0.0  # nobody spent: no segment holds any
     else:
         revenue_share = pd.Series(np.nan, index=size.index)
     return SegmentFacts(

@@ -47,7 +47,7 @@ def segment_summary(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, r
         rev = money.groupby(seg).sum().reindex(out.index, fill_value=0.0)
         total = float(money.sum())
         out["revenue"] = rev.astype(float)
-        out["revenue_share"] = rev / total if total > 0 else np.nan
+        out["revenue_share"] = rev / total if total > 0 else 0.0  # nobody spent: no segment holds any
     else:
         out["revenue"] = np.nan
         out["revenue_share"] = np.nan
