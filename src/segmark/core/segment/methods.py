@@ -186,19 +186,31 @@ def make_assigner(Z: np.ndarray, labels: np.ndarray, n_neighbors: int = 5) -> KN
     return KNeighborsClassifier(n_neighbors=min(n_neighbors, len(Z))).fit(Z, labels)
 
 
-def warm_refit(method: str, est: BaseEstimator, Z: np.ndarray, *, random_state: int = 0) -> BaseEstimator:
-    """Refit a sample-fitted k-means or GMM on all rows, started from the sample solution, so the
-    full fit converges in a few passes instead of searching again."""
-    if method == "kmeans":
-        return KMeans(n_clusters=est.n_clusters, init=est.cluster_centers_, n_init=1,
-                      random_state=random_state).fit(Z)
-    if method == "minibatch-kmeans":
-        return MiniBatchKMeans(n_clusters=est.n_clusters, init=est.cluster_centers_, n_init=1,
-                               batch_size=4096, random_state=random_state).fit(Z)
+STARTABLE = frozenset({"kmeans", "minibatch-kmeans", "gmm", "gmm-tied"})
+"""Methods that can be fitted from a given start (centres, or a mixture's parameters)."""
+
+
+def fit_from(method: str, Z: np.ndarray, centres: np.ndarray, *, weights: np.ndarray | None = None,
+             precisions: np.ndarray | None = None, random_state: int = 0) -> BaseEstimator:
+    """``method`` fitted on ``Z`` from a given start instead of searching again: k-means from
+    ``centres``, a GMM from them as its means (with ``weights`` and ``precisions`` when known).
+    The start is a solution already found (on a sample, or segments combined), so the fit
+    converges in a few passes and keeps it."""
+    if method not in STARTABLE:
+        raise ValueError(f"{method} cannot be started from given centres")
+    est = make_estimator(method, len(centres), random_state=random_state)
     if method in ("gmm", "gmm-tied"):
-        return GaussianMixture(
-            n_components=est.n_components, covariance_type=est.covariance_type, reg_covar=GMM_REG_COVAR,
-            weights_init=est.weights_, means_init=est.means_, precisions_init=est.precisions_,
-            random_state=random_state,
-        ).fit(Z)
+        est.set_params(means_init=centres, weights_init=weights, precisions_init=precisions)
+    else:
+        est.set_params(init=centres, n_init=1)
+    return est.fit(Z)
+
+
+def warm_refit(method: str, est: BaseEstimator, Z: np.ndarray, *, random_state: int = 0) -> BaseEstimator:
+    """Refit a sample-fitted k-means or GMM on all rows, started from the sample solution."""
+    if method in ("gmm", "gmm-tied"):
+        return fit_from(method, Z, est.means_, weights=est.weights_, precisions=est.precisions_,
+                        random_state=random_state)
+    if method in STARTABLE:
+        return fit_from(method, Z, est.cluster_centers_, random_state=random_state)
     raise ValueError(f"{method} is not refitted on all rows")

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.mixture import GaussianMixture
 
-from segmark.core.segment.methods import GMM_REG_COVAR
+from segmark.core.segment.methods import STARTABLE, fit_from
 
-REFINABLE = frozenset({"kmeans", "minibatch-kmeans", "gmm", "gmm-tied"})
-"""Methods whose two-segment winner can be refined: they can be restarted from given centres."""
+REFINABLE = STARTABLE
+"""Methods whose two-segment winner can be refined: the combined segments are refitted from their
+centres as one model."""
 
 MIN_PART_ROWS = 100
 """Fewest rows of a segment that selection is run on: below it no split is worth testing."""
@@ -60,20 +59,6 @@ class Refinement:
     estimator: Any
     n_clusters: int
     parts: list[Part]
-
-
-def refit_from(method: str, Z: np.ndarray, labels: np.ndarray, *, random_state: int = 0) -> Any:
-    """One estimator of ``method`` fitted on ``Z``, started from the centres of ``labels``."""
-    k = int(labels.max()) + 1
-    centres = np.stack([Z[labels == c].mean(axis=0) for c in range(k)])
-    if method == "kmeans":
-        return KMeans(n_clusters=k, init=centres, n_init=1, random_state=random_state).fit(Z)
-    if method == "minibatch-kmeans":
-        return MiniBatchKMeans(n_clusters=k, init=centres, n_init=1, batch_size=4096,
-                               random_state=random_state).fit(Z)
-    covariance = "tied" if method == "gmm-tied" else "full"
-    return GaussianMixture(n_components=k, covariance_type=covariance, reg_covar=GMM_REG_COVAR,
-                           means_init=centres, random_state=random_state).fit(Z)
 
 
 def refine_two(Z: np.ndarray, labels: np.ndarray, method: str, *, select: Callable[..., Any],
@@ -109,7 +94,8 @@ def refine_two(Z: np.ndarray, labels: np.ndarray, method: str, *, select: Callab
             parts.append(Part(len(rows), None, 1, float("nan"), float("nan")))
     if not split or next_label > k_max:
         return None
-    estimator = refit_from(method, Z, combined, random_state=random_state)
+    centres = np.stack([Z[combined == c].mean(axis=0) for c in range(next_label)])
+    estimator = fit_from(method, Z, centres, random_state=random_state)
     refitted = np.asarray(estimator.predict(Z), dtype=np.int64)
     counts = np.bincount(refitted, minlength=next_label)
     if (counts < min_share * n).any():  # the joint fit emptied or shrank a segment below the bar
