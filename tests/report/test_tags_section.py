@@ -97,3 +97,21 @@ def test_playbook_channels_are_in_the_pages_language(tagged: ReportData) -> None
         assert dict((row[0], row[2]) for row in _texts(playbook))[no_purchase] == expected
         if lang == "zh":
             assert not {row[2] for row in _texts(playbook)} & {"email", "sms", "app push"}
+
+
+def test_the_date_range_and_header_are_the_shops_local_days(tmp_path) -> None:
+    """Events from 00:05 on 1 January to 23:50 on 31 January, Shanghai time (16:05 UTC on 31
+    December to 15:50 UTC on 31 January): the range card reads 2025-01-01 – 2025-01-31 over 31
+    days, and without a feature build the header dates the data by its last local day."""
+    from segmark.report.render import build_cards, render_report
+
+    pd.DataFrame([("u1", "view", "2025-01-01 00:05:00"), ("u2", "view", "2025-01-31 23:50:00")],
+                 columns=["user_id", "event_type", "ts"]).to_csv(tmp_path / "events.csv", index=False)
+    root = init_workspace(tmp_path / "ws", timezone="Asia/Shanghai")
+    with open_workspace(root) as ws:
+        ingest_file(ws, "events", tmp_path / "events.csv")
+        assert str(ws.store.scalar("SELECT min(ts) FROM events")).startswith("2024-12-31 16:05")
+        data = collect_report_data(ws.store, root=root, timezone=ws.settings.time.timezone)
+    card = next(c for c in build_cards(data, "en") if "2025-01-01" in c.note)
+    assert card.note == "2025-01-01 – 2025-01-31" and data.overview.days == 31
+    assert "data to 2025-01-31" in render_report(data, "en")

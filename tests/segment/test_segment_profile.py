@@ -255,3 +255,15 @@ def test_revenue_is_known_when_nobody_bought_and_unknown_without_prices() -> Non
     assert segment_facts(nobody, labels).revenue_share.tolist() == [0.0, 0.0]
     assert segment_summary(no_prices, labels)["revenue_share"].isna().all()
     assert segment_facts(no_prices, labels).revenue_share.isna().all()
+
+
+def test_names_use_words_before_column_names():
+    """The 240-user shop of the audit: a base count (``carted_items``) and a category's share stood
+    out beside spend, and the name spelt the column ("Low spend & low carted_items"). A feature
+    with words comes first; a column name only when nothing with words stands out (a user's own
+    ``--features``)."""
+    effects = pd.Series({"monetary": -1.4, "carted_items": -1.1, "cat_share__2520377": 1.3})
+    assert describe(effects) == ("Low spend & few items carted", "消费低、加购商品少用户")
+    assert describe(pd.Series({"cat_share__2520377": 1.3, "frequency": 0.5})) == ("Many orders", "订单多用户")
+    # carted items and carts are one concept: named once
+    assert describe(pd.Series({"carts_90d": 1.2, "carted_items": 1.1, "aov": 0.9}))[0] == "Many carts & large baskets"

@@ -92,6 +92,7 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
     "views": ("many views", "few views", "浏览多", "浏览少"),
     "searches": ("many searches", "few searches", "搜索多", "搜索少"),
     "carts": ("many carts", "few carts", "加购多", "加购少"),
+    "carted_items": ("many items carted", "few items carted", "加购商品多", "加购商品少"),
     "favs": ("many favourites", "few favourites", "收藏多", "收藏少"),
     "purchases": ("many purchases", "few purchases", "购买多", "购买少"),
     "orders": ("many orders", "few orders", "订单多", "订单少"),
@@ -112,8 +113,9 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
 }
 TYPICAL = ("typical", "Typical users", "普通用户")
 
-CONCEPTS = {"orders": "frequency", "purchases": "frequency", "spend": "monetary", "active_days": "sessions",
-            "recency_days": "recency_visit_days", "cart_abandonment_rate": "cart_to_purchase_rate"}
+CONCEPTS = {"carted_items": "carts", "orders": "frequency", "purchases": "frequency", "spend": "monetary",
+            "active_days": "sessions", "recency_days": "recency_visit_days",
+            "cart_abandonment_rate": "cart_to_purchase_rate"}
 """Features that say the same thing (orders in a window, purchase lines, all orders; the bought and
 the abandoned share of carted items): a descriptive name mentions each concept once."""
 
@@ -134,6 +136,10 @@ def _term(feature: str, direction: int) -> tuple[str, str]:
     if terms is None:
         return (f"high {feature}", f"{feature}高") if direction > 0 else (f"low {feature}", f"{feature}低")
     return (terms[0], terms[2]) if direction > 0 else (terms[1], terms[3])
+
+
+def _has_terms(feature: str) -> bool:
+    return feature in FEATURE_TERMS or _base(feature) in FEATURE_TERMS
 
 
 def archetype_scores(effects: pd.DataFrame, archetypes: Sequence[Archetype] = ARCHETYPES) -> pd.DataFrame:
@@ -171,7 +177,11 @@ def describe(effects_row: pd.Series, top: int = 2, facts: SegmentFacts | None = 
         return None
     seen: set[str] = set()
     en, zh = [], []
-    for feature in row.abs().sort_values(ascending=False).index:
+    # Features with words first: a column name (a category's share, a base count) is spelt only
+    # where nothing with words stands out, as with a user's own --features.
+    ranked = row.abs().sort_values(ascending=False).index
+    worded = [f for f in ranked if _has_terms(f)]
+    for feature in worded or list(ranked):
         t_en, t_zh = _term(feature, int(np.sign(row[feature])))
         what = concept(feature)
         if what in seen:

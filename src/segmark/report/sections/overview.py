@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path, PurePath
 
 import pandas as pd
 
 from segmark.features.labels import feature_label
+from segmark.localtime import to_local
 from segmark.pipeline.features import get_feature_run
 from segmark.pipeline.status import workspace_status
 from segmark.report.figures import events_by_type_chart, quarantine_chart
@@ -23,8 +25,9 @@ def shop_name(store: Store) -> str:
     return location.parent.name if location.suffix else ""
 
 
-def collect_overview(store: Store, shop: str) -> Overview:
-    """The shop's figures and the data-quality record."""
+def collect_overview(store: Store, shop: str, timezone: str = "UTC") -> Overview:
+    """The shop's figures and the data-quality record; the first and last events on the shop's
+    clock (``timezone``), so the date range reads as ``status`` and every other view dates them."""
     st = workspace_status(store, runs=0)
     ev = st["events"]
     buyers, revenue, priced = store.query_rows(
@@ -38,11 +41,16 @@ def collect_overview(store: Store, shop: str) -> Overview:
         'SELECT table_name AS "table", path AS file, rows_read, accepted, quarantined, duplicates '
         "FROM sources ORDER BY source_id")
     return Overview(shop=shop, events=int(st["tables"]["events"]), users=int(ev["users"] or 0),
-                    items=int(ev["items"] or 0), first_ts=ev["first_ts"], last_ts=ev["last_ts"],
+                    items=int(ev["items"] or 0), first_ts=_local(ev["first_ts"], timezone),
+                    last_ts=_local(ev["last_ts"], timezone),
                     events_by_type={str(k): int(v) for k, v in ev["by_type"].items()}, quarantine=quarantine,
                     sources=sources, buyers=int(buyers or 0),
                     revenue=None if purchases and not priced else float(revenue or 0.0),
                     guest_events=int(ev["guest_events"] or 0))
+
+
+def _local(ts: datetime | None, timezone: str) -> datetime | None:
+    return None if ts is None or ts is pd.NaT else to_local(ts, timezone)
 
 
 def overview_reading(data: ReportData, lang: Lang) -> str:
@@ -60,7 +68,7 @@ class OverviewSection(BaseSection):
     id = "overview"
 
     def collect(self, store: Store, data: ReportData, options: CollectOptions) -> None:
-        data.overview = collect_overview(store, options.shop or shop_name(store))
+        data.overview = collect_overview(store, options.shop or shop_name(store), options.timezone)
         if store.table_exists("feature_runs") and store.scalar("SELECT count(*) FROM feature_runs"):
             run = get_feature_run(store)
             data.overview.as_of = run.as_of_local
