@@ -47,3 +47,10 @@ def test_heatmap_colours_a_low_recency_as_better(report_data: ReportData) -> Non
     assert lost[0] == pytest.approx(-np.log2(3.0))  # recency ×3: worse
     assert heat.text[rows.index(next(y for y in rows if "Champions" in y))][0] == "×0.30"  # the lift itself
     assert list(heat.colorbar.ticktext) == ["worse", "", "×1", "", "better"]
+    # The section's intro says the same as the colours: blue is better, not "above average".
+    from segmark.report.text import tr
+
+    for lang, better, lower in (("en", "Blue is better than average", "days since the last visit"),
+                                ("zh", "蓝色优于平均", "越低越好")):
+        intro = tr("sec_profile_intro", lang)
+        assert better in intro and lower in intro

@@ -47,9 +47,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.sec_profile": ("What sets each segment apart", "各分群的特征画像"),
     "report.sec_profile_intro": (
         "Lift is a segment's mean of a feature divided by the mean over all users: ×2 means twice the average, "
-        "×0.5 half. Blue is above average, red below.",
+        "×0.5 half. Blue is better than average, red worse: above average for most features, below it where "
+        "less is better (days since the last visit or purchase, time between orders, cart abandonment, "
+        "refunds).",
         "提升度 = 分群内某特征的均值 ÷ 全体用户的均值：×2 表示是平均水平的两倍，×0.5 "
-        "表示一半。蓝色高于平均，红色低于平均。"),
+        "表示一半。蓝色优于平均，红色差于平均：多数特征越高越好，而越低越好的特征（距上次访问或购买的天数、"
+        "复购间隔、弃购率、退款率）低于平均为蓝色。"),
     "report.sec_rules": ("Rules that describe each segment", "描述各分群的规则"),
     "report.sec_rules_intro": (
         "A small decision tree restates the segments as rules in the features' own units. Fidelity is the share of "
