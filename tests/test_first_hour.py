@@ -123,11 +123,13 @@ def test_brackets_in_user_facing_text_are_printed_not_eaten_as_markup(london_sho
     assert "Champions [vip]" in segmark("segments", "show", "-w", str(ws)).stdout
     assert "冠军 [vip]" in segmark("segments", "show", "--lang", "zh", "-w", str(ws)).stdout
     # values from the data: a category with brackets in features show and segments why
-    events = tmp_path / "cats.csv"
+    events = tmp_path / "cats[red].csv"  # a file name with brackets too
     events.write_text("user_id,event_type,ts,item_id,price,category\n"
                       "U1,purchase,2011-08-01 12:00:00,I9,5.5,Home [sale]\n"
                       "U2,purchase,2011-08-02 12:00:00,I8,6.5,[bold]Kitchen\n", encoding="utf-8")
-    assert segmark("ingest", "events", str(events), "-w", str(ws)).exit_code == 0
+    ingested = segmark("ingest", "events", str(events), "-w", str(ws))
+    assert ingested.exit_code == 0 and "cats[red].csv" in ingested.stdout  # the summary table
+    assert "cats[red].csv: 100%" in ingested.stderr  # the progress line
     assert segmark("features", "build", "--as-of", "2011-09-01", "-w", str(ws)).exit_code == 0
     assert "Home [sale]" in segmark("features", "show", "U1", "-w", str(ws)).stdout
     assert "[bold]Kitchen" in segmark("features", "show", "U2", "-w", str(ws)).stdout

@@ -138,12 +138,12 @@ def _plain_progress(lang: TextLang = "en", step: float = 0.1) -> Callable[[str, 
         if not total:
             if done - shown.get(name, 0) >= ROWS_EVERY or (done and name not in shown):
                 shown[name] = done
-                err_console.print(f"{name}: {done:,} {say('ingest.rows_unit', lang)}", highlight=False)
+                err_console.print(f"{name}: {done:,} {say('ingest.rows_unit', lang)}", highlight=False, markup=False)
             return
         share = done / total if total else 1.0
         if share - shown.get(name, -1.0) >= step or (share >= 1.0 > shown.get(name, 0.0)):
             shown[name] = share
-            err_console.print(f"{name}: {share:.0%}", highlight=False)
+            err_console.print(f"{name}: {share:.0%}", highlight=False, markup=False)
 
     return progress
 
@@ -163,7 +163,7 @@ def print_report(report: IngestReport, lang: TextLang = "en") -> None:
     for col in ("file", "read", "accepted", "quarantined", "duplicates"):
         t.add_column(say(f"ingest.col.{col}", lang), justify="left" if col == "file" else "right")
     for f in report.files:
-        t.add_row(shown_source(f.path, f.format), f"{f.rows_read:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
+        t.add_row(escape(shown_source(f.path, f.format)), f"{f.rows_read:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
                   f"{f.duplicates:,}")
     if len(report.files) > 1:
         t.add_row(say("ingest.total", lang), f"{report.rows_read:,}", f"{report.accepted:,}",
