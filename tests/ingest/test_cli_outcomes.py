@@ -43,8 +43,21 @@ def test_an_ingest_that_accepts_nothing_exits_non_zero(tmp_path: Path) -> None:
     assert "none of the 2 events rows was accepted (2 unparseable_ts)" in out.stderr
     with open_workspace(ws) as w:  # the quarantine is kept for inspection
         assert w.store.scalar("SELECT count(*) FROM quarantine") == 2
-    # the same file again: nothing new, nothing rejected anew: not a failure
-    assert segmark("ingest", "events", str(bad), "-w", str(ws)).returncode == 0
+    # The same file again is not read again, and its rows are still rejected: the same failure,
+    # for the same reasons (not "duplicates", and not a success that would read as fixed).
+    again = segmark("ingest", "events", str(bad), "-w", str(ws), "--json")
+    assert again.returncode == 1 and "(2 unparseable_ts)" in again.stderr
+    said = json.loads(again.stdout)
+    assert (said["accepted"], said["quarantined"], said["duplicates"]) == (0, 2, 0)
+    with open_workspace(ws) as w:
+        assert w.store.scalar("SELECT count(*) FROM quarantine") == 2  # kept once, not twice
+    good = tmp_path / "good.csv"
+    good.write_text("user_id,event_type,ts\nu1,view,2024-01-01 10:00:00\nu2,view,later\n", encoding="utf-8")
+    assert segmark("ingest", "events", str(good), "-w", str(ws)).returncode == 0
+    # a file whose good rows are stored already is fine again: one duplicate, one still quarantined
+    again = segmark("ingest", "events", str(good), "-w", str(ws), "--json")
+    said = json.loads(again.stdout)
+    assert again.returncode == 0 and (said["accepted"], said["quarantined"], said["duplicates"]) == (0, 1, 1)
     header_only = tmp_path / "empty.csv"
     header_only.write_text("user_id,event_type,ts\n", encoding="utf-8")
     out = segmark("ingest", "events", str(header_only), "-w", str(ws))
@@ -59,6 +72,11 @@ def test_run_names_the_rejections_of_the_ingest_step(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "step 'ingest events' failed: none of the 2 events rows was accepted" in out.stderr
     assert "1 unknown_event_type" in out.stderr and "1 unparseable_ts" in out.stderr
+    assert "no events in the store" not in out.stderr + out.stdout
+    # run again as it was: the same cause, not a later step's "no events in the store"
+    out = segmark("run", "--events", str(events), "-w", str(tmp_path / "shop"))
+    assert out.returncode == 1
+    assert "step 'ingest events' failed: none of the 2 events rows was accepted" in out.stderr
     assert "no events in the store" not in out.stderr + out.stdout
 
 

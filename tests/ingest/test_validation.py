@@ -59,15 +59,19 @@ def test_every_rejection_reason_names_file_line_and_column(ws: Workspace, tmp_pa
 
 def test_reingesting_adds_nothing(ws: Workspace, tmp_path: Path) -> None:
     path = write_events(tmp_path / "events.csv")
-    ingest_file(ws, "events", path)
+    first = ingest_file(ws, "events", path)
+    assert first.quarantined > 0 and first.accepted > 0
     before = [ws.store.scalar(f"SELECT count(*) FROM {t}") for t in ("events", "quarantine")]
     again = ingest_file(ws, "events", path)
-    assert (again.rows_read, again.accepted, again.quarantined, again.duplicates) == (16, 0, 0, 16)
+    # not read again: the stored rows are duplicates, the quarantined ones still quarantined
+    assert (again.rows_read, again.accepted, again.quarantined, again.duplicates) == (
+        16, 0, first.quarantined, first.accepted + first.duplicates)
+    assert again.by_reason == first.by_reason and not again.nothing_accepted
     # the same content under another name is the same file
     copy = tmp_path / "copy.csv"
     copy.write_bytes(path.read_bytes())
     third = ingest_file(ws, "events", copy)
-    assert (third.accepted, third.quarantined, third.duplicates) == (0, 0, 16)
+    assert (third.accepted, third.quarantined, third.duplicates) == (0, again.quarantined, again.duplicates)
     assert [ws.store.scalar(f"SELECT count(*) FROM {t}") for t in ("events", "quarantine")] == before
 
 

@@ -75,6 +75,9 @@ class FileReport:
     duplicates: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
+    repeated: bool = False
+    """The same content through the same mapping was ingested before: not read again; rows the
+    earlier ingestion quarantined count as quarantined (they still are), the rest as duplicates."""
 
 
 @dataclass
@@ -113,8 +116,11 @@ class IngestReport:
 
     @property
     def nothing_accepted(self) -> bool:
-        """No row was stored and some were new (quarantined), or there were no rows at all: the
-        command did not do what was asked. (A file ingested before, all duplicates, is fine.)"""
+        """No row was stored and some were rejected, or there were no rows at all: the command did
+        not do what was asked. A file ingested before whose rows are stored already is fine; one
+        whose every row was quarantined then is rejected again, for the same reasons."""
+        if any(f.repeated and f.duplicates for f in self.files) and not self.accepted:
+            return False
         return self.accepted == 0 and (self.quarantined > 0 or self.rows_read == 0)
 
     def rejection_summary(self, lang: Lang = "en") -> str:
@@ -254,6 +260,16 @@ def _ingested_before(store: Store, spec: TableSpec, content_hash: str, mapping_h
     return int(rows[0][0]) if rows else None
 
 
+def _quarantined_before(store: Store, spec: TableSpec, content_hash: str, mapping_hash: str) -> dict[str, int]:
+    """Rows of the first ingestion of this content through this mapping that were quarantined, by
+    reason (the later ones read nothing)."""
+    rows = store.query_rows(
+        "SELECT q.reason, count(*) FROM quarantine q WHERE q.source_id = (SELECT min(source_id) FROM sources "
+        "WHERE table_name = ? AND content_hash = ? AND mapping_hash = ?) GROUP BY q.reason ORDER BY 2 DESC, 1",
+        [spec.name, content_hash, mapping_hash])
+    return {str(r): int(n) for r, n in rows}
+
+
 def _ingest_one(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict[str, str], ctx: Context,
                 content_hash: str | None, run_id: int, progress: Progress | None, now: datetime) -> FileReport:
     source_id = store.next_id("source_id_seq")
@@ -261,9 +277,13 @@ def _ingest_one(store: Store, spec: TableSpec, m: Mapping, src: Any, found: dict
     mapping_hash = m.fingerprint()
     before = _ingested_before(store, spec, content_hash, mapping_hash) if content_hash else None
     if before is not None:
-        # The same content through the same mapping was ingested already: every row is a duplicate.
-        # (Re-reading would be slower and, for users and items, would bring back older values.)
-        report.rows_read = report.duplicates = before
+        # The same content through the same mapping was ingested already: it is not read again
+        # (slower and, for users and items, it would bring back older values). Its rows are
+        # duplicates, but for those quarantined then, which are still quarantined.
+        report.repeated = True
+        report.by_reason = _quarantined_before(store, spec, content_hash or "", mapping_hash)
+        report.quarantined = sum(report.by_reason.values())
+        report.rows_read, report.duplicates = before, before - report.quarantined
         _record_source(store, source_id, run_id, spec, src.label, content_hash or "", m, report, now, None)
         if progress:
             progress(src.name, src.total, src.total)
