@@ -187,8 +187,13 @@ def test_the_command_line(small_shop: Workspace, tmp_path: Path) -> None:
     assert (values["frequency"], values["monetary"], values["city"]) == (2, 140.0, "杭州")
     assert values["recency_days"] == pytest.approx(20 - 10 / 24)
 
-    table = runner.invoke(app, ["features", "show", "u1", "-w", root])
-    assert table.exit_code == 0 and "monetary" in table.stdout
+    table = runner.invoke(app, ["features", "show", "u1", "-w", root], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "monetary net spend" in table.stdout  # the name, then its label
+    assert "recency_visit_days days since last visit" in table.stdout
+    zh = runner.invoke(app, ["features", "show", "u1", "--lang", "zh", "-w", root], env={"COLUMNS": "200"})
+    assert "monetary 净消费金额" in zh.stdout
+    described = runner.invoke(app, ["features", "describe", "-w", root], env={"COLUMNS": "250"})
+    assert described.exit_code == 0 and "net spend" in described.stdout
 
     missing = runner.invoke(app, ["features", "show", "nobody", "-w", root])
     assert missing.exit_code == 1

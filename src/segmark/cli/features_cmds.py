@@ -24,6 +24,7 @@ from segmark.cli._common import (
     say,
     workspace,
 )
+from segmark.features.labels import feature_label
 from segmark.localtime import to_local
 from segmark.pipeline.features import (
     build_features,
@@ -118,6 +119,13 @@ def runs(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt =
     console.print(t)
 
 
+def _named(name: str, template: str | None, label_zh: str | None, lang: str, sep: str = " ") -> str:
+    """A column by its name (what SQL and ``--features`` take) and its label in ``lang`` beside it,
+    where the catalogue has one."""
+    label = feature_label(name, "zh" if lang == "zh" else "en", template, label_zh)
+    return name if not label or label == name else f"{name}{sep}{label}"
+
+
 @features_app.command("show")
 def show(
     user_id: Annotated[str, typer.Argument(help="The user.")],
@@ -137,14 +145,13 @@ def show(
         print_json({"user_id": user_id, "run_id": feature_run.run_id, "as_of": feature_run.as_of,
                     "features": values})
         return
-    zh = out == "zh"
     t = Table(title=say("features.user_title", out, user=user_id, as_of=f"{feature_run.as_of_local:%Y-%m-%d %H:%M}",
                         run=feature_run.run_id), title_justify="left")
     for col in ("feature", "value", "unit", "family"):
         t.add_column(say(f"features.col.{col}", out), justify="right" if col == "value" else "left")
     unknown = say("features.unknown", out)
     for c in feature_run.columns:
-        name = f"{c.name} {c.label_zh}" if zh and c.label_zh else c.name
+        name = plain(_named(c.name, c.template, c.label_zh, out))
         value = values.get(c.name)
         # a sum is 0 when there is nothing to add up; empty only when the shop has no amounts
         t.add_row(name, unknown if c.kind == "sum" and value is None else plain(_fmt(value)), c.unit, c.family)
@@ -197,15 +204,16 @@ def describe(
         print_json({"run_id": feature_run.run_id, "as_of": feature_run.as_of,
                     "users": feature_run.n_users, "features": records})
         return
-    zh = out == "zh"
     t = Table(title=say("features.describe_title", out, run=feature_run.run_id,
                         as_of=f"{feature_run.as_of_local:%Y-%m-%d %H:%M}", users=feature_run.n_users),
               title_justify="left")
     for col in ("feature", "unit", "meaning", "filled", "mean", "min", "median", "max_top"):
         t.add_column(say(f"features.col.{col}", out), overflow="fold")
     unknown_spend = False
+    columns = {c.name: c for c in feature_run.columns}
     for r in table.to_dict(orient="records"):
-        name = f"{r['name']}\n{r['label_zh']}" if zh and r["label_zh"] else r["name"]
+        col = columns.get(r["name"])
+        name = plain(_named(r["name"], col.template if col else None, r["label_zh"], out, sep="\n"))
         last = _fmt(r["max"]) if r["kind"] != "text" else f"{_fmt(r['top'])} ({_fmt(r['top_share'])})"
         filled = 1 - r["missing_share"] if r["missing_share"] is not None else None
         stats = [_fmt(r["mean"]), _fmt(r["min"]), _fmt(r["median"]), last]
