@@ -218,7 +218,10 @@ def _open_report(context: Any, path: Path, screenshot: str | None = None) -> dic
         info = {"charts": charts, "errors": errors, "requests": requests,
                 "plotly_plots": page.locator(".js-plotly-plot").count(),
                 "h1": page.locator("h1").inner_text(),
-                "sections": page.eval_on_selector_all("section.section", "els => els.map(e => e.id)")}
+                "sections": page.eval_on_selector_all("section.section", "els => els.map(e => e.id)"),
+                # the model-selection table's box: wider content than the box means a sideways scroll
+                "candidates": page.evaluate("""() => { const s = document.querySelector('.candidates .table-scroll');
+                    return s ? {scroll: s.scrollWidth, client: s.clientWidth} : null; }""")}
         if screenshot:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
