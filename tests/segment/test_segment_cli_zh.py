@@ -77,3 +77,6 @@ def test_every_command_speaks_chinese(shop_template: Path, tmp_path: Path) -> No
         flat = " ".join(text.split())
         left = sorted(f for f in fragments if f in flat)
         assert not left, f"{command}: English left in the Chinese output: {left}\n{text}"
+    # the kinds by their names, not as stored ("cluster", "rfm")
+    listing = outputs["segments list"]
+    assert "聚类分群" in listing and "RFM 分群" in listing and "cluster" not in listing

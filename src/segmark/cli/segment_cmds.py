@@ -242,7 +242,7 @@ def list_(lang: LangOpt = None, json_out: JsonOpt = False, ws_dir: WorkspaceOpt 
     for col in ("id", "kind", "method", "segments", "users", "as_of", "feature_build", "made"):
         t.add_column(say(f"seg.list.{col}", out))
     for s in found:
-        t.add_row(str(s.segmentation_id), s.kind, s.method, str(s.n_segments), f"{s.n_users:,}",
+        t.add_row(str(s.segmentation_id), _kind(s.kind, out), s.method, str(s.n_segments), f"{s.n_users:,}",
                   local_day(s.as_of), str(s.feature_run_id), local_time(s.created_at))
     console.print(t)
 
