@@ -80,3 +80,8 @@ def test_every_command_speaks_chinese(shop_template: Path, tmp_path: Path) -> No
     # the kinds by their names, not as stored ("cluster", "rfm")
     listing = outputs["segments list"]
     assert "聚类分群" in listing and "RFM 分群" in listing and "cluster" not in listing
+    # status names its tables, steps, outcomes and figures in Chinese too
+    status = outputs["status"]
+    for shown in ("隔离行", "数据来源", "聚类分群", "完成", "轮廓系数", "读取行数"):
+        assert shown in status, shown
+    assert not re.search(r"│ (ok|ingest|segment cluster|quarantine|sources) ", status)

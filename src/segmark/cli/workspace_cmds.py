@@ -35,7 +35,7 @@ from segmark.errors import WorkspaceBusyError
 from segmark.numbers import significant
 from segmark.pipeline.status import busy_status, quarantine_rows, workspace_status
 from segmark.text import Lang as TextLang
-from segmark.text import msg
+from segmark.text import known, msg
 from segmark.workspace import init_workspace, resolve_root
 
 
@@ -150,13 +150,12 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
         for col in ("run", "step", "status", "as_of", "started", "note"):
             rt.add_column(say(f"ws.runs.{col}", out))
         for r in info["runs"]:
-            note = r["message"] or ", ".join(
-                f"{k.replace('_', ' ')} {_figure(v)}" for k, v in r["metrics"].items()
+            note = r["message"] or say("list_sep", out).join(
+                f"{_known('figure', k, out, k.replace('_', ' '))} {_figure(v)}" for k, v in r["metrics"].items()
                 if isinstance(v, int | float) and not isinstance(v, bool) and k != "run_id")
             outcome = r.get("outcome") or r["status"]
-            shown = say(f"ws.outcome.{outcome}", out) if outcome == "no_structure" else r["status"]
-            rt.add_row(str(r["run_id"]), r["step"], shown, local_day(r["as_of"]) if r["as_of"] else "",
-                       local_time(r["started_at"]), Text(note))
+            rt.add_row(str(r["run_id"]), _known("step", r["step"], out), _known("ws.outcome", outcome, out),
+                       local_day(r["as_of"]) if r["as_of"] else "", local_time(r["started_at"]), Text(note))
         console.print(rt)
 
 
@@ -172,5 +171,12 @@ _EVENTS = ("view", "search", "cart", "remove_cart", "fav", "purchase", "refund")
 
 
 def _table(name: str, lang: str) -> str:
-    """A canonical table's name in ``lang``; other tables (quarantine, sources) as they are."""
-    return msg(f"data.table.{name}", lang) if lang == "zh" and name in ("events", "users", "items") else name
+    """A table's name in ``lang`` (one the catalogue does not know as it is)."""
+    if name in ("events", "users", "items"):
+        return msg(f"data.table.{name}", lang) if lang == "zh" else name
+    return _known("ws.table", name, lang)
+
+
+def _known(group: str, key: str, lang: str, default: str | None = None) -> str:
+    """``cli.<group>.<key>`` in ``lang`` where the catalogue has it, else ``default`` (the key)."""
+    return known(f"cli.{group}.{key}", lang, key if default is None else default)  # type: ignore[arg-type]
