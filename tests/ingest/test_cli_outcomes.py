@@ -94,3 +94,10 @@ def test_a_folder_leaves_out_files_that_are_not_data(tmp_path: Path, shared_data
     report = json.loads(out.stdout)
     assert [Path(p).name for p in report["skipped"]] == ["PROVENANCE.txt", "README.md"]
     assert (report["rows_read"], report["duplicates"]) == (84_287, 84_287)
+    # a folder with nothing but notes: it exists, and says why nothing was read
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    shutil.copy(shared_data / "taobao-userbehavior-sample" / "PROVENANCE.txt", notes)
+    out = segmark("ingest", "events", str(notes), "-w", str(ws))
+    assert out.returncode != 0
+    assert "the folder holds no data files (left out as not data: PROVENANCE.txt)" in out.stderr

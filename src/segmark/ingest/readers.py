@@ -207,7 +207,8 @@ def expand_paths(spec: str | Path) -> Inputs:
     skipped = [p.resolve() for p in candidates if not _is_data_name(p)]
     if not files:
         left = f" (left out as not data: {', '.join(p.name for p in skipped)})" if skipped else ""
-        raise InputError(f"{spec}: no such file, folder or matching data files{left}")
+        what = "the folder holds no data files" if path.is_dir() else "no such file, folder or matching data files"
+        raise InputError(f"{spec}: {what}{left}")
     return Inputs([_regular(f).resolve() for f in files], skipped)
 
 

@@ -81,7 +81,7 @@ def fmt_pct(x: Any) -> str:
 
 
 def fmt_num(x: Any, digits: int = 2) -> str:
-    return f"{x:.{digits}f}" if _finite(x) else "–"
+    return f"{x:,.{digits}f}" if _finite(x) else "–"
 
 
 def fmt_compact(x: Any, lang: Lang) -> str:
