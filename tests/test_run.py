@@ -95,3 +95,9 @@ def test_a_shop_too_small_to_cluster_still_gets_rfm_tags_and_report(tmp_path: Pa
     alone = segmark("segment", "cluster", "-w", str(ws))
     assert alone.returncode == 1
     assert "it has 7 users, clustering needs at least 10" in alone.stderr
+    # the same flow in Chinese, as demo --lang zh runs it: the output and the report
+    ws_zh = tmp_path / "small-zh"
+    out = segmark("run", "--events", str(events), "--lang", "zh", "-w", str(ws_zh))
+    assert out.returncode == 0, out.stderr
+    assert "导入行为事件" in out.stdout and "冠军用户" in out.stdout
+    assert '<html lang="zh-CN">' in (ws_zh / "report.html").read_text(encoding="utf-8")

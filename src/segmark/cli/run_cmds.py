@@ -14,6 +14,7 @@ from rich.text import Text
 from segmark.cli import app
 from segmark.cli._common import (
     Lang,
+    LangOpt,
     TimezoneOpt,
     WorkspaceOpt,
     console,
@@ -152,6 +153,7 @@ def run(
     report: Annotated[Path | None, typer.Option("--report", help="Where to write the HTML report "
                                                 "(default: report.html in the workspace).")] = None,
     timezone: TimezoneOpt = None,
+    lang: LangOpt = None,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
     """The whole flow over your files: ingest, features, segments, report — one command.
@@ -170,7 +172,8 @@ def run(
             timezone = load_mapping(mapping).ts.timezone
         init_workspace(root, timezone=timezone)
     inputs = FlowInputs(events=events, users=users, items=items, mapping=mapping, users_mapping=users_mapping,
-                        items_mapping=items_mapping, as_of=as_of, report=report or root / "report.html")
+                        items_mapping=items_mapping, as_of=as_of, report=report or root / "report.html",
+                        lang=None if lang is None else lang.value)
     execute(root, inputs)
 
 
