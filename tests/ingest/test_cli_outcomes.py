@@ -101,3 +101,14 @@ def test_a_folder_leaves_out_files_that_are_not_data(tmp_path: Path, shared_data
     out = segmark("ingest", "events", str(notes), "-w", str(ws))
     assert out.returncode != 0
     assert "the folder holds no data files (left out as not data: PROVENANCE.txt)" in out.stderr
+
+
+def test_ingest_speaks_the_language_asked_for(tmp_path: Path) -> None:
+    ws = tmp_path / "shop"
+    segmark("init", str(ws))
+    bad = tmp_path / "bad[1].csv"  # brackets in the name are printed, not taken for markup
+    bad.write_text("user_id,event_type,ts\nu1,view,yesterday\n", encoding="utf-8")
+    out = segmark("ingest", "events", str(bad), "--lang", "zh", "-w", str(ws))
+    assert out.returncode == 1 and "bad[1].csv" in out.stdout
+    assert "时间戳无法解析" in out.stdout  # the reason's meaning
+    assert "1 行行为事件数据无一被接受（1 unparseable_ts）" in out.stderr

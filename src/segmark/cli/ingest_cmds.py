@@ -16,6 +16,7 @@ from rich.text import Text
 from segmark.cli import app
 from segmark.cli._common import (
     JsonOpt,
+    LangOpt,
     WorkspaceOpt,
     console,
     err_console,
@@ -59,6 +60,7 @@ def ingest(
         "--query", help="With a database URL: the SELECT whose rows to ingest.")] = None,
     source_table: Annotated[str | None, typer.Option(
         "--table", help="With a database URL: a table (or schema.table) to ingest whole.")] = None,
+    lang_opt: LangOpt = None,
     json_out: JsonOpt = False,
     ws_dir: WorkspaceOpt = None,
 ) -> None:
@@ -95,7 +97,7 @@ def ingest(
                            progress=progress)
 
     with workspace(ws_dir) as ws:
-        lang = language(None, ws)
+        lang = language(lang_opt, ws)
         if json_out:
             report = run(None)
             print_json(report.to_dict())
@@ -114,7 +116,7 @@ def ingest(
 
             def progress(name: str, done: int, total: int) -> None:
                 if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=total or None)
+                    tasks[name] = bar.add_task(escape(name), total=total or None)  # a name is no markup
                 bar.update(tasks[name], completed=done)
 
             report = run(progress)

@@ -125,10 +125,11 @@ class IngestReport:
 
     def rejection_summary(self, lang: Lang = "en") -> str:
         """Why nothing was accepted, in one line."""
+        table = msg(f"data.table.{self.table}", lang) if lang == "zh" else self.table
         if self.rows_read == 0:
-            return msg("ingest.no_rows", lang, table=self.table)
+            return msg("ingest.no_rows", lang, table=table)
         reasons = ", ".join(f"{n:,} {r}" for r, n in self.by_reason.items())
-        return msg("ingest.nothing_accepted", lang, table=self.table, n=self.rows_read, reasons=reasons)
+        return msg("ingest.nothing_accepted", lang, table=table, n=self.rows_read, reasons=reasons)
 
     def to_dict(self) -> dict[str, Any]:
         return {
