@@ -77,15 +77,16 @@ def test_skipped_reasons_and_owners_are_in_the_pages_language(tagged: ReportData
     owners = {row[1]: row[-1] for row in _texts(taxonomy)}
     assert owners["年龄段 (age_group)"] == "市场营销" and owners["价值层级 (value_tier)"] == "客户关系管理"
     assert owners["用户分群 (user_segment)"] == "数据分析" and owners["加购未购买 (cart_abandoner)"] == "用户增长"
+    churn = "churn 模型尚未评分：请运行 `segmark predict train churn` 和 `segmark predict score churn`"
     assert dict(_texts(skipped)) == {
-        "clv_level": "还没有终身价值：请运行 `segmark clv fit` 和 `segmark clv predict`",
-        "churn_risk": "churn 模型尚未评分：请运行 `segmark predict train churn` 和 `segmark predict score churn`",
-        "churn_level": "churn 模型尚未评分：请运行 `segmark predict train churn` 和 `segmark predict score churn`",
-        "propensity_level": "propensity 模型尚未评分：请运行 `segmark predict train propensity` 和 "
-                            "`segmark predict score propensity`"}
+        "终身价值十分位 (clv_level)": "还没有终身价值：请运行 `segmark clv fit` 和 `segmark clv predict`",
+        "流失风险 (churn_risk)": churn,
+        "流失风险十分位 (churn_level)": churn,
+        "购买倾向十分位 (propensity_level)": "propensity 模型尚未评分：请运行 `segmark predict train propensity` 和 "
+                                      "`segmark predict score propensity`"}
     taxonomy, _, skipped = _tables(TagsSection().build(tagged, "en"))
     assert {row[1]: row[-1] for row in _texts(taxonomy)}["Value tier (value_tier)"] == "CRM"
-    assert dict(_texts(skipped))["clv_level"] == ("no lifetime values yet: run `segmark clv fit` and "
+    assert dict(_texts(skipped))["Lifetime value decile (clv_level)"] == ("no lifetime values yet: run `segmark clv fit` and "
                                                   "`segmark clv predict`")
 
 

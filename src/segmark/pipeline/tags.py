@@ -156,7 +156,8 @@ def _apply(store: Store, u: Universe, tag_file: TagFile, folder: Path | None,
             else:
                 _model(store, u, spec, run_id, entry)
         except _Skip as skip:
-            skipped.append({"tag": spec.tag, "reason": str(skip)})
+            skipped.append({"tag": spec.tag, "label": str(entry.get("label") or spec.tag),
+                            "label_zh": str(entry.get("label_zh") or ""), "reason": str(skip)})
             continue
         taxonomy.append(entry)
     return taxonomy, skipped

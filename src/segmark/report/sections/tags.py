@@ -3,6 +3,8 @@ overlaps, and the tags skipped and why."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from segmark.errors import NotReadyError
 from segmark.pipeline.tags import list_tags, owner_label, skip_reason, tag_value_label
 from segmark.report.campaign_charts import tag_values_chart
@@ -58,5 +60,13 @@ class TagsSection(BaseSection):
                                               for o in run["overlap"][:10]]))
         if run.get("skipped"):
             section.blocks.append(Block("table", columns=[msg("tags.col.skipped", lang), msg("tags.col.reason", lang)],
-                                        rows=[[Cell(s["tag"]), Cell(skip_reason(s, lang))] for s in run["skipped"]]))
+                                        rows=[[Cell(_named(s, lang)), Cell(skip_reason(s, lang))]
+                                              for s in run["skipped"]]))
         return section
+
+
+def _named(tag: dict[str, Any], lang: Lang) -> str:
+    """A tag by its label and key, as the taxonomy table names it ("终身价值等级 (clv_level)"); a
+    run stored before skipped tags kept their labels, by its key."""
+    shown = _label(tag, lang)
+    return f"{shown} ({tag['tag']})" if shown and shown != tag["tag"] else str(tag["tag"])
