@@ -86,8 +86,8 @@ def test_skipped_reasons_and_owners_are_in_the_pages_language(tagged: ReportData
                                       "`segmark predict score propensity`"}
     taxonomy, _, skipped = _tables(TagsSection().build(tagged, "en"))
     assert {row[1]: row[-1] for row in _texts(taxonomy)}["Value tier (value_tier)"] == "CRM"
-    assert dict(_texts(skipped))["Lifetime value decile (clv_level)"] == ("no lifetime values yet: run `segmark clv fit` and "
-                                                  "`segmark clv predict`")
+    assert dict(_texts(skipped))["Lifetime value decile (clv_level)"] == (
+        "no lifetime values yet: run `segmark clv fit` and `segmark clv predict`")
 
 
 def test_playbook_channels_are_in_the_pages_language(tagged: ReportData) -> None:
