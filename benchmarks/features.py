@@ -192,6 +192,8 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
                 AS monetary,
             sum(amount) FILTER (WHERE is_buy) AS gross,
             max(age_d) AS first_age,
+            max(floor(age_d / 7)) + 1 AS weeks_observed,
+            count(DISTINCT floor(age_d / 7)) / (max(floor(age_d / 7)) + 1) AS active_week_share,
             {"".join(counts)}
             count(*) FILTER (WHERE is_cart) / nullif(count(*) FILTER (WHERE is_view), 0) AS view_to_cart_rate,
             coalesce(sum(amount) FILTER (WHERE is_refund), 0) / nullif(sum(amount) FILTER (WHERE is_buy), 0)
@@ -274,8 +276,9 @@ def floor_sql(as_of: datetime, tz: str, categories: list[str]) -> str:
     )
     SELECT user_id,
         coalesce(COLUMNS(m.* EXCLUDE (user_id, gross, first_age, recency_days, recency_visit_days,
-            view_to_cart_rate, refund_rate, weekend_share, trend_30d, {days})), 0),
+            view_to_cart_rate, refund_rate, weekend_share, trend_30d, active_week_share, {days})), 0),
         m.recency_days, m.recency_visit_days, m.view_to_cart_rate, m.refund_rate, m.weekend_share, m.trend_30d,
+        m.active_week_share,
         coalesce(COLUMNS(o.* EXCLUDE (user_id, ipi_mean_days, ipi_std_days)), 0), o.ipi_mean_days, o.ipi_std_days,
         coalesce(COLUMNS(v.* EXCLUDE (user_id)), 0),
         m.gross / nullif(o.frequency, 0) AS aov,
@@ -472,6 +475,10 @@ def pandas_features(events: Any, users: Any, as_of: datetime, tz: str) -> Any:
     filled = [*counts, "frequency", "monetary", "carted_items"]
     out[filled] = out[filled].fillna(0)
     out["views_per_session"] = out["views_total"] / out["sessions_total"].where(out["sessions_total"] > 0)
+    week = np.floor(ev["age_d"] / 7)  # whole weeks back from as_of
+    out["weeks_observed"] = (week.groupby(ev["user_id"]).max() + 1).reindex(out.index).fillna(0)
+    seen = out["weeks_observed"].where(out["weeks_observed"] > 0)
+    out["active_week_share"] = week.groupby(ev["user_id"]).nunique() / seen
     return out
 
 

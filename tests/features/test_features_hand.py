@@ -89,6 +89,8 @@ EXPECTED: dict[str, dict[str, object]] = {
         # sessions: {4 lines 01-01} {19:50, 20:00} {20:45} {02-20} {02-25} {02-26} {02-28} {22:00} {23:00}
         "sessions_7d": 5, "sessions_30d": 8, "sessions_90d": 9, "sessions_365d": 9,
         "sessions_total": 9, "views_per_session": 3 / 9,  # 3 views over her 9 sessions
+        # weeks back from as_of: 0 (02-23 on), 1 (02-20), 2 (02-10), 8 (01-01): 4 of the 9 since 01-01
+        "weeks_observed": 9, "active_week_share": 4 / 9,
         "view_to_cart_rate": 4 / 3,
         # carted i1 (bought after), i3 (bought after), i2 (bought only before the cart), i6 (never)
         "cart_to_purchase_rate": 0.5, "cart_abandonment_rate": 0.5,
@@ -132,6 +134,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "active_days_7d": 2, "active_days_30d": 2, "active_days_90d": 2, "active_days_365d": 2,
         "sessions_7d": 2, "sessions_30d": 2, "sessions_90d": 2, "sessions_365d": 2,
         "sessions_total": 2, "views_per_session": 1.0,
+        "weeks_observed": 1, "active_week_share": 1.0,  # both days in the last week, his first
         "view_to_cart_rate": 0.5, "cart_to_purchase_rate": 0.0, "cart_abandonment_rate": 1.0,
         "refund_rate": NAN,
         "views_total": 2, "carted_items": 1,  # bob: i1 and i6 viewed; i1 carted (then removed)
@@ -158,6 +161,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "active_days_7d": 0, "active_days_30d": 1, "active_days_90d": 1, "active_days_365d": 1,
         "sessions_7d": 0, "sessions_30d": 1, "sessions_90d": 1, "sessions_365d": 1,
         "sessions_total": 1, "views_per_session": 0.0,  # a session of refunds, no views
+        "weeks_observed": 3, "active_week_share": 1 / 3,  # age 14.58 days: week 2, so weeks 0, 1, 2 since, one active
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "views_total": 0, "carted_items": 0,  # carol: refunds only
@@ -185,6 +189,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "active_days_7d": 0, "active_days_30d": 1, "active_days_90d": 1, "active_days_365d": 1,
         "sessions_7d": 0, "sessions_30d": 1, "sessions_90d": 1, "sessions_365d": 1,
         "sessions_total": 1, "views_per_session": 1.0,
+        "weeks_observed": 5, "active_week_share": 1 / 5,  # age 29.0 days: week 4, one of the five since
         "view_to_cart_rate": 0.0, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "views_total": 1, "carted_items": 0,  # dave: one view before as_of
@@ -213,6 +218,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "active_days_7d": 0, "active_days_30d": 0, "active_days_90d": 0, "active_days_365d": 0,
         "sessions_7d": 0, "sessions_30d": 0, "sessions_90d": 0, "sessions_365d": 0,
         "sessions_total": 0, "views_per_session": NAN,  # no sessions at all
+        "weeks_observed": 0, "active_week_share": NAN,  # no events
         "view_to_cart_rate": NAN, "cart_to_purchase_rate": NAN, "cart_abandonment_rate": NAN,
         "refund_rate": NAN,
         "views_total": 0, "carted_items": 0,  # erin: no events

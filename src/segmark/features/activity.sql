@@ -15,6 +15,8 @@
 -- column: sessions_{W}d | count | sessions | sessions in the last {W} days | 近{W}天会话数 | Sessions with at least one event in the last W days.
 -- column: sessions_total | count | sessions | sessions in all | 会话总数 | Sessions before as_of: the base of views_per_session.
 -- column: views_per_session | number | views per session | views per session | 每次会话浏览数 | View events per session before as_of: how deeply the user browses (pages per visit); empty without sessions.
+-- column: weeks_observed | count | weeks | weeks since the first event | 首次行为以来周数 | Weeks from the user's first event to as_of, counted back from as_of in whole 7-day steps (an event less than 7 days before as_of is in week 1): the base of active_week_share; 0 without events.
+-- column: active_week_share | number | ratio | share of weeks active | 活跃周占比 | Share of the weeks since the user's first event that hold an event, of weeks_observed: how regularly the user comes back, at any volume; empty without events. Over few weeks it is noise (one visit in the one week since arriving reads 1), so clustering shrinks it toward the shop's share by weeks_observed.
 
 -- section: activity_events
 SELECT
@@ -49,6 +51,14 @@ SELECT
 {%- endfor %}
     count(*) FILTER (WHERE ends_session) AS sessions_total
 FROM ev_sequence
+GROUP BY user_id
+
+-- section: activity_weeks
+SELECT
+    user_id,
+    max(CAST(floor(age_d / 7) AS BIGINT)) + 1 AS weeks_observed,
+    count(DISTINCT CAST(floor(age_d / 7) AS BIGINT)) / (max(CAST(floor(age_d / 7) AS BIGINT)) + 1) AS active_week_share
+FROM ev
 GROUP BY user_id
 
 -- section: activity_depth

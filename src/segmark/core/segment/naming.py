@@ -99,6 +99,7 @@ FEATURE_TERMS: dict[str, tuple[str, str, str, str]] = {
     "spend": ("high spend", "low spend", "消费高", "消费低"),
     "active_days": ("many active days", "few active days", "活跃天数多", "活跃天数少"),
     "sessions": ("many visits", "few visits", "访问多", "访问少"),
+    "active_week_share": ("back most weeks", "seldom back", "每周常来", "偶尔光顾"),
     "views_per_session": ("deep browsing", "short visits", "每次浏览多", "每次浏览少"),
     "view_to_cart_rate": ("high view-to-cart", "low view-to-cart", "加购转化高", "加购转化低"),
     "cart_to_purchase_rate": ("high cart-to-purchase", "low cart-to-purchase", "购买转化高", "购买转化低"),

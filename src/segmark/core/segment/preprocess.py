@@ -3,9 +3,9 @@
 Numeric features, in order:
 
 1. **shrink** (:class:`~segmark.core.segment.shrink.RateShrinker`): funnel rates whose base count
-   is in the table (carts per view, bought share of carted items) are pulled toward the shop's rate
-   by how little evidence they rest on, so two views and one cart is not a 50% carter; a user
-   without the base gets the shop's rate.
+   is in the table (carts per view, bought share of carted items, share of weeks active) are
+   pulled toward the shop's rate by how little evidence they rest on, so two views and one cart
+   is not a 50% carter; a user without the base gets the shop's rate.
 2. **fill** (:class:`FeatureFiller`): a missing value means something different per feature, so
    the fill is a rule per name (:data:`FILL_RULES`): "days since last purchase" is missing for a
    user who never bought, which is *worse* than the largest observed value, not typical. A value
@@ -62,6 +62,7 @@ FILL_RULES: dict[str, FillRule] = {
     "ipi_std_days": 0.0,
     "trend_30d": 1.0,
     "spend_share__*": 0.0,  # no purchases: nothing spent in the category
+    "active_week_share": 0.0,  # no events: active in no week
 }
 """How a missing value is filled, by feature name or ``*`` pattern; other numeric features (an
 order value, a price level or a rate without a base) are left at the centre (:data:`CENTRE`)."""

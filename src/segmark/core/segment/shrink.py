@@ -31,8 +31,10 @@ RATE_BASES: dict[str, str] = {
     "view_to_cart_rate": "views_total",
     "cart_to_purchase_rate": "carted_items",
     "cart_abandonment_rate": "carted_items",
+    "active_week_share": "weeks_observed",
 }
-"""Rate feature -> the count it is a share of (both in the feature table, see the funnel family)."""
+"""Rate feature -> the count it is a share of (both in the feature table, see the funnel and
+activity families)."""
 
 MIN_STRENGTH = 1.0
 """Least prior strength: even where users differ widely, a rate over one event is pulled halfway."""
