@@ -79,6 +79,8 @@ def test_run_figures_read_as_people_write_them() -> None:
 
     assert [_figure(v) for v in (6.0, 0.41204475625806775, 1297.7730104416626, 0.09833333333333333, 3000)] == [
         "6", "0.412", "1,298", "0.0983", "3,000"]
+    assert _figure(0.0357, "min_share") == "3.6%"  # a share of users, as the selection table prints it
+    assert _figure(1.0, "min_share") == "100.0%"
 
 
 def test_report_goes_into_the_workspace_with_an_ordinary_file_mode(london_shop: Path, tmp_path: Path,

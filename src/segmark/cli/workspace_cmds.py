@@ -151,7 +151,7 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
             rt.add_column(say(f"ws.runs.{col}", out))
         for r in info["runs"]:
             note = r["message"] or say("list_sep", out).join(
-                f"{_known('figure', k, out, k.replace('_', ' '))} {_figure(v)}" for k, v in r["metrics"].items()
+                f"{_known('figure', k, out, k.replace('_', ' '))} {_figure(v, k)}" for k, v in r["metrics"].items()
                 if isinstance(v, int | float) and not isinstance(v, bool) and k != "run_id")
             outcome = r.get("outcome") or r["status"]
             rt.add_row(str(r["run_id"]), _known("step", r["step"], out), _known("ws.outcome", outcome, out),
@@ -159,9 +159,12 @@ def _print_status(info: dict[str, Any], out: TextLang, root: object) -> None:
         console.print(rt)
 
 
-def _figure(v: float) -> str:
-    """A run's figure as people read it: whole numbers with thousands separators, others to three
-    significant digits (silhouette 0.412, not 0.41204475625806775; n clusters 6, not 6.0)."""
+def _figure(v: float, name: str = "") -> str:
+    """A run's figure as people read it: whole numbers with thousands separators, shares as
+    percentages (min share 3.6%, not 0.0357), others to three significant digits (silhouette 0.412,
+    not 0.41204475625806775; n clusters 6, not 6.0)."""
+    if name.endswith("share"):
+        return f"{v:.1%}"
     if isinstance(v, int) or float(v).is_integer():
         return f"{int(v):,}"
     return significant(v) if abs(v) < 1000 else f"{v:,.0f}"
