@@ -179,6 +179,17 @@ def revenue_known(features: pd.DataFrame, *, frequency: str = "frequency", amoun
     return True
 
 
+def revenue_by_segment(features: pd.DataFrame, seg: pd.Series, index: pd.Index,
+                       revenue: str = "monetary") -> tuple[pd.Series, pd.Series]:
+    """Net revenue of each segment in ``index`` (negative balances count as 0: a refund cannot
+    make a segment hold less than nothing) and its share of the shop's; every share is 0 when
+    nobody spent anything. For shops whose revenue is known (:func:`revenue_known`)."""
+    money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
+    rev = money.groupby(seg).sum().reindex(index, fill_value=0.0).astype(float)
+    total = float(money.sum())
+    return rev, rev / total if total > 0 else rev * 0.0
+
+
 @dataclass
 class SegmentFacts:
     """The plain figures names are checked on (index: segment; columns: numeric features)."""
@@ -243,10 +254,7 @@ def segment_facts(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, rev
     below = num.lt(overall_median).astype(float) + at_median * np.where(overall_median.eq(lo), 1.0, 0.5)
     size = seg.value_counts().sort_index()
     if known_prices and revenue in features.columns:
-        money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
-        total = float(money.sum())
-        rev = money.groupby(seg).sum().reindex(size.index, fill_value=0.0)
-        revenue_share = rev / total if total > 0 else rev * 0.0  # nobody spent: no segment holds any
+        revenue_share = revenue_by_segment(features, seg, size.index, revenue)[1]
     else:
         revenue_share = pd.Series(np.nan, index=size.index)
     return SegmentFacts(

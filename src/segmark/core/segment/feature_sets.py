@@ -33,8 +33,8 @@ taste) and attributes such as age and city (who users are rather than how they s
 tags and audiences, and available with ``--features``).
 
 On the demo shop's six planted types this set reaches an adjusted Rand index of 0.95 at 5,000
-users (six segments, one per type); on shops it was not designed on, see ``python -m benchmarks.segment --family`` and
-docs/segmentation.md.
+users (six segments, one per type); on shops it was not designed on, see
+``python -m benchmarks.segment --family`` and docs/segmentation.md.
 """
 
 from __future__ import annotations

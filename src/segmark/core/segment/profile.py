@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from segmark.core.segment.claims import is_money, is_nominal, revenue_known, supported
+from segmark.core.segment.claims import is_money, is_nominal, revenue_by_segment, revenue_known, supported
 from segmark.core.segment.preprocess import signed_log1p
 
 
@@ -43,11 +43,7 @@ def segment_summary(features: pd.DataFrame, labels: pd.Series | np.ndarray, *, r
     out = pd.DataFrame({"size": size, "share": size / len(seg)})
     out.index.name = "segment"
     if revenue in features.columns and revenue_known(features, revenue=revenue):
-        money = pd.to_numeric(features[revenue], errors="coerce").fillna(0.0).clip(lower=0.0)
-        rev = money.groupby(seg).sum().reindex(out.index, fill_value=0.0)
-        total = float(money.sum())
-        out["revenue"] = rev.astype(float)
-        out["revenue_share"] = rev / total if total > 0 else 0.0  # nobody spent: no segment holds any
+        out["revenue"], out["revenue_share"] = revenue_by_segment(features, seg, out.index, revenue)
     else:
         out["revenue"] = np.nan
         out["revenue_share"] = np.nan
